@@ -1,0 +1,99 @@
+"""The composition root: which handler answers what, and the transaction around each message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from handlers import cadre, resident, texts
+from handlers.commands import CommandName
+from handlers.context import Context
+from handlers.messages import Incoming, sanitised
+from handlers.reports import handle_report
+from handlers.router import Route, always, command_dispatcher, ignore, is_command, is_from_cadre, is_not_text, route
+from ledger.clock import Clock
+from nlp.classification import Classifier
+from settings.models import Settings
+from storage.db import new_session
+from storage.directory import remember_member, sync_directory
+from storage.messages import enqueue, record_inbound
+from storage.schema import init_schema
+
+log = logging.getLogger(__name__)
+
+COMMAND_HANDLERS = {
+    CommandName.ACCEPT: cadre.accept,
+    CommandName.PROGRESS: cadre.progress,
+    CommandName.RESOLVE: cadre.resolve,
+    CommandName.TRANSFER: cadre.transfer,
+    CommandName.RETURN: cadre.return_ticket,
+    CommandName.COMMIT: cadre.commit,
+    CommandName.MY_QUEUE: cadre.my_queue,
+    CommandName.ON_DUTY: cadre.on_duty_now,
+    CommandName.SWAP: cadre.swap,
+    CommandName.SHOW: cadre.show,
+    CommandName.HELP: cadre.help_text,
+    CommandName.QUERY: resident.query,
+    CommandName.MY_REPORTS: resident.my_reports,
+    CommandName.RATE: resident.rate,
+    CommandName.NOT_FIXED: resident.not_fixed,
+    CommandName.WITHDRAW: resident.withdraw,
+}
+
+ROUTES = (
+    Route("image, voice and other non-text messages open nothing", is_not_text, ignore),
+    Route("commands", is_command, command_dispatcher(COMMAND_HANDLERS)),
+    Route("cadres' own chat is not a report", is_from_cadre, ignore),
+    Route("residents' messages: report or chatter", always, handle_report),
+)
+
+
+@dataclass
+class Huiyin:
+    """Handles one incoming message at a time: dedup, route, and queue the replies atomically."""
+
+    settings: Settings
+    engine: Engine
+    classifier: Classifier
+    clock: Clock
+
+    def prepare(self) -> None:
+        """Create the schema on first start and mirror the configured directory."""
+        init_schema(self.engine)
+        with new_session(self.engine) as session:
+            sync_directory(session, self.settings)
+            session.commit()
+
+    def handle(self, incoming: Incoming) -> int:
+        """Handle `incoming`; return how many replies were queued (0 for a redelivered message)."""
+        incoming = sanitised(incoming)
+        now = self.clock.now().astimezone(self.settings.tz)
+        with new_session(self.engine) as session:
+            if not record_inbound(session, incoming, now=now):
+                log.info("duplicate delivery of %s ignored", incoming.message_id)
+                return 0
+            if self.settings.cadre_by_chat_id(incoming.sender_id) is None:
+                remember_member(session, incoming.sender_id, incoming.sender_name, now=now)
+            ctx = Context(incoming, self.settings, self.classifier, session, now)
+            try:
+                replies = route(ROUTES, ctx)
+            except Exception:
+                log.exception("handling message %s failed; nothing was changed", incoming.message_id)
+                return self._apologise(incoming, ctx, now)
+            for reply in replies:
+                enqueue(session, reply, now=now)
+            session.commit()
+        return len(replies)
+
+    def _apologise(self, incoming: Incoming, failed: Context, now: dt.datetime) -> int:
+        """Roll the failed change back, keep the message id (a redelivery must not fail again) and say sorry."""
+        failed.session.rollback()
+        with new_session(self.engine) as session:
+            record_inbound(session, incoming, now=now)
+            ctx = Context(incoming, self.settings, self.classifier, session, now)
+            enqueue(session, ctx.reply(texts.INTERNAL_ERROR), now=now)
+            session.commit()
+        return 1

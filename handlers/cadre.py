@@ -1,0 +1,175 @@
+"""Cadre commands: 接单 进度 办结 转派 退回 撤销 承诺 我的 值班 换班 查 帮助."""
+
+from __future__ import annotations
+
+from handlers import texts
+from handlers.commands import COMMANDS, Command
+from handlers.context import Context, can_handle
+from handlers.messages import Outgoing
+from handlers.views import category_name, find_ticket, ticket_line
+from ledger.dates import format_day, parse_day
+from ledger.lifecycle import Action, IllegalTransition, Status
+from ledger.rota import shifts_of
+from settings.models import Cadre
+from storage.directory import add_swap, swaps
+from storage.tickets import (
+    Actor,
+    active_reporters,
+    apply_action,
+    get_ticket,
+    open_tickets_assigned_to,
+)  # fmt: skip
+
+
+def _act(
+    ctx: Context, command: Command, action: Action, announcement: str, *, changes: dict | None = None,
+    note: str = "", also_mention: tuple[Cadre, ...] = (),
+) -> list[Outgoing]:
+    """Check the cadre may act on the ticket, apply the action, announce it in the ticket's group."""
+    cadre = ctx.sender_cadre
+    assert cadre is not None  # the router lets only cadres reach these handlers
+    ticket = find_ticket(ctx, command.ticket)
+    if isinstance(ticket, Outgoing):
+        return [ticket]
+    verb = texts.ACTION_VERBS[action.value]
+    if not can_handle(ctx.settings, cadre, ticket):
+        assignee = ctx.cadre_name(ticket.assignee_id)
+        return [ctx.reply(texts.NOT_YOUR_TICKET.format(number=ticket.id, assignee=assignee, verb=verb))]
+    try:
+        apply_action(
+            ctx.session, ticket, action, actor=Actor(cadre.id, cadre.name), now=ctx.now, note=note,
+            changes=changes, responding=True,
+        )
+    except IllegalTransition as refused:
+        status = texts.STATUS_NAMES[refused.status]
+        return [ctx.reply(texts.ILLEGAL_TRANSITION.format(number=ticket.id, status=status, verb=verb))]
+    text = announcement.format(
+        number=ticket.id, cadre=cadre.name, note=note, assignee=ctx.cadre_name(ticket.assignee_id)
+    )
+    return ctx.announce(ticket, text, also_mention=also_mention)
+
+
+def accept(ctx: Context, command: Command) -> list[Outgoing]:
+    return _act(ctx, command, Action.ACCEPT, texts.ACCEPTED)
+
+
+def progress(ctx: Context, command: Command) -> list[Outgoing]:
+    return _act(ctx, command, Action.PROGRESS, texts.PROGRESS, note=command.argument)
+
+
+def resolve(ctx: Context, command: Command) -> list[Outgoing]:
+    return _act(ctx, command, Action.RESOLVE, texts.RESOLVED, note=command.argument)
+
+
+def return_ticket(ctx: Context, command: Command) -> list[Outgoing]:
+    return _act(ctx, command, Action.RETURN, texts.RETURNED, note=command.argument)
+
+
+def cancel(ctx: Context, command: Command) -> list[Outgoing]:
+    """A cadre's 撤销: the ticket was a false report (误报) or a duplicate."""
+    note = command.argument or "误报"
+    return _act(ctx, command, Action.CANCEL, texts.WITHDRAWN_BY_CADRE, note=note)
+
+
+def transfer(ctx: Context, command: Command) -> list[Outgoing]:
+    target = _mentioned_cadre(ctx, command)
+    if target is None:
+        return [ctx.reply(texts.UNKNOWN_CADRE.format(name=command.mention or ""))]
+    ticket = get_ticket(ctx.session, command.ticket) if command.ticket is not None else None
+    if ticket is not None and ticket.assignee_id == target.id:
+        return [ctx.reply(texts.TRANSFER_TO_SELF.format(number=ticket.id, assignee=target.name))]
+    return _act(
+        ctx, command, Action.TRANSFER, texts.TRANSFERRED, changes={"assignee_id": target.id},
+        note=command.argument, also_mention=(target,),
+    )
+
+
+def commit(ctx: Context, command: Command) -> list[Outgoing]:
+    today = ctx.now.date()
+    day = parse_day(command.argument, today)
+    if day is None:
+        return [ctx.reply(texts.BAD_DATE.format(text=command.argument))]
+    if day < today:
+        return [ctx.reply(texts.PAST_DATE.format(day=format_day(day, today)))]
+    announcement = texts.COMMITTED.replace("{day}", format_day(day, today))
+    return _act(ctx, command, Action.COMMIT, announcement, changes={"commitment_date": day}, note=command.argument)
+
+
+def _mentioned_cadre(ctx: Context, command: Command) -> Cadre | None:
+    """The cadre named after @: by a real mention id when the transport gave one, else by name or alias."""
+    for chat_id in ctx.incoming.mentions:
+        cadre = ctx.settings.cadre_by_chat_id(chat_id)
+        if cadre is not None:
+            return cadre
+    return ctx.settings.cadre_by_name(command.mention) if command.mention else None
+
+
+def my_queue(ctx: Context, command: Command) -> list[Outgoing]:
+    cadre = ctx.sender_cadre
+    assert cadre is not None
+    tickets = open_tickets_assigned_to(ctx.session, cadre.id)
+    if not tickets:
+        return [ctx.reply(texts.MY_QUEUE_EMPTY.format(cadre=cadre.name))]
+    lines = [texts.MY_QUEUE_HEADER.format(cadre=cadre.name, count=len(tickets))]
+    lines += [ticket_line(ctx, t) for t in tickets]
+    return [ctx.reply("\n".join(lines))]
+
+
+def on_duty_now(ctx: Context, command: Command) -> list[Outgoing]:
+    group = ctx.settings.group(ctx.incoming.chat_id, ctx.incoming.chat_name)
+    grid_ids = group.grids if group and group.grids else [g.id for g in ctx.settings.grids]
+    lines = [texts.ON_DUTY_HEADER.format(time=texts.format_time(ctx.now, ctx.tz))]
+    for grid_id in grid_ids:
+        duty = ctx.duty(grid_id)
+        grid = ctx.settings.grid(grid_id)
+        lines.append(
+            texts.ON_DUTY_LINE.format(
+                grid=grid.name if grid else grid_id, cadre=duty.cadre.name, source=texts.DUTY_SOURCES[duty.source.value]
+            )
+        )
+    return [ctx.reply("\n".join(lines), mention_sender=False)]
+
+
+def swap(ctx: Context, command: Command) -> list[Outgoing]:
+    cadre = ctx.sender_cadre
+    assert cadre is not None
+    today = ctx.now.date()
+    day = parse_day(command.argument, today)
+    if day is None:
+        return [ctx.reply(texts.BAD_DATE.format(text=command.argument))]
+    if day < today:
+        return [ctx.reply(texts.PAST_DATE.format(day=format_day(day, today)))]
+    target = _mentioned_cadre(ctx, command)
+    if target is None or target.id == cadre.id:
+        return [ctx.reply(texts.UNKNOWN_CADRE.format(name=command.mention or ""))]
+    if not shifts_of(ctx.settings, cadre.id, day, swaps(ctx.session)):
+        return [ctx.reply(texts.NO_SHIFT.format(day=format_day(day, today)))]
+    add_swap(ctx.session, date=day, cadre_id=cadre.id, replacement_id=target.id, by=ctx.incoming.sender_id, now=ctx.now)
+    text = texts.SWAPPED.format(day=format_day(day, today), cadre=cadre.name, replacement=target.name)
+    return [ctx.reply(text, mention_sender=False)]
+
+
+def show(ctx: Context, command: Command) -> list[Outgoing]:
+    """Full details for cadres, reporter names unmasked, with the latest progress note."""
+    ticket = find_ticket(ctx, command.ticket)
+    if isinstance(ticket, Outgoing):
+        return [ticket]
+    reporters = "、".join(r.member_name for r in active_reporters(ctx.session, ticket.id)) or "—"
+    commitment = ""
+    if ticket.commitment_date:
+        commitment = texts.COMMITMENT_SUFFIX.format(day=format_day(ticket.commitment_date, ctx.now.date()))
+    text = texts.TICKET_DETAIL.format(
+        number=ticket.id, category=category_name(ctx, ticket), status=texts.STATUS_NAMES[Status(ticket.status)],
+        place=ticket.location or "—", description=ticket.description, reporters=reporters,
+        assignee=ctx.cadre_name(ticket.assignee_id), created=texts.format_time(ticket.created_at, ctx.tz),
+        response_due=texts.format_time(ticket.response_due_at, ctx.tz),
+        resolution_due=texts.format_time(ticket.resolution_due_at, ctx.tz), commitment=commitment,
+    )
+    return [ctx.reply(text, ticket_id=ticket.id)]
+
+
+def help_text(ctx: Context, command: Command) -> list[Outgoing]:
+    if ctx.sender_cadre is None:
+        return [ctx.reply(texts.HELP_RESIDENT)]
+    usages = [spec.usage for spec in COMMANDS.values() if spec.cadre_only]
+    return [ctx.reply("\n".join([texts.HELP_CADRE_HEADER, *usages, "", texts.HELP_RESIDENT]))]

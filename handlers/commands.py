@@ -1,0 +1,364 @@
+"""The text commands cadres and residents type in the group, and their parser.
+
+`COMMANDS` is the single table of command words: what each one takes and the usage line shown
+to users. `parse_command` turns one chat message into a `Command`, a `CommandError` (the text is
+a command but is missing something; reply with its usage) or `None` (ordinary chat; stay quiet).
+
+A message is a command only when it starts with a command word followed by the end of the text,
+whitespace, `#` or a digit. Chat such as 我的快递被偷了 or 查一下水表 therefore never triggers the
+bot, while 接单12, 查询#12 and 接单 ＃１２ do.
+
+The parser only reads text. Who may use a command (`CommandSpec.cadre_only`), whether the ticket
+exists and what a date argument means (`ledger.dates.parse_day`) are the caller's business.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class CommandName(StrEnum):
+    # Cadre commands (帮助 is open to everyone: see COMMANDS).
+    ACCEPT = "接单"
+    PROGRESS = "进度"
+    RESOLVE = "办结"
+    TRANSFER = "转派"
+    RETURN = "退回"
+    COMMIT = "承诺"
+    MY_QUEUE = "我的"
+    ON_DUTY = "值班"
+    SWAP = "换班"
+    SHOW = "查"
+    HELP = "帮助"
+    # Resident commands.
+    QUERY = "查询"
+    MY_REPORTS = "我的反映"
+    RATE = "评价"
+    NOT_FIXED = "没修好"
+    WITHDRAW = "撤销"
+
+
+class Argument(StrEnum):
+    """What a command takes after its word and ticket number.
+
+    NONE and OPTIONAL parse the same way: whatever text follows is kept in `Command.argument`.
+    NONE says callers ignore it (so 接单 12 好的 still works); OPTIONAL says they use it if present.
+    """
+
+    NONE = "none"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+    MENTION = "mention"  # exactly one @person; any other text is kept as a note
+    DATE_AND_MENTION = "date_and_mention"  # a date (left unparsed in `argument`) and one @person
+    RATING = "rating"  # a rating (see `rating_value`) optionally followed by a comment
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    word: str
+    ticket: bool  # needs a ticket number right after the word
+    argument: Argument
+    cadre_only: bool
+    usage: str  # the syntax shown to users
+
+
+COMMANDS: dict[CommandName, CommandSpec] = {
+    CommandName.ACCEPT: CommandSpec(
+        word="接单",
+        ticket=True,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="接单 编号（例：接单 12）",
+    ),
+    CommandName.PROGRESS: CommandSpec(
+        word="进度",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage="进度 编号 说明（例：进度 12 已联系物业，明天上门）",
+    ),
+    CommandName.RESOLVE: CommandSpec(
+        word="办结",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage="办结 编号 处理结果（例：办结 12 已更换楼道灯）",
+    ),
+    CommandName.TRANSFER: CommandSpec(
+        word="转派",
+        ticket=True,
+        argument=Argument.MENTION,
+        cadre_only=True,
+        usage="转派 编号 @某人（例：转派 12 @李军）",
+    ),
+    CommandName.RETURN: CommandSpec(
+        word="退回",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage="退回 编号 原因（例：退回 12 不属于本社区）",
+    ),
+    CommandName.COMMIT: CommandSpec(
+        word="承诺",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage="承诺 编号 日期（例：承诺 12 11月30日）",
+    ),
+    CommandName.MY_QUEUE: CommandSpec(
+        word="我的",
+        ticket=False,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="我的（查看我手上的问题）",
+    ),
+    CommandName.ON_DUTY: CommandSpec(
+        word="值班",
+        ticket=False,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="值班（查看现在谁值班）",
+    ),
+    CommandName.SWAP: CommandSpec(
+        word="换班",
+        ticket=False,
+        argument=Argument.DATE_AND_MENTION,
+        cadre_only=True,
+        usage="换班 日期 @某人（例：换班 11月25日 @李军）",
+    ),
+    CommandName.SHOW: CommandSpec(
+        word="查",
+        ticket=True,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="查 编号（例：查 12）",
+    ),
+    # Everyone may ask for help; the reply lists the commands the asker may use.
+    CommandName.HELP: CommandSpec(
+        word="帮助",
+        ticket=False,
+        argument=Argument.NONE,
+        cadre_only=False,
+        usage="帮助（查看可用的命令）",
+    ),
+    CommandName.QUERY: CommandSpec(
+        word="查询",
+        ticket=True,
+        argument=Argument.NONE,
+        cadre_only=False,
+        usage="查询 编号（例：查询 12）",
+    ),
+    CommandName.MY_REPORTS: CommandSpec(
+        word="我的反映",
+        ticket=False,
+        argument=Argument.NONE,
+        cadre_only=False,
+        usage="我的反映（查看我反映过的问题）",
+    ),
+    CommandName.RATE: CommandSpec(
+        word="评价",
+        ticket=True,
+        argument=Argument.RATING,
+        cadre_only=False,
+        usage="评价 编号 满意/基本满意/不满意（或 1-5 分）",
+    ),
+    CommandName.NOT_FIXED: CommandSpec(
+        word="没修好",
+        ticket=True,
+        argument=Argument.OPTIONAL,
+        cadre_only=False,
+        usage="没修好 编号 情况（可不写，例：没修好 12 灯还是不亮）",
+    ),
+    CommandName.WITHDRAW: CommandSpec(
+        word="撤销",
+        ticket=True,
+        argument=Argument.OPTIONAL,
+        cadre_only=False,
+        usage="撤销 编号 原因（可不写，例：撤销 12 已自行解决）",
+    ),
+}
+
+
+class ProblemKind(StrEnum):
+    MISSING_TICKET = "missing_ticket"
+    BAD_TICKET = "bad_ticket"  # not a positive whole number, e.g. 0, -3, 12.5, 十二
+    MISSING_ARGUMENT = "missing_argument"  # REQUIRED text, the date of 换班 or the rating of 评价
+    BAD_RATING = "bad_rating"
+    MISSING_MENTION = "missing_mention"
+    EXTRA_MENTION = "extra_mention"  # more than one @person where one is expected
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed command. `argument` is the text after the ticket number as the user typed it (only
+    whitespace collapsed), with the mention taken out; for 评价 it starts with the rating (read it
+    with `rating_value`)."""
+
+    name: CommandName
+    ticket: int | None
+    argument: str
+    mention: str | None  # the name after @, without the @
+
+
+@dataclass(frozen=True)
+class CommandError:
+    name: CommandName
+    problem: ProblemKind
+    usage: str
+
+
+class Rating(StrEnum):
+    SATISFIED = "满意"
+    BASICALLY = "基本满意"
+    DISSATISFIED = "不满意"
+
+
+_SCORES = {
+    "5": Rating.SATISFIED,
+    "4": Rating.SATISFIED,
+    "3": Rating.BASICALLY,
+    "2": Rating.DISSATISFIED,
+    "1": Rating.DISSATISFIED,
+}
+
+# Longest first, so 查询 is tried before 查 and 我的反映 before 我的.
+_BY_LENGTH = sorted(CommandName, key=len, reverse=True)
+
+# WeChat pastes these invisibly around mentions; NFKC keeps them and str.split() does not see them.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_DROP_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE))
+
+# Largest ticket number: tickets are stored in a 32-bit integer column, and a longer number is a typo.
+MAX_TICKET = 2**31 - 1
+
+# A ticket number may run straight into the text (进度12已联系物业) but not into a decimal, list or date.
+_TICKET = re.compile(r"#? ?([0-9]+)(?![0-9]|[.,/:-][0-9])")
+
+# A number followed by these names a place, not a ticket: 查12号楼的水表 is a question, not 查 #12.
+_PLACE_SUFFIXES = ("号", "楼", "栋", "幢", "单元", "室", "层")
+
+# Separators people put between the ticket number or a mention and the text (办结 12，已修好), after NFKC.
+_SEPARATORS = " ,.:;、。"
+
+_NAME_STOP = r"\s@,.;:!?。、"
+_MENTION = re.compile(rf"@ ?([^{_NAME_STOP}]+)")
+
+_RATING = re.compile(r"(?:(?P<word>基本满意|不满意|满意)|(?P<score>[1-5])分?)(?=$|[\s,.;:!?。、~])")
+
+
+class _Message:
+    """A message normalised for parsing that remembers where each character came from.
+
+    The command word, ticket number and mention are read from `text`: NFKC-normalised one character
+    at a time, whitespace collapsed, invisible characters dropped. Free text is handed back as the
+    user typed it, so a note such as 已联系物业，明天上门 keeps its full-width comma.
+    """
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        chars: list[str] = []
+        self.origin: list[int] = []  # index in `original` of each character of `text`
+        for index, char in enumerate(original):
+            for piece in unicodedata.normalize("NFKC", char):
+                if piece in _INVISIBLE or (piece.isspace() and (not chars or chars[-1] == " ")):
+                    continue
+                chars.append(" " if piece.isspace() else piece)
+                self.origin.append(index)
+        if chars and chars[-1] == " ":
+            chars.pop()
+            self.origin.pop()
+        self.text = "".join(chars)
+
+    def skip_separators(self, position: int) -> int:
+        while position < len(self.text) and self.text[position] in _SEPARATORS:
+            position += 1
+        return position
+
+    def free_text(self, start: int, end: int) -> str:
+        """What the user typed for `text[start:end]`, whitespace collapsed."""
+        if start >= end:
+            return ""
+        typed = self.original[self.origin[start] : self.origin[end - 1] + 1]
+        return " ".join(typed.translate(_DROP_INVISIBLE).split())
+
+
+def parse_command(text: str) -> Command | CommandError | None:
+    """Parse one chat message, with mentions of the bot already removed by the caller.
+
+    Full-width characters (＃１２, ／, ideographic space) are normalised and runs of whitespace
+    collapsed; a leading `/` is tolerated.
+    """
+    message = _Message(text)
+    start = 0
+    if message.text.startswith("/"):
+        start = 2 if message.text.startswith("/ ") else 1
+    for name in _BY_LENGTH:
+        end = start + len(name)
+        if message.text.startswith(name, start) and (end == len(message.text) or message.text[end] in " #0123456789"):
+            return _parse_rest(message, name, end)
+    return None
+
+
+def _parse_rest(message: _Message, name: CommandName, position: int) -> Command | CommandError | None:
+    spec = COMMANDS[name]
+    text = message.text
+
+    def error(problem: ProblemKind) -> CommandError:
+        return CommandError(name, problem, spec.usage)
+
+    if text.startswith(" ", position):
+        position += 1
+    ticket = None
+    if spec.ticket:
+        if position == len(text):
+            return error(ProblemKind.MISSING_TICKET)
+        match = _TICKET.match(text, position)
+        if match and text.startswith(_PLACE_SUFFIXES, match.end()):
+            return None
+        if not match or not 0 < int(match[1]) <= MAX_TICKET:
+            return error(ProblemKind.BAD_TICKET)
+        ticket = int(match[1])
+        position = message.skip_separators(match.end())
+
+    mention = None
+    if spec.argument in (Argument.MENTION, Argument.DATE_AND_MENTION):
+        mentions = list(_MENTION.finditer(text, position))
+        if len(mentions) > 1:
+            return error(ProblemKind.EXTRA_MENTION)
+        argument = message.free_text(position, len(text))
+        if mentions:
+            found = mentions[0]
+            mention = found[1]
+            before_end = position + len(text[position : found.start()].rstrip(_SEPARATORS))
+            parts = (
+                message.free_text(position, before_end),
+                message.free_text(message.skip_separators(found.end()), len(text)),
+            )
+            argument = " ".join(part for part in parts if part)
+        if spec.argument is Argument.DATE_AND_MENTION and not argument:
+            return error(ProblemKind.MISSING_ARGUMENT)
+        if mention is None:
+            return error(ProblemKind.MISSING_MENTION)
+    else:
+        argument = message.free_text(position, len(text))
+        if spec.argument in (Argument.REQUIRED, Argument.RATING) and not argument:
+            return error(ProblemKind.MISSING_ARGUMENT)
+        if spec.argument is Argument.RATING and not _RATING.match(text, position):
+            return error(ProblemKind.BAD_RATING)
+
+    return Command(name, ticket, argument, mention)
+
+
+def rating_value(argument: str) -> Rating:
+    """The rating at the start of a 评价 argument: a word, or a score 1-5 (`5` or `5分`).
+
+    Scores map 5 and 4 to 满意, 3 to 基本满意, 2 and 1 to 不满意. Raises ValueError when the
+    argument does not start with a rating; `parse_command` never returns such a 评价 command.
+    """
+    match = _RATING.match(unicodedata.normalize("NFKC", argument).strip())
+    if not match:
+        raise ValueError(f"{argument!r} is not a rating")
+    return Rating(match["word"]) if match["word"] else _SCORES[match["score"]]

@@ -1,0 +1,94 @@
+"""What a handler gets: the message, the community's settings, the classifier, a session and the time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlmodel import Session
+
+from handlers import texts
+from handlers.commands import Command, CommandError, parse_command
+from handlers.messages import Incoming, Outgoing
+from ledger.rota import Duty, on_duty
+from nlp.classification import Classifier
+from settings.models import Cadre, Role, Settings
+from storage.directory import swaps
+from storage.models import Ticket
+from storage.tickets import Actor, active_reporters
+
+_LEADING_MENTION = re.compile(r"^(?:\s*[@＠][^\s\u2005@＠]+[\s\u2005]+)+")
+
+
+def strip_leading_mentions(text: str) -> str:
+    return _LEADING_MENTION.sub("", text).strip()
+
+
+@dataclass
+class Context:
+    incoming: Incoming
+    settings: Settings
+    classifier: Classifier
+    session: Session
+    now: dt.datetime
+
+    @cached_property
+    def text(self) -> str:
+        """The message text without the `@回音 ` style mentions WeChat puts in front of a command."""
+        return strip_leading_mentions(self.incoming.text)
+
+    @cached_property
+    def command(self) -> Command | CommandError | None:
+        return parse_command(self.text)
+
+    @property
+    def sender(self) -> Actor:
+        return Actor(self.incoming.sender_id, self.incoming.sender_name)
+
+    @property
+    def sender_cadre(self) -> Cadre | None:
+        return self.settings.cadre_by_chat_id(self.incoming.sender_id)
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return self.settings.tz
+
+    def reply(self, text: str, *, mention_sender: bool = True, ticket_id: int | None = None) -> Outgoing:
+        """An answer in the chat the message came from (mentioning the sender in a group)."""
+        incoming = self.incoming
+        if incoming.is_private:
+            return Outgoing(incoming.chat_id, text, incoming.chat_name, is_private=True, ticket_id=ticket_id)
+        mentions = (incoming.sender_id,) if mention_sender else ()
+        prefix = texts.mention_prefix([incoming.sender_name]) if mention_sender else ""
+        return Outgoing(incoming.chat_id, prefix + text, incoming.chat_name, mentions, ticket_id=ticket_id)
+
+    def duty(self, grid_id: str | None) -> Duty:
+        return on_duty(self.settings, grid_id, self.now, swaps(self.session, since=self.now.date() - dt.timedelta(1)))
+
+    def cadre_name(self, cadre_id: str | None) -> str:
+        cadre = self.settings.cadre(cadre_id) if cadre_id else None
+        return cadre.name if cadre else "待分派"
+
+    def announce(self, ticket: Ticket, text: str, *, also_mention: tuple[Cadre, ...] = ()) -> list[Outgoing]:
+        """Tell the ticket's group, mentioning its reporters; confirm to the sender if they wrote elsewhere."""
+        reporters = active_reporters(self.session, ticket.id)
+        names = [r.member_name for r in reporters] + [c.name for c in also_mention]
+        ids = tuple(dict.fromkeys([r.member_id for r in reporters] + [c.chat_id for c in also_mention]))
+        if ticket.chat_is_private:
+            public = Outgoing(ticket.chat_id, text, ticket.chat_name, is_private=True, ticket_id=ticket.id)
+        else:
+            public = Outgoing(
+                ticket.chat_id, texts.mention_prefix(names) + text, ticket.chat_name, ids, ticket_id=ticket.id
+            )
+        if ticket.chat_id == self.incoming.chat_id:
+            return [public]
+        return [public, self.reply(text, ticket_id=ticket.id)]
+
+
+def can_handle(settings: Settings, cadre: Cadre, ticket: Ticket) -> bool:
+    """The assignee, a grid leader of the ticket's grid (or of any grid when it has none), or a secretary."""
+    if cadre.role is Role.SECRETARY or cadre.id == ticket.assignee_id:
+        return True
+    return cadre.role is Role.GRID_LEADER and (ticket.grid_id is None or ticket.grid_id in cadre.grids)

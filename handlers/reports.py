@@ -1,0 +1,116 @@
+"""A resident's message that is not a command: chatter is ignored, a problem becomes (or joins) a ticket."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from handlers import texts
+from handlers.context import Context
+from handlers.messages import Outgoing
+from ledger.deadlines import describe_minutes, resolution_due, response_due
+from ledger.lifecycle import Action, Status
+from ledger.rota import Duty, escalation_chain
+from nlp.classification import Classification, Intent
+from settings.models import Category
+from storage.tickets import BOT, active_reporters, add_reporter, apply_action, find_open_duplicate, open_ticket
+
+_RESCUE_WORDS = ("火", "烟", "煤气", "燃气", "困", "被关")
+_MEDICAL_WORDS = ("摔", "晕", "倒地", "受伤", "流血", "不省人事")
+
+
+def handle_report(ctx: Context) -> list[Outgoing]:
+    classification = ctx.classifier.classify(ctx.incoming.text)
+    if not classification.is_ticket:
+        return []
+    category = ctx.settings.category(classification.category) or ctx.settings.fallback_category
+    if classification.location:
+        window_start = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
+        duplicate = find_open_duplicate(
+            ctx.session, category=category.id, location=classification.location, since=window_start
+        )
+        if duplicate is not None:
+            return _join(ctx, duplicate, category)
+    return _open(ctx, classification, category)
+
+
+def _grid_for(ctx: Context, classification: Classification) -> str | None:
+    """The place's grid; else the group's grid when the group covers exactly one."""
+    if classification.grid_id:
+        return classification.grid_id
+    group = ctx.settings.group(ctx.incoming.chat_id, ctx.incoming.chat_name)
+    return group.grids[0] if group and len(group.grids) == 1 else None
+
+
+def _open(ctx: Context, classification: Classification, category: Category) -> list[Outgoing]:
+    grid_id = _grid_for(ctx, classification)
+    duty = ctx.duty(grid_id)
+    incoming = ctx.incoming
+    ticket = open_ticket(
+        ctx.session, now=ctx.now, reporter=ctx.sender,
+        fields={
+            "category": category.id, "description": incoming.text, "location": classification.location,
+            "grid_id": grid_id, "chat_id": incoming.chat_id, "chat_name": incoming.chat_name,
+            "chat_is_private": incoming.is_private, "urgent": classification.urgent,
+            "confidence": round(classification.confidence, 3),
+            "response_due_at": response_due(category, ctx.now), "resolution_due_at": resolution_due(category, ctx.now),
+        },
+    )
+    apply_action(ctx.session, ticket, Action.ASSIGN, actor=BOT, now=ctx.now, changes={"assignee_id": duty.cadre.id})
+    fields = {
+        "number": ticket.id, "category": category.name, "place": texts.place_text(classification.location),
+        "assignee": duty.cadre.name, "duty": texts.DUTY_LABELS[duty.source.value],
+        "response": describe_minutes(category.first_response_minutes),
+    }
+    if classification.urgent:
+        return _urgent(ctx, ticket.id, duty, grid_id, fields)
+    template = texts.INQUIRY_OPENED if classification.intent is Intent.INQUIRY else texts.TICKET_OPENED
+    return [_public_reply(ctx, template.format(**fields), duty, ticket.id)]
+
+
+def _public_reply(ctx: Context, text: str, duty: Duty, ticket_id: int | None) -> Outgoing:
+    """The reply in the group, mentioning the reporter and the cadre who now owns the ticket."""
+    incoming = ctx.incoming
+    if incoming.is_private:
+        return ctx.reply(text, ticket_id=ticket_id)
+    prefix = texts.mention_prefix([incoming.sender_name, duty.cadre.name])
+    mentions = tuple(dict.fromkeys([incoming.sender_id, duty.cadre.chat_id]))
+    return Outgoing(incoming.chat_id, prefix + text, incoming.chat_name, mentions, ticket_id=ticket_id)
+
+
+def _emergency_numbers(text: str) -> str:
+    numbers = []
+    if any(word in text for word in _RESCUE_WORDS):
+        numbers.append(texts.EMERGENCY_NUMBERS["rescue"])
+    if any(word in text for word in _MEDICAL_WORDS):
+        numbers.append(texts.EMERGENCY_NUMBERS["medical"])
+    numbers.append(texts.EMERGENCY_NUMBERS["police"])
+    return " / ".join(dict.fromkeys(numbers))
+
+
+def _urgent(ctx: Context, ticket_id: int, duty: Duty, grid_id: str | None, fields: dict) -> list[Outgoing]:
+    """Tell the resident to call emergency services first, and ping the on-duty cadre and the chain at once."""
+    chain = [c for c in escalation_chain(ctx.settings, grid_id) if c.id != duty.cadre.id]
+    secretaries = [c for c in chain if c.role.value == "secretary"] or chain[:1]
+    text = texts.URGENT_OPENED.format(
+        **fields, emergency=_emergency_numbers(ctx.incoming.text), chain="、".join(c.name for c in secretaries)
+    )
+    replies = [_public_reply(ctx, text, duty, ticket_id)]
+    alert = texts.URGENT_ALERT.format(**fields, reporter=ctx.incoming.sender_name, text=ctx.incoming.text)
+    for cadre in [duty.cadre, *secretaries]:
+        replies.append(Outgoing(cadre.chat_id, alert, cadre.name, is_private=True, ticket_id=ticket_id))
+    cadres_group = ctx.settings.cadres_group()
+    if cadres_group is not None:
+        replies.append(Outgoing(cadres_group.id or cadres_group.name, alert, cadres_group.name, ticket_id=ticket_id))
+    return replies
+
+
+def _join(ctx: Context, ticket, category: Category) -> list[Outgoing]:
+    added = add_reporter(ctx.session, ticket, ctx.sender, now=ctx.now)
+    fields = {
+        "number": ticket.id, "category": category.name, "place": texts.place_text(ticket.location),
+        "assignee": ctx.cadre_name(ticket.assignee_id), "status": texts.STATUS_NAMES[Status(ticket.status)],
+    }
+    if not added:
+        return [ctx.reply(texts.TICKET_ALREADY_REPORTED.format(**fields), ticket_id=ticket.id)]
+    count = len(active_reporters(ctx.session, ticket.id))
+    return [ctx.reply(texts.TICKET_JOINED.format(**fields, count=count), ticket_id=ticket.id)]

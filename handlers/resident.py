@@ -1,0 +1,123 @@
+"""Resident commands: 查询 我的反映 评价 没修好 撤销."""
+
+from __future__ import annotations
+
+from handlers import cadre as cadre_commands
+from handlers import texts
+from handlers.commands import Command, Rating, rating_value
+from handlers.context import Context, can_handle
+from handlers.messages import Outgoing
+from handlers.views import category_name, find_ticket, latest_note, ticket_line
+from ledger.deadlines import resolution_due
+from ledger.lifecycle import Action, IllegalTransition, Status
+from storage.models import Ticket
+from storage.tickets import active_reporters, apply_action, is_reporter, remove_reporter, tickets_reported_by
+
+
+def query(ctx: Context, command: Command) -> list[Outgoing]:
+    """Public status of any ticket: what the progress wall shows, with no reporter names."""
+    ticket = find_ticket(ctx, command.ticket)
+    if isinstance(ticket, Outgoing):
+        return [ticket]
+    text = texts.TICKET_PUBLIC.format(
+        number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
+        status=texts.STATUS_NAMES[Status(ticket.status)], assignee=ctx.cadre_name(ticket.assignee_id),
+        created=texts.format_time(ticket.created_at, ctx.tz), latest=latest_note(ctx, ticket),
+    )
+    return [ctx.reply(text, ticket_id=ticket.id)]
+
+
+def my_reports(ctx: Context, command: Command) -> list[Outgoing]:
+    tickets = tickets_reported_by(ctx.session, ctx.incoming.sender_id)
+    if not tickets:
+        return [ctx.reply(texts.MY_REPORTS_EMPTY)]
+    return [ctx.reply("\n".join([texts.MY_REPORTS_HEADER, *(ticket_line(ctx, t) for t in tickets)]))]
+
+
+def _own_ticket(ctx: Context, command: Command, verb: str) -> Ticket | Outgoing:
+    ticket = find_ticket(ctx, command.ticket)
+    if isinstance(ticket, Outgoing):
+        return ticket
+    if not is_reporter(ctx.session, ticket.id, ctx.incoming.sender_id):
+        return ctx.reply(texts.NOT_REPORTER.format(number=ticket.id, verb=verb))
+    return ticket
+
+
+def _refusal(ctx: Context, ticket: Ticket, refused: IllegalTransition, verb: str) -> list[Outgoing]:
+    if refused.action is Action.RATE and ticket.rating:
+        return [ctx.reply(texts.ALREADY_RATED.format(number=ticket.id))]
+    status = texts.STATUS_NAMES[refused.status]
+    return [ctx.reply(texts.ILLEGAL_TRANSITION.format(number=ticket.id, status=status, verb=verb))]
+
+
+def _reopen_changes(ctx: Context, ticket: Ticket) -> dict:
+    """A reopened ticket gets a fresh resolution deadline, counted from now."""
+    category = ctx.settings.category(ticket.category) or ctx.settings.fallback_category
+    return {"resolution_due_at": resolution_due(category, ctx.now)}
+
+
+def _assignee(ctx: Context, ticket: Ticket) -> tuple:
+    cadre = ctx.settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
+    return (cadre,) if cadre else ()
+
+
+def rate(ctx: Context, command: Command) -> list[Outgoing]:
+    verb = texts.ACTION_VERBS["rate"]
+    ticket = _own_ticket(ctx, command, verb)
+    if isinstance(ticket, Outgoing):
+        return [ticket]
+    rating = rating_value(command.argument)
+    try:
+        apply_action(ctx.session, ticket, Action.RATE, actor=ctx.sender, now=ctx.now, changes={"rating": rating.value})
+        if rating is Rating.DISSATISFIED:
+            apply_action(
+                ctx.session, ticket, Action.REOPEN, actor=ctx.sender, now=ctx.now, note=rating.value,
+                changes=_reopen_changes(ctx, ticket),
+            )
+            text = texts.REOPENED_BY_RATING.format(number=ticket.id, assignee=ctx.cadre_name(ticket.assignee_id))
+            return ctx.announce(ticket, text, also_mention=_assignee(ctx, ticket))
+        apply_action(ctx.session, ticket, Action.CLOSE, actor=ctx.sender, now=ctx.now, note=rating.value)
+    except IllegalTransition as refused:
+        return _refusal(ctx, ticket, refused, verb)
+    return [ctx.reply(texts.CLOSED_WITH_RATING.format(number=ticket.id, rating=rating.value), ticket_id=ticket.id)]
+
+
+def not_fixed(ctx: Context, command: Command) -> list[Outgoing]:
+    verb = texts.ACTION_VERBS["reopen"]
+    ticket = _own_ticket(ctx, command, verb)
+    if isinstance(ticket, Outgoing):
+        return [ticket]
+    try:
+        apply_action(
+            ctx.session, ticket, Action.REOPEN, actor=ctx.sender, now=ctx.now, note=command.argument,
+            changes=_reopen_changes(ctx, ticket),
+        )
+    except IllegalTransition as refused:
+        return _refusal(ctx, ticket, refused, verb)
+    text = texts.REOPENED.format(number=ticket.id, assignee=ctx.cadre_name(ticket.assignee_id))
+    return ctx.announce(ticket, text, also_mention=_assignee(ctx, ticket))
+
+
+def withdraw(ctx: Context, command: Command) -> list[Outgoing]:
+    """A reporter withdraws: the ticket is cancelled when they were its only reporter.
+
+    A cadre who may handle the ticket cancels it instead (误报 / duplicate).
+    """
+    cadre = ctx.sender_cadre
+    if cadre is not None:
+        found = find_ticket(ctx, command.ticket)
+        if isinstance(found, Ticket) and can_handle(ctx.settings, cadre, found):
+            return cadre_commands.cancel(ctx, command)
+    verb = texts.ACTION_VERBS["cancel"]
+    ticket = _own_ticket(ctx, command, verb)
+    if isinstance(ticket, Outgoing):
+        return [ticket]
+    try:
+        if len(active_reporters(ctx.session, ticket.id)) > 1:
+            remove_reporter(ctx.session, ticket, ctx.sender, now=ctx.now)
+            return [ctx.reply(texts.REPORTER_LEFT.format(number=ticket.id), ticket_id=ticket.id)]
+        apply_action(ctx.session, ticket, Action.CANCEL, actor=ctx.sender, now=ctx.now, note=command.argument)
+    except IllegalTransition as refused:
+        return _refusal(ctx, ticket, refused, verb)
+    return ctx.announce(ticket, texts.WITHDRAWN.format(number=ticket.id), also_mention=_assignee(ctx, ticket))
+

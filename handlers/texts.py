@@ -1,0 +1,142 @@
+"""Every sentence the bot says in chat, in one place so it can be reviewed.
+
+Templates use `str.format` fields. Mentions (`@名字`) are written by `mention_prefix`, so each
+template starts with the content, not with the people it addresses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from ledger.lifecycle import Status
+
+STATUS_NAMES: dict[Status, str] = {
+    Status.NEW: "待分派",
+    Status.ASSIGNED: "已分派",
+    Status.ACCEPTED: "已签收",
+    Status.IN_PROGRESS: "办理中",
+    Status.RESOLVED: "已办结",
+    Status.CLOSED: "已关闭",
+    Status.REOPENED: "重新办理",
+    Status.TRANSFERRED: "已转派",
+    Status.RETURNED: "已退回",
+    Status.CANCELLED: "已撤销",
+}
+
+ACTION_VERBS: dict[str, str] = {
+    "accept": "签收",
+    "progress": "更新进度",
+    "resolve": "办结",
+    "close": "关闭",
+    "reopen": "重新办理",
+    "transfer": "转派",
+    "return": "退回",
+    "cancel": "撤销",
+    "commit": "承诺时限",
+    "rate": "评价",
+    "join": "补充反映",
+    "leave": "撤回反映",
+}
+
+# Reports
+TICKET_OPENED = "收到，已登记 #{number}【{category}】{place}，由{duty}{assignee} 负责，{response}内回复。"
+INQUIRY_OPENED = "收到您的咨询，已登记 #{number}【{category}】，由{duty}{assignee} 负责，{response}内答复。"
+URGENT_OPENED = (
+    "⚠️ 情况紧急，请先拨打 {emergency}！已登记 #{number}【{category}】{place}，"
+    "已通知值班 {assignee} 和 {chain} 立即处置。"
+)
+URGENT_ALERT = "⚠️ 紧急 #{number}【{category}】{place}：{reporter} 反映「{text}」。请立即处置并在群内回复。"
+TICKET_JOINED = "已有 {count} 位居民反映，#{number}【{category}】{place} 正在处理，负责人 {assignee}。"
+TICKET_ALREADY_REPORTED = "您已反映过 #{number}，正在处理（{status}），负责人 {assignee}。"
+EMERGENCY_NUMBERS = {"rescue": "119", "police": "110", "medical": "120"}
+DUTY_LABELS = {"grid": "今日值班 ", "community": "社区值班 ", "grid_leader": "网格长 ", "secretary": "书记 "}
+NO_PLACE = ""
+
+# Announcements to the originating group (mentioning the reporters)
+ACCEPTED = "#{number} 已由 {cadre} 签收，正在处理。"
+PROGRESS = "#{number} 进展（{cadre}）：{note}"
+RESOLVED = (
+    "#{number} 已办结（{cadre}）：{note}\n请回复「评价 {number} 满意 / 基本满意 / 不满意」；"
+    "如果没有解决，请回复「没修好 {number}」。"
+)
+TRANSFERRED = "#{number} 已由 {cadre} 转派给 {assignee} 负责。"
+RETURNED = "#{number} 已退回（{cadre}）：{note}"
+COMMITTED = "#{number} {cadre} 承诺于 {day} 前办结。"
+REOPENED = "#{number} 居民反映没有解决，已重新办理，负责人 {assignee}。"
+REOPENED_BY_RATING = "#{number} 评价为不满意，已重新办理，负责人 {assignee}。"
+CLOSED_WITH_RATING = "#{number} 已收到您的评价「{rating}」，谢谢！此事项已关闭。"
+WITHDRAWN = "#{number} 已按您的要求撤销。"
+WITHDRAWN_BY_CADRE = "#{number} 已撤销（{cadre}）：{note}"
+REPORTER_LEFT = "已撤回您对 #{number} 的反映，其他居民的反映仍在办理。"
+DONE_CONFIRMATION = "已{verb} #{number}。"
+
+# Queries
+TICKET_LINE = "#{number}【{category}】{place}{status}，负责人 {assignee}，{when}"
+TICKET_DETAIL = (
+    "#{number}【{category}】{status}\n地点：{place}\n内容：{description}\n反映人：{reporters}\n"
+    "负责人：{assignee}\n登记：{created}\n响应时限：{response_due}\n办结时限：{resolution_due}{commitment}"
+)
+TICKET_PUBLIC = "#{number}【{category}】{place}{status}，负责人 {assignee}，登记于 {created}。{latest}"
+COMMITMENT_SUFFIX = "\n承诺办结：{day}"
+LATEST_PREFIX = "最新进展：{note}"
+MY_QUEUE_HEADER = "{cadre}，您有 {count} 件未办结："
+MY_QUEUE_EMPTY = "{cadre}，您目前没有未办结的事项。"
+MY_REPORTS_HEADER = "您最近反映的事项："
+MY_REPORTS_EMPTY = "您还没有反映过问题。直接在群里描述问题和楼栋即可，例如「3号楼2单元楼道灯不亮」。"
+ON_DUTY_LINE = "{grid}：{cadre}（{source}）"
+ON_DUTY_HEADER = "现在值班（{time}）："
+DUTY_SOURCES = {"grid": "网格值班", "community": "社区值班", "grid_leader": "网格长兜底", "secretary": "书记兜底"}
+SWAPPED = "已换班：{day} {cadre} 的班由 {replacement} 接替。"
+
+# Refusals and errors
+UNKNOWN_TICKET = "没有找到 #{number}，请核对编号。可以发送「我的」或「我的反映」查看。"
+ILLEGAL_TRANSITION = "#{number} 当前状态是「{status}」，不能{verb}。"
+CADRE_ONLY = "抱歉，「{word}」是社区干部办理事项用的指令。居民可以发送「帮助」查看能用的指令。"
+NOT_YOUR_TICKET = "抱歉，#{number} 由 {assignee} 负责，只有负责人、网格长或书记可以{verb}。"
+NOT_REPORTER = "抱歉，只有 #{number} 的反映人可以{verb}。"
+UNKNOWN_CADRE = "没有找到社区干部「{name}」，请用 @ 选择群里的干部，或核对名字。"
+TRANSFER_TO_SELF = "#{number} 已经由 {assignee} 负责，无需转派。"
+BAD_DATE = "没看懂日期「{text}」，请写成 11月30日、11-30、明天 或 周五。"
+PAST_DATE = "承诺日期 {day} 已经过去，请给一个今天或以后的日期。"
+NO_SHIFT = "您在 {day} 没有值班，无需换班。"
+ALREADY_RATED = "#{number} 已收到评价并关闭，谢谢您的反馈！"
+SYNTAX = "指令格式：{usage}"
+INTERNAL_ERROR = "抱歉，回音处理这条消息时出了问题，已记录下来，值班干部会跟进。"
+SYNTAX_PROBLEMS = {
+    "missing_ticket": "缺少事项编号。",
+    "bad_ticket": "事项编号应是数字，如 12。",
+    "missing_argument": "缺少说明。",
+    "bad_rating": "评价请用 满意 / 基本满意 / 不满意，或 1-5 分。",
+    "missing_mention": "请 @ 要交接的人。",
+    "missing_date": "缺少日期。",
+}
+
+HELP_RESIDENT = (
+    "直接在群里描述问题和地点即可登记，例如「3号楼2单元楼道灯不亮」。\n"
+    "查询 编号 — 查看办理进度\n我的反映 — 我反映过的事项\n评价 编号 满意/基本满意/不满意\n"
+    "没修好 编号 — 重新办理\n撤销 编号 — 撤回我的反映"
+)
+HELP_CADRE_HEADER = "干部指令："
+
+
+def mention_prefix(names: Iterable[str]) -> str:
+    """`@张阿姨 @王芳 ` for the people a message addresses (empty when none)."""
+    unique = list(dict.fromkeys(n for n in names if n))
+    return "".join(f"@{name} " for name in unique)
+
+
+def format_time(instant: dt.datetime | None, tz: dt.tzinfo) -> str:
+    if instant is None:
+        return "—"
+    local = instant.astimezone(tz)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def place_text(location: str | None) -> str:
+    return location or NO_PLACE
+
+
+def mask_name(name: str) -> str:
+    """`张阿姨` → `张**`: how residents' names appear to other residents."""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""

@@ -1,0 +1,95 @@
+"""The ticket lifecycle: states, the actions that move them, and the one table of allowed transitions.
+
+new → assigned → accepted (签收) → in_progress → resolved (办结) → closed, plus reopened, transferred,
+returned (退回) and cancelled. States are grouped as open / resolved / closed, as FixMyStreet does.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    TRANSFERRED = "transferred"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATES = frozenset(
+    {Status.NEW, Status.ASSIGNED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED, Status.TRANSFERRED}
+)
+RESOLVED_STATES = frozenset({Status.RESOLVED})
+CLOSED_STATES = frozenset({Status.CLOSED, Status.RETURNED, Status.CANCELLED})
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    ASSIGN = "assign"
+    ACCEPT = "accept"
+    PROGRESS = "progress"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    TRANSFER = "transfer"
+    RETURN = "return"
+    CANCEL = "cancel"
+    JOIN = "join"
+    LEAVE = "leave"
+    COMMIT = "commit"
+    RATE = "rate"
+
+
+_WORKING = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.IN_PROGRESS, Status.TRANSFERRED, Status.REOPENED})
+
+TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
+    Action.ASSIGN: (frozenset({Status.NEW}), Status.ASSIGNED),
+    Action.ACCEPT: (frozenset({Status.ASSIGNED, Status.TRANSFERRED, Status.REOPENED}), Status.ACCEPTED),
+    Action.PROGRESS: (_WORKING, Status.IN_PROGRESS),
+    Action.RESOLVE: (_WORKING, Status.RESOLVED),
+    Action.CLOSE: (frozenset({Status.RESOLVED}), Status.CLOSED),
+    Action.REOPEN: (frozenset({Status.RESOLVED, Status.CLOSED}), Status.REOPENED),
+    Action.TRANSFER: (_WORKING | {Status.NEW, Status.RETURNED}, Status.TRANSFERRED),
+    Action.RETURN: (_WORKING, Status.RETURNED),
+    Action.CANCEL: (_WORKING | {Status.NEW}, Status.CANCELLED),
+}
+"""action → (states it may start from, state it leads to)."""
+
+UPDATES: dict[Action, frozenset[Status]] = {
+    Action.JOIN: OPEN_STATES,
+    Action.LEAVE: OPEN_STATES,
+    Action.COMMIT: _WORKING,
+    Action.RATE: RESOLVED_STATES,
+}
+"""Actions that change a ticket without changing its state, and the states they are allowed in."""
+
+CADRE_RESPONSES = frozenset({Action.ACCEPT, Action.PROGRESS, Action.RESOLVE, Action.RETURN, Action.COMMIT})
+"""The actions that count as the cadre's first public response to a ticket."""
+
+
+class IllegalTransition(Exception):
+    def __init__(self, action: Action, status: Status) -> None:
+        super().__init__(f"cannot {action.value} a ticket that is {status.value}")
+        self.action = action
+        self.status = status
+
+
+def next_status(action: Action, status: Status) -> Status:
+    """The state `action` leads to from `status`, or IllegalTransition. Updates keep the state."""
+    if action in TRANSITIONS:
+        sources, target = TRANSITIONS[action]
+        if status in sources:
+            return target
+    elif action in UPDATES and status in UPDATES[action]:
+        return status
+    raise IllegalTransition(action, status)
+
+
+def is_open(status: Status) -> bool:
+    return status in OPEN_STATES

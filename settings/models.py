@@ -1,0 +1,234 @@
+"""The community's configuration (`config.yaml`), validated into typed settings.
+
+Everything a community edits lives here: grids, cadres, the rota, groups and problem
+categories. Validation messages are written for the secretary who edits the file, so
+they say what is wrong with the value rather than which Python type was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _parse_time(value: object) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 08:00 as the sexagesimal integer 480.
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    match = _TIME.match(str(value).strip())
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour == 24 and minute == 0:
+            return dt.time(0, 0)
+        if hour < 24 and minute < 60:
+            return dt.time(hour, minute)
+    raise ValueError(f"{value!r} is not a time (use HH:MM, e.g. '08:00')")
+
+
+def _parse_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD, e.g. '2026-11-23')") from None
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known timezone (e.g. 'Asia/Shanghai')") from None
+    return value
+
+
+def _check_weekday(value: object) -> str:
+    day = str(value).strip().lower()[:3]
+    if day not in WEEKDAYS:
+        raise ValueError(f"{value!r} is not a weekday (use one of {', '.join(WEEKDAYS)})")
+    return day
+
+
+ClockTime = Annotated[dt.time, BeforeValidator(_parse_time)]
+CalendarDate = Annotated[dt.date, BeforeValidator(_parse_date)]
+Weekday = Annotated[str, BeforeValidator(_check_weekday)]
+TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", min_length=1, max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(StrEnum):
+    CADRE = "cadre"
+    GRID_LEADER = "grid_leader"
+    SECRETARY = "secretary"
+
+
+class GroupKind(StrEnum):
+    RESIDENTS = "residents"
+    CADRES = "cadres"
+
+
+class Community(_Strict):
+    name: str = Field(min_length=1)
+    timezone: TimezoneName = "Asia/Shanghai"
+
+
+class Grid(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    buildings: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list, description="named spots such as 东门, 地下车库")
+
+
+class Cadre(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    chat_id: str = Field(min_length=1, description="WeChat contact id the cadre writes from")
+    aliases: list[str] = Field(default_factory=list)
+    role: Role = Role.CADRE
+    grids: list[str] = Field(default_factory=list)
+
+
+class Shift(_Strict):
+    """A weekly shift. `grid` omitted means the community-wide shift. `end` <= `start` crosses midnight."""
+
+    grid: str | None = None
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
+    start: ClockTime
+    end: ClockTime
+    cadre: str
+
+
+class RotaOverride(_Strict):
+    """On `date`, the shifts of `cadre` (that start on that date) go to `replacement`, or to nobody (leave)."""
+
+    date: CalendarDate
+    cadre: str
+    replacement: str | None = None
+    reason: str = ""
+
+
+class ChatGroup(_Strict):
+    name: str = Field(min_length=1)
+    id: str | None = Field(default=None, description="room id; the name is matched when absent")
+    grids: list[str] = Field(default_factory=list)
+    kind: GroupKind = GroupKind.RESIDENTS
+
+
+class Category(_Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+    first_response_minutes: int = Field(default=60, gt=0)
+    resolution_hours: int = Field(default=72, gt=0)
+
+
+class Tickets(_Strict):
+    merge_window_hours: int = Field(default=72, gt=0, description="same category + place within this joins")
+
+
+class Settings(_Strict):
+    community: Community
+    grids: list[Grid] = Field(min_length=1)
+    cadres: list[Cadre] = Field(min_length=1)
+    rota: list[Shift] = Field(default_factory=list)
+    rota_overrides: list[RotaOverride] = Field(default_factory=list)
+    groups: list[ChatGroup] = Field(default_factory=list)
+    categories: list[Category] = Field(min_length=1)
+    tickets: Tickets = Field(default_factory=Tickets)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.community.timezone)
+
+    def cadre(self, cadre_id: str) -> Cadre | None:
+        return next((c for c in self.cadres if c.id == cadre_id), None)
+
+    def cadre_by_chat_id(self, chat_id: str) -> Cadre | None:
+        return next((c for c in self.cadres if c.chat_id == chat_id), None)
+
+    def cadre_by_name(self, name: str) -> Cadre | None:
+        name = name.strip().lstrip("@")
+        return next((c for c in self.cadres if name == c.name or name in c.aliases or name == c.id), None)
+
+    def grid(self, grid_id: str | None) -> Grid | None:
+        return next((g for g in self.grids if g.id == grid_id), None)
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def category_by_name(self, name: str) -> Category | None:
+        return next((c for c in self.categories if name in (c.id, c.name)), None)
+
+    def group(self, chat_id: str, chat_name: str = "") -> ChatGroup | None:
+        by_id = next((g for g in self.groups if g.id and g.id == chat_id), None)
+        return by_id or next((g for g in self.groups if g.name in (chat_name, chat_id)), None)
+
+    def cadres_group(self) -> ChatGroup | None:
+        return next((g for g in self.groups if g.kind is GroupKind.CADRES), None)
+
+    @property
+    def fallback_category(self) -> Category:
+        return self.category("other") or self.categories[-1]
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong in the configuration, at a key path such as ("rota", 2, "end")."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+def reference_problems(settings: Settings) -> Iterator[ConfigProblem]:
+    """Yield every id that points at nothing, and every required role that is missing."""
+    grid_ids = {g.id for g in settings.grids}
+    cadre_ids = {c.id for c in settings.cadres}
+
+    for key, items in (("grids", settings.grids), ("cadres", settings.cadres), ("categories", settings.categories)):
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if item.id in seen:
+                yield ConfigProblem((key, index, "id"), f"duplicate id {item.id!r}")
+            seen.add(item.id)
+    for index, cadre in enumerate(settings.cadres):
+        for gi, grid in enumerate(cadre.grids):
+            if grid not in grid_ids:
+                yield ConfigProblem(("cadres", index, "grids", gi), f"unknown grid {grid!r}")
+    for index, shift in enumerate(settings.rota):
+        if shift.grid is not None and shift.grid not in grid_ids:
+            yield ConfigProblem(("rota", index, "grid"), f"unknown grid {shift.grid!r}")
+        if shift.cadre not in cadre_ids:
+            yield ConfigProblem(("rota", index, "cadre"), f"unknown cadre {shift.cadre!r}")
+        if shift.start == shift.end:
+            yield ConfigProblem(("rota", index, "end"), "a shift cannot start and end at the same time")
+    for index, override in enumerate(settings.rota_overrides):
+        if override.cadre not in cadre_ids:
+            yield ConfigProblem(("rota_overrides", index, "cadre"), f"unknown cadre {override.cadre!r}")
+        if override.replacement is not None and override.replacement not in cadre_ids:
+            yield ConfigProblem(
+                ("rota_overrides", index, "replacement"), f"unknown cadre {override.replacement!r}"
+            )
+    for index, group in enumerate(settings.groups):
+        for gi, grid in enumerate(group.grids):
+            if grid not in grid_ids:
+                yield ConfigProblem(("groups", index, "grids", gi), f"unknown grid {grid!r}")
+    if not any(c.role is Role.SECRETARY for c in settings.cadres):
+        yield ConfigProblem(("cadres",), "at least one cadre must have role 'secretary' (end of the chain)")

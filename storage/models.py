@@ -1,0 +1,141 @@
+"""The ledger's tables. Every change of a ticket is also a `TicketEvent`, from which the ticket can be rebuilt."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _when(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Member(SQLModel, table=True):
+    """A resident the bot has heard from, keyed by their chat id."""
+
+    id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=128)
+    first_seen_at: dt.datetime = _when()
+
+
+class CadreRecord(SQLModel, table=True):
+    """A cadre as configured; synchronised from config.yaml at start-up."""
+
+    __tablename__ = "cadre"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=64)
+    chat_id: str = Field(max_length=128, unique=True)
+    role: str = Field(max_length=32)
+    grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class GridRecord(SQLModel, table=True):
+    __tablename__ = "grid"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=64)
+    buildings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class GroupRecord(SQLModel, table=True):
+    __tablename__ = "chat_group"
+    name: str = Field(primary_key=True, max_length=128)
+    chat_id: str | None = Field(default=None, max_length=128)
+    kind: str = Field(max_length=32)
+    grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Ticket(SQLModel, table=True):
+    """One matter in the ledger. `id` is the short number residents see (`#12`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(max_length=32, index=True)
+    category: str = Field(max_length=64, index=True)
+    description: str
+    location: str | None = Field(default=None, max_length=128)
+    grid_id: str | None = Field(default=None, max_length=64)
+    chat_id: str = Field(max_length=128)
+    chat_name: str = Field(default="", max_length=128)
+    chat_is_private: bool = False
+    assignee_id: str | None = Field(default=None, max_length=64, index=True)
+    urgent: bool = False
+    confidence: float = 1.0
+    created_at: dt.datetime = _when(index=True)
+    first_response_at: dt.datetime | None = _when(nullable=True)
+    resolved_at: dt.datetime | None = _when(nullable=True)
+    closed_at: dt.datetime | None = _when(nullable=True)
+    response_due_at: dt.datetime | None = _when(nullable=True)
+    resolution_due_at: dt.datetime | None = _when(nullable=True)
+    commitment_date: dt.date | None = None
+    rating: str | None = Field(default=None, max_length=16)
+    updated_at: dt.datetime = _when()
+
+
+class TicketReporter(SQLModel, table=True):
+    __tablename__ = "ticket_reporter"
+    __table_args__ = (UniqueConstraint("ticket_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    member_id: str = Field(max_length=128, index=True)
+    member_name: str = Field(max_length=128)
+    joined_at: dt.datetime = _when()
+    active: bool = True
+
+
+class TicketEvent(SQLModel, table=True):
+    """The audit trail: who did what to which ticket, when, with the exact field values it set."""
+
+    __tablename__ = "ticket_event"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: dt.datetime = _when()
+    actor_id: str = Field(max_length=128)
+    actor_name: str = Field(max_length=128)
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    note: str = ""
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every message id handled once: a redelivered message finds its row and changes nothing."""
+
+    __tablename__ = "inbound_message"
+    message_id: str = Field(primary_key=True, max_length=191)
+    chat_id: str = Field(max_length=128)
+    sender_id: str = Field(max_length=128)
+    kind: str = Field(max_length=16)
+    text: str
+    received_at: dt.datetime = _when()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A reply waiting to be delivered; written in the same transaction as the change it announces."""
+
+    __tablename__ = "outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: str = Field(max_length=128)
+    chat_name: str = Field(default="", max_length=128)
+    text: str
+    mention_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    is_private: bool = False
+    ticket_id: int | None = Field(default=None, index=True)
+    created_at: dt.datetime = _when()
+    sent_at: dt.datetime | None = _when(nullable=True, index=True)
+
+
+class RotaSwap(SQLModel, table=True):
+    """A `换班` made in chat: on `date`, `cadre_id`'s shifts go to `replacement_id`."""
+
+    __tablename__ = "rota_swap"
+    id: int | None = Field(default=None, primary_key=True)
+    date: dt.date
+    cadre_id: str = Field(max_length=64)
+    replacement_id: str = Field(max_length=64)
+    created_by: str = Field(max_length=128)
+    created_at: dt.datetime = _when()

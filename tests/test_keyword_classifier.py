@@ -1,0 +1,183 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nlp.classification import Classification, Classifier, Intent, normalise_message
+from nlp.keyword_classifier import KeywordClassifier
+from settings.models import Category, Settings
+
+CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
+
+REPORT, INQUIRY, URGENT, CHATTER = Intent.REPORT, Intent.INQUIRY, Intent.URGENT, Intent.CHATTER
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    with CONFIG.open(encoding="utf-8") as file:
+        return Settings.model_validate(yaml.safe_load(file))
+
+
+@pytest.fixture(scope="module")
+def classifier(settings: Settings) -> KeywordClassifier:
+    return KeywordClassifier(settings)
+
+
+# (message, intent, category, location, grid_id); chatter always carries the fallback category and no place.
+MESSAGES = [
+    # reports
+    ("3号楼2单元下水道堵了，一楼都返水了😭", REPORT, "drainage", "3号楼2单元", "g1"),
+    ("5栋门口路灯坏了好几天了", REPORT, "power", "5号楼", "g2"),
+    ("东门有人乱停车堵住消防通道", REPORT, "parking_fire", "东门", "g1"),
+    ("@王芳 2号楼楼道灯不亮，晚上黑乎乎的，老人下楼很危险", REPORT, "power", "2号楼", "g1"),
+    ("健身广场的健身器材坏了一个，小孩玩很危险", REPORT, "facilities", "健身广场", "g2"),
+    ("楼上装修太吵了，中午都不让人休息😤", REPORT, "noise_dispute", None, None),
+    ("4号楼垃圾桶满了好几天没人清运，臭死了", REPORT, "sanitation", "4号楼", "g2"),
+    ("6号楼1单元有人飞线充电，电动车停楼道里", REPORT, "parking_fire", "6号楼1单元", "g2"),
+    ("1号楼地下车库积水很严重", REPORT, "drainage", "1号楼地下车库", "g1"),
+    ("十二号楼门口有个井盖破损了", REPORT, "facilities", "12号楼", None),
+    ("三号楼二单元1202一直渗水", REPORT, "drainage", "3号楼2单元1202室", "g1"),
+    ("　３栋２单元　下水道堵了", REPORT, "drainage", "3号楼2单元", "g1"),
+    ("3栋有陌生人挨家挨户敲门，感觉很可疑", REPORT, "security", "3号楼", "g1"),
+    ("又停电了！！！什么情况", REPORT, "power", None, None),
+    ("我家隔壁天天半夜吵架", REPORT, "noise_dispute", None, None),
+    ("小区东边那棵树枝快断了，刮风怕砸到人", REPORT, "greening", None, None),
+    ("邻居家漏水到我家了", REPORT, "drainage", None, None),  # tie with noise_dispute: config order
+    ("请问电梯坏了找谁", REPORT, "facilities", None, None),  # a problem cue beats the inquiry cue
+    ("打12345热线也没人管", REPORT, "other", None, None),
+    ("飞线充电容易引起火灾", REPORT, "parking_fire", None, None),  # a warning, not a fire
+    ("西门那边有人私搭乱建，能不能管管", REPORT, "illegal_build", "西门", "g2"),
+    # urgent
+    ("8号楼电梯困人了！！", URGENT, "facilities", "8号楼", None),
+    ("闻到好大的煤气味", URGENT, "parking_fire", None, None),
+    ("是不是着火了？好大的烟", URGENT, "parking_fire", None, None),
+    ("有没有闻到煤气味？", URGENT, "parking_fire", None, None),
+    ("小区门口有个老人摔倒了，快来人啊", URGENT, "elderly_care", None, None),
+    ("楼道里电线裸露，小孩子经常摸", URGENT, "power", None, None),
+    ("物业没来，5号楼电梯里还困着人被困半小时了", URGENT, "facilities", "5号楼", "g2"),
+    ("3号楼2单元楼道着火了，电动车在烧🔥🔥", URGENT, "parking_fire", "3号楼2单元", "g1"),
+    # inquiries
+    ("请问低保怎么申请？", INQUIRY, "welfare", None, None),
+    ("居住证在哪里办？需要什么材料", INQUIRY, "welfare", None, None),
+    ("医保卡丢了能补办吗？", INQUIRY, "welfare", None, None),
+    ("物业电话多少", INQUIRY, "property", None, None),
+    # chatter
+    ("早上好🌞", CHATTER, "other", None, None),
+    ("收到", CHATTER, "other", None, None),
+    ("好的👌", CHATTER, "other", None, None),
+    ("谢谢王书记，辛苦了🙏", CHATTER, "other", None, None),
+    ("[图片]", CHATTER, "other", None, None),
+    ("[语音]", CHATTER, "other", None, None),
+    ("[表情][表情]", CHATTER, "other", None, None),
+    ("👍👍👍", CHATTER, "other", None, None),
+    ("哈哈哈哈😂😂", CHATTER, "other", None, None),
+    ("。。。", CHATTER, "other", None, None),
+    ("我也是", CHATTER, "other", None, None),
+    ("上周就说过了", CHATTER, "other", None, None),
+    ("3号下午有空吗", CHATTER, "other", None, None),
+    ("没有着火，是烧烤的烟", CHATTER, "other", None, None),
+    ("没有人被困，虚惊一场", CHATTER, "other", None, None),
+    ("电梯修好了，谢谢物业", CHATTER, "other", None, None),
+    ("【通知】明天上午9点至下午5点停水，请大家提前储水", CHATTER, "other", None, None),
+    ("", CHATTER, "other", None, None),
+    ("@所有人", CHATTER, "other", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "intent", "category", "location", "grid_id"), MESSAGES)
+def test_classify(
+    classifier: KeywordClassifier,
+    text: str,
+    intent: Intent,
+    category: str,
+    location: str | None,
+    grid_id: str | None,
+) -> None:
+    result = classifier.classify(text)
+
+    assert (result.intent, result.category, result.location, result.grid_id) == (intent, category, location, grid_id)
+    assert result.urgent is (intent is Intent.URGENT)
+    assert result.is_ticket is (intent is not Intent.CHATTER)
+    assert 0.0 <= result.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "没有着火",
+        "不是煤气味，是隔壁在炖肉",
+        "无人被困",
+        "电动车飞线充电有火灾隐患",
+        "注意防火，小心着火",
+    ],
+)
+def test_negated_or_hypothetical_danger_is_not_urgent(classifier: KeywordClassifier, text: str) -> None:
+    result = classifier.classify(text)
+    assert result.intent is not Intent.URGENT
+    assert not result.urgent
+
+
+def test_confidence_grows_with_evidence(classifier: KeywordClassifier) -> None:
+    weak = classifier.classify("东门这边乱")
+    strong = classifier.classify("东门有人乱停车堵住消防通道，电动车占道")
+    fallback = classifier.classify("打12345热线也没人管")
+
+    assert weak.confidence < strong.confidence
+    assert fallback.category == "other"
+    assert fallback.confidence <= 0.3
+    assert classifier.classify("闻到好大的煤气味").confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3号楼下水道堵了" * 50_000,
+        "😀" * 1000,
+        "\x00\x01\x1b[31m\u200b\u202e\ufeff",
+        "\ud800着火",
+        "[" * 500 + "]" * 500,
+        "@" * 300,
+        "@张三",
+        "\n\t\r ",
+        "١٢٣号楼",
+    ],
+)
+def test_never_raises(classifier: KeywordClassifier, text: str) -> None:
+    result = classifier.classify(text)
+    assert isinstance(result, Classification)
+    assert 0.0 <= result.confidence <= 1.0
+
+
+def test_ties_follow_config_order_and_unknown_danger_categories_are_skipped(settings: Settings) -> None:
+    # A community without the categories the danger terms default to still gets urgent messages.
+    categories = [
+        Category(id="noise", name="噪音", keywords=["吵"]),
+        Category(id="water", name="水", keywords=["漏水"]),
+    ]
+    classifier = KeywordClassifier(settings.model_copy(update={"categories": categories}))
+
+    assert classifier.classify("楼上又吵又漏水").category == "noise"
+    fire = classifier.classify("着火了")
+    assert (fire.intent, fire.category) == (Intent.URGENT, "water")  # water is the fallback: no "other" here
+
+
+def test_keyword_classifier_is_a_classifier(classifier: KeywordClassifier) -> None:
+    assert isinstance(classifier, Classifier)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@王芳\u20053号楼漏水", "3号楼漏水"),
+        ("@王芳 @李军 ３号楼　漏水 ", "3号楼 漏水"),
+        ("邮箱a@b.com坏了", "邮箱a@b.com坏了"),
+        ("\u200b收到\x00", "收到"),
+    ],
+)
+def test_normalise_message(text: str, expected: str) -> None:
+    assert normalise_message(text) == expected
+
+
+def test_classification_rejects_confidence_outside_unit_interval() -> None:
+    with pytest.raises(ValueError, match="confidence"):
+        Classification(Intent.REPORT, "other", None, None, urgent=False, confidence=1.5)
