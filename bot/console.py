@@ -48,7 +48,8 @@ class ConsoleTransport:
 
 def format_line(chat: str, speaker: str, text: str) -> str:
     """`[chat] speaker: text`, continuation lines indented so a transcript stays readable."""
-    return f"[{chat}] {speaker}: " + text.replace("\n", "\n    ")
+    first, *rest = text.split("\n")
+    return "\n".join([f"[{chat}] {speaker}: {first}", *(f"    {line}" if line else "" for line in rest)])
 
 
 @dataclass

@@ -169,7 +169,10 @@ def show(ctx: Context, command: Command) -> list[Outgoing]:
 
 
 def help_text(ctx: Context, command: Command) -> list[Outgoing]:
+    """The usages from the command table: residents see theirs, cadres see both."""
+    resident = [texts.HELP_REPORTING, texts.HELP_RESIDENT_HEADER]
+    resident += [spec.usage for spec in COMMANDS.values() if not spec.cadre_only]
     if ctx.sender_cadre is None:
-        return [ctx.reply(texts.HELP_RESIDENT)]
-    usages = [spec.usage for spec in COMMANDS.values() if spec.cadre_only]
-    return [ctx.reply("\n".join([texts.HELP_CADRE_HEADER, *usages, "", texts.HELP_RESIDENT]))]
+        return [ctx.reply("\n".join(resident))]
+    cadre = [texts.HELP_CADRE_HEADER, *(spec.usage for spec in COMMANDS.values() if spec.cadre_only)]
+    return [ctx.reply("\n".join([*cadre, *resident]))]

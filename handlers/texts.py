@@ -112,11 +112,8 @@ SYNTAX_PROBLEMS = {
     "missing_date": "缺少日期。",
 }
 
-HELP_RESIDENT = (
-    "直接在群里描述问题和地点即可登记，例如「3号楼2单元楼道灯不亮」。\n"
-    "查询 编号 — 查看办理进度\n我的反映 — 我反映过的事项\n评价 编号 满意/基本满意/不满意\n"
-    "没修好 编号 — 重新办理\n撤销 编号 — 撤回我的反映"
-)
+HELP_REPORTING = "直接在群里描述问题和地点即可登记，例如「3号楼2单元楼道灯不亮」。"
+HELP_RESIDENT_HEADER = "居民指令："
 HELP_CADRE_HEADER = "干部指令："
 
 

@@ -1,0 +1,1 @@
+"""The WeChat transport through a Wechaty puppet service. Only this package imports `wechaty`."""

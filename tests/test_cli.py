@@ -1,0 +1,63 @@
+"""The three commands a newcomer uses: replay (checked line by line), run (the console chat) and ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = sorted((REPO / "tests" / "scripts").glob("*.txt"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_replayed_conversations_match_their_transcripts_line_by_line(
+    script: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(REPO / "config.yaml"), "--env-file", os.devnull, "replay", str(script)]) == 0
+    produced = capsys.readouterr().out.splitlines()
+    expected = script.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
+    for number, (got, want) in enumerate(zip(produced, expected, strict=False), start=1):
+        assert got == want, f"{script.name} transcript line {number}"
+    assert len(produced) == len(expected)
+
+
+def _huiyin(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path = REPO):
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, *args],
+        input=stdin, capture_output=True, text=True, timeout=60, cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    )  # fmt: skip
+
+
+def test_run_opens_the_console_chat_and_keeps_the_ledger(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'huiyin.db'}"
+    # The real clock decides who is on duty, so the secretary (who may act on any ticket) accepts.
+    conversation = "/我是 张阿姨\n3号楼2单元下水道堵了\n/我是 陈洁\n接单 1\n/退出\n"
+    run = _huiyin("--config", str(REPO / "config.yaml"), "run", stdin=conversation, env={"DATABASE_URL": database})
+    assert run.returncode == 0, run.stderr
+    assert "回音 · 幸福里社区" in run.stdout
+    assert "收到，已登记 #1【给排水】3号楼2单元" in run.stdout
+    assert "回音: @张阿姨 #1 已由 陈洁 签收，正在处理。" in run.stdout
+
+    ledger = _huiyin("--config", str(REPO / "config.yaml"), "ledger", "--json", env={"DATABASE_URL": database})
+    [row] = json.loads(ledger.stdout)
+    assert (row["number"], row["status"], row["reporters"]) == (1, "accepted", ["张阿姨"])
+    table = _huiyin("--config", str(REPO / "config.yaml"), "ledger", env={"DATABASE_URL": database})
+    assert table.stdout.startswith("#1") and "已签收" in table.stdout and "3号楼2单元" in table.stdout
+
+
+def test_a_bad_config_fails_with_the_key_and_line_not_a_traceback(tmp_path: Path) -> None:
+    config = (REPO / "config.yaml").read_text(encoding="utf-8").replace('end: "17:30"', 'end: "25:00"', 1)
+    bad = tmp_path / "config.yaml"
+    bad.write_text(config, encoding="utf-8")
+    run = _huiyin("--config", str(bad), "run")
+    assert run.returncode == 2
+    assert "rota[0].end: '25:00' is not a time" in run.stderr
+    assert "Traceback" not in run.stderr
