@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from ledger.lifecycle import CADRE_RESPONSES, OPEN_STATES, Action, Status, next_status
+from ledger.rates import TicketFacts
 from storage.models import Ticket, TicketEvent, TicketReporter
 
 _DATETIME_FIELDS = frozenset(
@@ -216,3 +217,22 @@ def rebuild_ticket(events: Sequence[TicketEvent]) -> dict[str, Any]:
 
 def ledger_fields(ticket: Ticket) -> dict[str, Any]:
     return {field: getattr(ticket, field) for field in LEDGER_FIELDS}
+
+
+def ticket_facts(session: Session, *, created_before: dt.datetime | None = None) -> list[TicketFacts]:
+    """Every ticket as the rates see it, with all the ratings its events recorded."""
+    query = select(Ticket).order_by(col(Ticket.id))
+    if created_before is not None:
+        query = query.where(col(Ticket.created_at) < created_before)
+    ratings: dict[int, list[tuple[dt.datetime, str]]] = {}
+    for event in session.exec(select(TicketEvent).where(TicketEvent.action == Action.RATE.value)):
+        ratings.setdefault(event.ticket_id, []).append((event.at, event.changes["rating"]))
+    return [
+        TicketFacts(
+            number=t.id, category=t.category, grid_id=t.grid_id, location=t.location, assignee_id=t.assignee_id,
+            status=Status(t.status), created_at=t.created_at, response_due_at=t.response_due_at,
+            first_response_at=t.first_response_at, resolution_due_at=t.resolution_due_at, resolved_at=t.resolved_at,
+            ratings=tuple(sorted(ratings.get(t.id, []))),
+        )
+        for t in session.exec(query)
+    ]

@@ -1,0 +1,127 @@
+"""The three rates communities are measured by (the 12345 hotline's 响应率 / 解决率 / 满意率).
+
+One implementation, used by the weekly digest, the board and the exports. For a period [start, end):
+
+- received        tickets created in the period.
+- 响应率          responded_in_time ÷ received, where responded_in_time = received tickets whose first
+                  public response by a cadre (签收 / 进度 / 办结 / 退回 / 承诺) came at or before the
+                  first-response deadline.
+- 解决率          resolved ÷ due, where due = tickets whose resolution deadline falls in the period and
+                  resolved = those of them resolved (办结) before the period ended, on time or late.
+- 满意率          (满意 + 基本满意) ÷ rated, counting every rating given in the period, including an
+                  不满意 that reopened its ticket. Tickets closed without a rating are "not rated" and
+                  never count as satisfied.
+- overdue         tickets not resolved by a resolution deadline that passed before the period ended, and
+                  that were still unresolved at some moment of the period (an old ticket resolved late
+                  before the period began is not this period's overdue).
+
+Cancelled tickets (撤销 / 误报) count nowhere. Returned tickets (退回: not the community's matter)
+count as received and responded, but not as due. A rate with nothing to divide by is None (shown "—").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ledger.lifecycle import Status
+
+SATISFIED_RATINGS = frozenset({"满意", "基本满意"})
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What the rates need to know of one ticket, including every rating it was ever given."""
+
+    number: int
+    category: str
+    grid_id: str | None
+    location: str | None
+    assignee_id: str | None
+    status: Status
+    created_at: dt.datetime
+    response_due_at: dt.datetime | None
+    first_response_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    ratings: tuple[tuple[dt.datetime, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.datetime
+    end: dt.datetime
+
+    def __contains__(self, instant: dt.datetime | None) -> bool:
+        return instant is not None and self.start <= instant < self.end
+
+
+@dataclass(frozen=True)
+class Rates:
+    received: int
+    responded_in_time: int
+    due: int
+    resolved: int
+    overdue: int
+    rated: int
+    satisfied: int
+
+    @property
+    def response_rate(self) -> float | None:
+        return _ratio(self.responded_in_time, self.received)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return _ratio(self.resolved, self.due)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _ratio(self.satisfied, self.rated)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def responded_in_time(ticket: TicketFacts) -> bool:
+    return (
+        ticket.first_response_at is not None
+        and ticket.response_due_at is not None
+        and ticket.first_response_at <= ticket.response_due_at
+    )
+
+
+def is_overdue(ticket: TicketFacts, at: dt.datetime) -> bool:
+    """Past its resolution deadline at `at` without having been resolved by that deadline."""
+    if ticket.status in (Status.CANCELLED, Status.RETURNED) or ticket.resolution_due_at is None:
+        return False
+    if ticket.resolution_due_at >= at:
+        return False
+    return ticket.resolved_at is None or ticket.resolved_at > ticket.resolution_due_at
+
+
+def _overdue_during(ticket: TicketFacts, period: Period) -> bool:
+    late_before_period = ticket.resolved_at is not None and ticket.resolved_at < period.start
+    return is_overdue(ticket, period.end) and not late_before_period
+
+
+def compute_rates(tickets: Iterable[TicketFacts], period: Period) -> Rates:
+    counted = [t for t in tickets if t.status is not Status.CANCELLED]
+    received = [t for t in counted if t.created_at in period]
+    due = [t for t in counted if t.status is not Status.RETURNED and t.resolution_due_at in period]
+    ratings = [rating for t in counted for at, rating in t.ratings if at in period]
+    return Rates(
+        received=len(received),
+        responded_in_time=sum(responded_in_time(t) for t in received),
+        due=len(due),
+        resolved=sum(t.resolved_at is not None and t.resolved_at < period.end for t in due),
+        overdue=sum(_overdue_during(t, period) for t in counted),
+        rated=len(ratings),
+        satisfied=sum(rating in SATISFIED_RATINGS for rating in ratings),
+    )
+
+
+def format_rate(rate: float | None) -> str:
+    """`0.875` → `87.5%`; no data → `—`."""
+    return "—" if rate is None else f"{rate * 100:.1f}%".replace(".0%", "%")
