@@ -14,7 +14,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 run: $(VENV)/.installed
 	mkdir -p data
-	$(BIN)/huiyin run --config config.yaml
+	$(BIN)/huiyin --config config.yaml run
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
