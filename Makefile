@@ -2,7 +2,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,12 @@ run: $(VENV)/.installed
 	mkdir -p data
 	$(BIN)/huiyin --config config.yaml run
 
-test: $(VENV)/.installed
+# The board's browser tests drive Debian's chromium (plus a CJK font, so screenshots show the Chinese).
+chromium:
+	@[ -x /usr/bin/chromium ] || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+		fonts-wqy-microhei) || echo "chromium could not be installed: the browser tests will be skipped"
+
+test: $(VENV)/.installed chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -7,11 +7,15 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from handlers import cadre, resident, texts
+from handlers import agenda, board_link, cadre, resident, texts
+from handlers.attachments import handle_attachment, is_attachment
 from handlers.commands import CommandName
 from handlers.context import Context
+from handlers.dedup import duplicate_of
 from handlers.messages import Incoming, sanitised
+from handlers.recategorise import recategorise
 from handlers.reports import handle_report
 from handlers.router import Route, always, command_dispatcher, ignore, is_command, is_from_cadre, is_not_text, route
 from ledger.clock import Clock
@@ -19,7 +23,7 @@ from nlp.classification import Classifier
 from settings.models import Settings
 from storage.db import new_session
 from storage.directory import remember_member, sync_directory
-from storage.messages import enqueue, record_inbound
+from storage.messages import enqueue, recent_inbound, record_inbound
 from storage.schema import init_schema
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,10 @@ COMMAND_HANDLERS = {
     CommandName.ON_DUTY: cadre.on_duty_now,
     CommandName.SWAP: cadre.swap,
     CommandName.SHOW: cadre.show,
+    CommandName.BOARD: board_link.board_link,
+    CommandName.AGENDA: agenda.list_candidates,
+    CommandName.MARK_AGENDA: agenda.mark,
+    CommandName.RECATEGORISE: recategorise,
     CommandName.HELP: cadre.help_text,
     CommandName.QUERY: resident.query,
     CommandName.MY_REPORTS: resident.my_reports,
@@ -44,6 +52,7 @@ COMMAND_HANDLERS = {
 }
 
 ROUTES = (
+    Route("photos, voice, files, links: attach to the sender's open report", is_attachment, handle_attachment),
     Route("image, voice and other non-text messages open nothing", is_not_text, ignore),
     Route("commands", is_command, command_dispatcher(COMMAND_HANDLERS)),
     Route("cadres' own chat is not a report", is_from_cadre, ignore),
@@ -59,6 +68,9 @@ class Huiyin:
     engine: Engine
     classifier: Classifier
     clock: Clock
+    duplicate_window: dt.timedelta = dt.timedelta(0)
+    """Same sender, chat and text again within this is a redelivery under a new id. Zero (off) unless the
+    transport redelivers like that: the WeChat runner sets it from `inbound.duplicate_window_seconds`."""
 
     def prepare(self) -> None:
         """Create the schema on first start and mirror the configured directory."""
@@ -75,6 +87,10 @@ class Huiyin:
             if not record_inbound(session, incoming, now=now):
                 log.info("duplicate delivery of %s ignored", incoming.message_id)
                 return 0
+            if (original := self._repeats(session, incoming, now)) is not None:
+                log.info("duplicate delivery of %s (same text as %s) ignored", incoming.message_id, original)
+                session.commit()
+                return 0
             if self.settings.cadre_by_chat_id(incoming.sender_id) is None:
                 remember_member(session, incoming.sender_id, incoming.sender_name, now=now)
             ctx = Context(incoming, self.settings, self.classifier, session, now)
@@ -87,6 +103,14 @@ class Huiyin:
                 enqueue(session, reply, now=now)
             session.commit()
         return len(replies)
+
+    def _repeats(self, session: Session, incoming: Incoming, now: dt.datetime) -> str | None:
+        """The id of a message this one repeats: a redelivery under a new id (see handlers/dedup.py)."""
+        if not self.duplicate_window:
+            return None
+        since = now - self.duplicate_window
+        earlier = recent_inbound(session, sender_id=incoming.sender_id, chat_id=incoming.chat_id, since=since)
+        return duplicate_of(incoming, earlier, now=now, window=self.duplicate_window)
 
     def _apologise(self, incoming: Incoming, failed: Context, now: dt.datetime) -> int:
         """Roll the failed change back, keep the message id (a redelivery must not fail again) and say sorry."""

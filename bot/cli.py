@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import logging
@@ -10,17 +11,26 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from board.cli import HANDLERS as BOARD_HANDLERS
+from board.cli import add_commands as add_board_commands
 from bot.app import Huiyin
 from bot.console import HELP, ConsoleSession, ConsoleTransport
 from bot.outbox import OutboxSender
 from handlers.texts import STATUS_NAMES
+from jobs.runner import JobRunner
+from jobs.scheduler import SharedDrain, new_scheduler, start_jobs
 from ledger.clock import ManualClock, SystemClock
 from ledger.lifecycle import Status
-from nlp.keyword_classifier import KeywordClassifier
+from nlp.evaluation import evaluate, format_report
+from nlp.model import KeywordModel
+from nlp.training import read_labelled, train
+from nlp.weighted import WeightedClassifier, build_classifier, format_explanation
 from settings import ConfigError, load_settings
 from settings.environment import load_environment
 from settings.models import Settings
 from storage.db import make_engine, new_session
+from storage.examples import recategorised_examples
+from storage.schema import init_schema
 from storage.tickets import active_reporters, all_tickets, ledger_fields
 
 log = logging.getLogger("huiyin")
@@ -28,27 +38,34 @@ log = logging.getLogger("huiyin")
 
 def _build(settings: Settings, database_url: str, clock) -> tuple[Huiyin, object]:
     engine = make_engine(database_url)
-    app = Huiyin(settings, engine, KeywordClassifier(settings), clock)
+    app = Huiyin(settings, engine, build_classifier(settings), clock)
     app.prepare()
     return app, engine
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    if (getattr(args, "transport", None) or settings.transport) == "wechaty":
+        return cmd_run_wechaty(args, settings, database_url)
     clock = SystemClock(settings.tz)
     app, engine = _build(settings, database_url, clock)
-    sender = OutboxSender(engine, ConsoleTransport(print), clock)
+    sender = SharedDrain(OutboxSender(engine, ConsoleTransport(print), clock))
     session = ConsoleSession(settings, app, sender, clock, print, id_prefix=f"console-{dt.datetime.now():%Y%m%d%H%M%S}")
     print(f"回音 · {settings.community.name}（数据：{database_url}）")
     print(HELP.format(groups="、".join(g.name for g in settings.groups)))
+    scheduler = new_scheduler(settings, engine)
+    start_jobs(scheduler, settings, JobRunner(settings, engine), clock, after_run=sender.drain)
     sender.drain()
-    while True:
-        try:
-            line = input(f"[{session.current.chat}] {session.current.name}> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if session.feed_line(line) is False:
-            return 0
+    try:
+        while True:
+            try:
+                line = input(f"[{session.current.chat}] {session.current.name}> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+            if session.feed_line(line) is False:
+                return 0
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
@@ -56,9 +73,24 @@ def cmd_replay(args: argparse.Namespace, settings: Settings, database_url: str) 
     clock = ManualClock(start)
     app, engine = _build(settings, args.database_url or "sqlite://", clock)
     sender = OutboxSender(engine, ConsoleTransport(print), clock)
-    session = ConsoleSession(settings, app, sender, clock, print, echo=True, id_prefix=f"replay-{Path(args.file).stem}")
+    session = ConsoleSession(
+        settings, app, sender, clock, print, echo=True, id_prefix=f"replay-{Path(args.file).stem}",
+        jobs=JobRunner(settings, engine),
+    )
     with open(args.file, encoding="utf-8") as script:
         session.feed(script)
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    """The weekly digest exactly as it was posted (or as it would be posted now, if it was not)."""
+    engine = make_engine(database_url)
+    init_schema(engine)
+    try:
+        print(JobRunner(settings, engine).digest_text(SystemClock(settings.tz).now(), args.week))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     return 0
 
 
@@ -93,22 +125,161 @@ def cmd_ledger(args: argparse.Namespace, settings: Settings, database_url: str) 
     return 0
 
 
+def _classifier(args: argparse.Namespace, settings: Settings) -> WeightedClassifier:
+    """The configured classifier, or the lexicon with the model given by --model."""
+    if args.model:
+        return WeightedClassifier(settings, KeywordModel.load(args.model))
+    return build_classifier(settings)
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    try:
+        rows = [row for path in args.files for row in read_labelled(path)]
+        model = train(rows, epochs=args.epochs)
+        model.save(args.out)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"huiyin train: {error}", file=sys.stderr)
+        return 2
+    print(f"learned {len(model.weights)} weighted words, {len(model.labels)} labels, {len(rows)} rows → {args.out}")
+    for label in model.labels:
+        index = model.labels.index(label)
+        top = sorted(model.weights.items(), key=lambda item: -item[1][index])[:8]
+        print(f"  {label}: " + " ".join(feature for feature, _ in top))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    try:
+        result = evaluate(_classifier(args, settings), read_labelled(args.file))
+    except (OSError, ValueError, KeyError) as error:
+        print(f"huiyin eval: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_report(result))
+    return 0
+
+
+def cmd_examples(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    """Every 改类 in the ledger as a `text,label` CSV for `huiyin train`."""
+    engine = make_engine(database_url)
+    init_schema(engine)
+    with new_session(engine) as session:
+        examples = recategorised_examples(session)
+    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
+    try:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["text", "label"])
+        writer.writerows([example.text, example.label] for example in examples)
+    finally:
+        if args.out:
+            out.close()
+    print(f"{len(examples)} recategorised tickets exported", file=sys.stderr)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    try:
+        classifier = _classifier(args, settings)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"huiyin explain: {error}", file=sys.stderr)
+        return 2
+    print(format_explanation(classifier.explain(args.text), settings))
+    return 0
+
+
+def cmd_run_wechaty(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    """Serve the community's WeChat groups through a Wechaty puppet service (token/endpoint from .env)."""
+    import asyncio
+
+    from bot.wechaty_transport.runner import WechatyRunner
+
+    environment = load_environment(args.env_file)
+    clock = SystemClock(settings.tz)
+    app, engine = _build(settings, database_url, clock)
+    try:
+        runner = WechatyRunner(app, endpoint=environment.puppet_endpoint, token=environment.puppet_token)
+    except ValueError as error:
+        print(f"cannot start the wechaty transport: {error}", file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        scheduler = new_scheduler(settings, engine)
+        start_jobs(scheduler, settings, JobRunner(settings, engine), clock,
+                   after_run=lambda: loop.call_soon_threadsafe(runner.outbox.wake.set))
+        try:
+            await runner.run()
+        finally:
+            scheduler.shutdown(wait=False)
+
+    where = environment.puppet_endpoint or "the token's puppet service"
+    print(f"回音 · {settings.community.name} · WeChat via {where}（数据：{database_url}）")
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_gateway(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    """The loopback puppet-service gateway: simulated rooms from the community config, a control API."""
+    import asyncio
+
+    from gateway.server import Gateway, serve
+
+    community = load_settings(Path(args.community)) if args.community else settings
+    gateway = Gateway(community, host=args.host, port=args.port, control_port=args.control_port)
+    print(f"loopback gateway: WECHATY_PUPPET_SERVICE_ENDPOINT={args.host}:{args.port}, "
+          f"control API http://{args.host}:{args.control_port}/ (POST /messages, GET /sent, GET /rooms)", flush=True)
+    try:
+        asyncio.run(serve(gateway))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="huiyin", description="回音：让居民的每个问题都有回音")
     main.add_argument("--config", help="community config (default: $HUIYIN_CONFIG or config.yaml)")
     main.add_argument("--env-file", default=".env", help="secrets and DATABASE_URL (default: .env)")
     main.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = main.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="chat with the bot in the terminal (console transport)")
+    run = commands.add_parser("run", help="chat with the bot in the terminal (console transport)")
+    run.add_argument("--transport", choices=["console", "wechaty"], help="override config.yaml's transport")
+    gateway = commands.add_parser("gateway", help="loopback Wechaty puppet-service gateway for tests and demos")
+    gateway.add_argument("--host", default="127.0.0.1")
+    gateway.add_argument("--port", type=int, default=8788, help="gRPC puppet-service port (default 8788)")
+    gateway.add_argument("--control-port", type=int, default=8789, help="HTTP control API port (default 8789)")
+    gateway.add_argument("--community", help="community config to simulate (default: --config)")
     replay = commands.add_parser("replay", help="run a scripted conversation and print the transcript")
     replay.add_argument("file")
     replay.add_argument("--database-url", help="ledger for the replay (default: a fresh in-memory one)")
     ledger = commands.add_parser("ledger", help="print the ledger")
     ledger.add_argument("--json", action="store_true")
+    digest = commands.add_parser("digest", help="print the weekly digest as posted (default: the last week)")
+    digest.add_argument("--week", help="ISO week, e.g. 2026-W47")
+    training = commands.add_parser("train", help="learn keyword weights from labelled CSV files (text,label)")
+    training.add_argument("files", nargs="+", metavar="LABELLED.csv")
+    training.add_argument("--out", required=True, help="model file to write (JSON; config nlp.model may name it)")
+    training.add_argument("--epochs", type=int, default=12)
+    evaluation = commands.add_parser("eval", help="accuracy, macro-F1 and confusion on a labelled CSV")
+    evaluation.add_argument("file", metavar="LABELLED.csv")
+    evaluation.add_argument("--model", help="categories from this trained model instead of the config lexicon")
+    evaluation.add_argument("--json", action="store_true")
+    examples = commands.add_parser("examples", help="export cadres' 改类 corrections as labelled CSV for train")
+    examples.add_argument("--out", help="CSV file to write (default: standard output)")
+    explain = commands.add_parser("explain", help="why a message gets its intent and category")
+    explain.add_argument("text")
+    explain.add_argument("--model", help="use this trained model instead of the config lexicon")
+    add_board_commands(commands)
     return main
 
 
-HANDLERS = {"run": cmd_run, "replay": cmd_replay, "ledger": cmd_ledger}
+HANDLERS = {
+    "gateway": cmd_gateway,
+    "run": cmd_run, "replay": cmd_replay, "ledger": cmd_ledger,
+    "train": cmd_train, "eval": cmd_eval, "explain": cmd_explain, "examples": cmd_examples, "digest": cmd_digest,
+    **BOARD_HANDLERS,
+}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

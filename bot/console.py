@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from bot.app import Huiyin
 from bot.outbox import OutboxSender
 from handlers.messages import Incoming, MessageKind, Outgoing
+from jobs.runner import JobRunner
 from ledger.clock import Clock, ManualClock
 from settings.models import Settings
 
@@ -63,9 +64,11 @@ class ConsoleSession:
 
     def __init__(
         self, settings: Settings, app: Huiyin, sender: OutboxSender, clock: Clock, write: Callable[[str], None],
-        *, echo: bool = False, id_prefix: str = "console",
+        *, echo: bool = False, id_prefix: str = "console", jobs: JobRunner | None = None,
     ) -> None:
         self.settings = settings
+        self.jobs = jobs  # when given, `@time` runs the jobs due before the new time, in time order
+        self.jobs_since: dt.datetime | None = None
         self.app = app
         self.sender = sender
         self.clock = clock
@@ -128,7 +131,11 @@ class ConsoleSession:
         except ValueError:
             self.write(f"（时间格式应为 2026-11-23 09:00，收到：{text}）")
             return
-        self.clock.set(naive if naive.tzinfo else naive.replace(tzinfo=self.settings.tz))
+        instant = naive if naive.tzinfo else naive.replace(tzinfo=self.settings.tz)
+        if self.jobs is not None and self.jobs_since is not None and instant > self.jobs_since:
+            self.jobs.run_until(self.clock, self.jobs_since, instant, self.sender.drain)
+        self.clock.set(instant)
+        self.jobs_since = instant
 
     def _say(self, speaker: Speaker, text: str) -> None:
         if isinstance(self.clock, ManualClock):

@@ -32,6 +32,10 @@ class CommandName(StrEnum):
     ON_DUTY = "值班"
     SWAP = "换班"
     SHOW = "查"
+    BOARD = "看板"
+    AGENDA = "议题"
+    MARK_AGENDA = "立项"
+    RECATEGORISE = "改类"
     HELP = "帮助"
     # Resident commands.
     QUERY = "查询"
@@ -135,6 +139,34 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         argument=Argument.NONE,
         cadre_only=True,
         usage="查 编号（例：查 12）",
+    ),
+    CommandName.BOARD: CommandSpec(
+        word="看板",
+        ticket=False,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="看板（私聊发送，获取带实名的进度看板链接）",
+    ),
+    CommandName.AGENDA: CommandSpec(
+        word="议题",
+        ticket=False,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="议题（查看议事会的候选议题）",
+    ),
+    CommandName.MARK_AGENDA: CommandSpec(
+        word="立项",
+        ticket=True,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="立项 编号（列为议事议题，例：立项 12）",
+    ),
+    CommandName.RECATEGORISE: CommandSpec(
+        word="改类",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage="改类 编号 类别（例：改类 12 给排水）",
     ),
     # Everyone may ask for help; the reply lists the commands the asker may use.
     CommandName.HELP: CommandSpec(

@@ -12,6 +12,9 @@ class MessageKind(StrEnum):
     TEXT = "text"
     IMAGE = "image"
     VOICE = "voice"
+    FILE = "file"
+    LINK = "link"
+    MINI_PROGRAM = "mini_program"
     OTHER = "other"
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers import texts
+from handlers import faq, texts
 from handlers.context import Context
 from handlers.messages import Outgoing
 from ledger.deadlines import describe_minutes, resolution_due, response_due
 from ledger.lifecycle import Action, Status
 from ledger.rota import Duty, escalation_chain
+from nlp import texts as nlp_texts
 from nlp.classification import Classification, Intent
+from nlp.similarity import facts, similarity
 from settings.models import Category
-from storage.tickets import BOT, active_reporters, add_reporter, apply_action, find_open_duplicate, open_ticket
+from storage.models import Ticket
+from storage.tickets import BOT, active_reporters, add_reporter, apply_action, open_ticket, open_tickets_since
 
 _RESCUE_WORDS = ("火", "烟", "煤气", "燃气", "困", "被关")
 _MEDICAL_WORDS = ("摔", "晕", "倒地", "受伤", "流血", "不省人事")
@@ -22,15 +25,39 @@ def handle_report(ctx: Context) -> list[Outgoing]:
     classification = ctx.classifier.classify(ctx.incoming.text)
     if not classification.is_ticket:
         return []
+    if classification.intent is Intent.INQUIRY:
+        answered = faq.answer(ctx)
+        if answered is not None:
+            return [answered]
     category = ctx.settings.category(classification.category) or ctx.settings.fallback_category
-    if classification.location:
-        window_start = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
-        duplicate = find_open_duplicate(
-            ctx.session, category=category.id, location=classification.location, since=window_start
-        )
-        if duplicate is not None:
-            return _join(ctx, duplicate, category)
-    return _open(ctx, classification, category)
+    uncertain = classification.intent is Intent.REPORT and (
+        classification.confidence < ctx.settings.nlp.min_confidence or category == ctx.settings.fallback_category
+    )
+    if uncertain:
+        category = ctx.settings.fallback_category
+    duplicate = _duplicate(ctx, classification, category)
+    if duplicate is not None:
+        return _join(ctx, duplicate, ctx.settings.category(duplicate.category) or ctx.settings.fallback_category)
+    return _open(ctx, classification, category, uncertain=uncertain)
+
+
+def _duplicate(ctx: Context, classification: Classification, category: Category) -> Ticket | None:
+    """The open ticket most similar to this report (`nlp.similarity`), if it reaches the threshold.
+
+    Tickets of another grid are not compared; ties go to the oldest ticket.
+    """
+    window_start = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
+    grid_id = _grid_for(ctx, classification)
+    new = facts(ctx.incoming.text, category.id, classification.location)
+    threshold = ctx.settings.nlp.duplicate_threshold
+    best, best_score = None, 0.0
+    for ticket in open_tickets_since(ctx.session, since=window_start):  # newest first
+        if grid_id and ticket.grid_id and grid_id != ticket.grid_id:
+            continue
+        score = similarity(new, facts(ticket.description, ticket.category, ticket.location))
+        if score >= threshold and score >= best_score:
+            best, best_score = ticket, score
+    return best
 
 
 def _grid_for(ctx: Context, classification: Classification) -> str | None:
@@ -41,12 +68,14 @@ def _grid_for(ctx: Context, classification: Classification) -> str | None:
     return group.grids[0] if group and len(group.grids) == 1 else None
 
 
-def _open(ctx: Context, classification: Classification, category: Category) -> list[Outgoing]:
+def _open(ctx: Context, classification: Classification, category: Category, *, uncertain: bool) -> list[Outgoing]:
     grid_id = _grid_for(ctx, classification)
     duty = ctx.duty(grid_id)
     incoming = ctx.incoming
+    guess = ctx.settings.category(classification.category) if uncertain else None
+    guess = guess if guess is not None and guess != category else None
     ticket = open_ticket(
-        ctx.session, now=ctx.now, reporter=ctx.sender,
+        ctx.session, now=ctx.now, reporter=ctx.sender, note=_uncertain_note(classification, guess) if uncertain else "",
         fields={
             "category": category.id, "description": incoming.text, "location": classification.location,
             "grid_id": grid_id, "chat_id": incoming.chat_id, "chat_name": incoming.chat_name,
@@ -64,7 +93,21 @@ def _open(ctx: Context, classification: Classification, category: Category) -> l
     if classification.urgent:
         return _urgent(ctx, ticket.id, duty, grid_id, fields)
     template = texts.INQUIRY_OPENED if classification.intent is Intent.INQUIRY else texts.TICKET_OPENED
-    return [_public_reply(ctx, template.format(**fields), duty, ticket.id)]
+    replies = [_public_reply(ctx, template.format(**fields), duty, ticket.id)]
+    if uncertain:
+        alert = nlp_texts.UNCERTAIN_ALERT.format(
+            number=ticket.id, fallback=category.name, text=incoming.text,
+            guess_text=nlp_texts.UNCERTAIN_GUESS.format(guess=guess.name) if guess else "",
+        )
+        replies.append(Outgoing(duty.cadre.chat_id, alert, duty.cadre.name, is_private=True, ticket_id=ticket.id))
+    return replies
+
+
+def _uncertain_note(classification: Classification, guess: Category | None) -> str:
+    """The ticket's note when the classifier was unsure: its best guess and how sure it was."""
+    if guess is None:
+        return nlp_texts.UNCERTAIN_NOTE_NO_GUESS
+    return nlp_texts.UNCERTAIN_NOTE.format(guess=guess.name, confidence=classification.confidence)
 
 
 def _public_reply(ctx: Context, text: str, duty: Duty, ticket_id: int | None) -> Outgoing:

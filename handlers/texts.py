@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ledger.lifecycle import Status
+from ledger.privacy import mask_name as mask_name  # the one masking implementation (ledger/privacy.py)
 
 STATUS_NAMES: dict[Status, str] = {
     Status.NEW: "待分派",
@@ -132,8 +133,3 @@ def format_time(instant: dt.datetime | None, tz: dt.tzinfo) -> str:
 
 def place_text(location: str | None) -> str:
     return location or NO_PLACE
-
-
-def mask_name(name: str) -> str:
-    """`张阿姨` → `张**`: how residents' names appear to other residents."""
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""

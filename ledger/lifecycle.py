@@ -44,6 +44,12 @@ class Action(StrEnum):
     LEAVE = "leave"
     COMMIT = "commit"
     RATE = "rate"
+    # Done by the jobs (reminders, escalations, 回访) and by 立项; they change no state.
+    REMIND = "remind"
+    ESCALATE = "escalate"
+    FOLLOW_UP = "follow_up"
+    AGENDA = "agenda"
+    RECATEGORISE = "recategorise"  # 改类: a cadre corrects the category; no state change
 
 
 _WORKING = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.IN_PROGRESS, Status.TRANSFERRED, Status.REOPENED})
@@ -66,6 +72,11 @@ UPDATES: dict[Action, frozenset[Status]] = {
     Action.LEAVE: OPEN_STATES,
     Action.COMMIT: _WORKING,
     Action.RATE: RESOLVED_STATES,
+    Action.REMIND: OPEN_STATES,
+    Action.ESCALATE: OPEN_STATES,
+    Action.FOLLOW_UP: RESOLVED_STATES,
+    Action.AGENDA: OPEN_STATES,
+    Action.RECATEGORISE: OPEN_STATES | RESOLVED_STATES,
 }
 """Actions that change a ticket without changing its state, and the states they are allowed in."""
 

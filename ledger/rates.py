@@ -122,6 +122,22 @@ def compute_rates(tickets: Iterable[TicketFacts], period: Period) -> Rates:
     )
 
 
+def median_first_response(tickets: Iterable[TicketFacts], period: Period) -> dt.timedelta | None:
+    """The median time from report to the first public response, over the period's received tickets that had one.
+
+    Tickets not (yet) responded to are left out rather than guessed; None when no ticket was responded to.
+    """
+    waits = sorted(
+        t.first_response_at - t.created_at
+        for t in tickets
+        if t.status is not Status.CANCELLED and t.created_at in period and t.first_response_at is not None
+    )
+    if not waits:
+        return None
+    middle = len(waits) // 2
+    return waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
+
+
 def format_rate(rate: float | None) -> str:
     """`0.875` → `87.5%`; no data → `—`."""
     return "—" if rate is None else f"{rate * 100:.1f}%".replace(".0%", "%")

@@ -63,5 +63,7 @@ def normalise_message(text: str) -> str:
     """The form classifiers read: NFKC (full-width to half-width), no control or format
     characters, stripped, without the leading `@somebody` mentions of a reply."""
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(" " if unicodedata.category(ch) in _INVISIBLE else ch for ch in text).strip()
+    if not text.isprintable():  # only then can it hold control, format or surrogate characters
+        text = "".join(" " if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
+    text = text.strip()
     return _LEADING_MENTIONS.sub("", text).strip()

@@ -73,48 +73,51 @@ def normalise_building(text: str) -> str:
     return _BUILDING.sub(_canonical_building, unicodedata.normalize("NFKC", text).strip())
 
 
-def _grid_index(settings: Settings) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Map canonical building -> grid id, and list (canonical place, grid id) longest place first."""
-    buildings: dict[str, str] = {}
-    places: list[tuple[str, str]] = []
-    for grid in settings.grids:
-        for building in grid.buildings:
-            buildings.setdefault(normalise_building(building), grid.id)
-        places.extend((normalise_building(place), grid.id) for place in grid.places if place.strip())
-    places.sort(key=lambda item: -len(item[0]))
-    return buildings, places
+class PlaceIndex:
+    """The grids' buildings and named places, normalised once, for finding places in many messages."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.buildings: dict[str, str] = {}  # canonical building -> grid id
+        places: list[tuple[str, str]] = []
+        for grid in settings.grids:
+            for building in grid.buildings:
+                self.buildings.setdefault(normalise_building(building), grid.id)
+            places.extend((normalise_building(place), grid.id) for place in grid.places if place.strip())
+        self.places = sorted(places, key=lambda item: -len(item[0]))  # longest first
+
+    def extract(self, text: str) -> Place | None:
+        """Find the place a message talks about, mapped to a grid where possible.
+
+        A building (with its unit and room) is preferred over a named spot because it is more
+        precise, except when the named spot contains the building (`1号楼地下车库`). A building no
+        grid lists is still returned, with `grid_id` None, so a cadre can route it by hand.
+        """
+        canonical = normalise_building(text)
+        named: tuple[int, str, str] | None = None
+        for place, grid_id in self.places:
+            start = canonical.find(place)
+            if start >= 0:
+                named = (start, place, grid_id)
+                break
+
+        match = _CANONICAL_PLACE.search(canonical)
+        if named is not None and (match is None or named[0] <= match.start() < named[0] + len(named[1])):
+            start, place, grid_id = named
+            inner = _CANONICAL_PLACE.search(place)
+            return Place(text=place, building=inner.group("building") if inner else None, grid_id=grid_id)
+        if match is None:
+            return None
+
+        building = match.group("building")
+        place_text = building
+        if match.group("unit"):
+            place_text += f"{_to_int(match.group('unit'))}单元"
+        room = match.group("room") or match.group("room_only")
+        if room:
+            place_text += f"{room}室"
+        return Place(text=place_text, building=building, grid_id=self.buildings.get(building))
 
 
 def extract_place(text: str, settings: Settings) -> Place | None:
-    """Find the place a message talks about, mapped to a grid of `settings` where possible.
-
-    A building (with its unit and room) is preferred over a named spot because it is more
-    precise, except when the named spot contains the building (`1号楼地下车库`). A building no
-    grid lists is still returned, with `grid_id` None, so a cadre can route it by hand.
-    """
-    canonical = normalise_building(text)
-    buildings, places = _grid_index(settings)
-
-    named: tuple[int, str, str] | None = None
-    for place, grid_id in places:
-        start = canonical.find(place)
-        if start >= 0:
-            named = (start, place, grid_id)
-            break
-
-    match = _CANONICAL_PLACE.search(canonical)
-    if named is not None and (match is None or named[0] <= match.start() < named[0] + len(named[1])):
-        start, place, grid_id = named
-        inner = _CANONICAL_PLACE.search(place)
-        return Place(text=place, building=inner.group("building") if inner else None, grid_id=grid_id)
-    if match is None:
-        return None
-
-    building = match.group("building")
-    place_text = building
-    if match.group("unit"):
-        place_text += f"{_to_int(match.group('unit'))}单元"
-    room = match.group("room") or match.group("room_only")
-    if room:
-        place_text += f"{room}室"
-    return Place(text=place_text, building=building, grid_id=buildings.get(building))
+    """`PlaceIndex(settings).extract(text)`; build the index once when reading many messages."""
+    return PlaceIndex(settings).extract(text)

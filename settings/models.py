@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -136,12 +137,100 @@ class Category(_Strict):
     id: Identifier
     name: str = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list)
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="keyword -> weight (default 1.0); a word listed only here is a keyword too"
+    )
     first_response_minutes: int = Field(default=60, gt=0)
     resolution_hours: int = Field(default=72, gt=0)
 
 
 class Tickets(_Strict):
     merge_window_hours: int = Field(default=72, gt=0, description="same category + place within this joins")
+
+
+def _check_cron(value: str) -> str:
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as error:
+        raise ValueError(
+            f"{value!r} is not a cron line (minute hour day month weekday, e.g. '0 9 * * mon'): {error}"
+        ) from None
+    return value
+
+
+class Schedule(_Strict):
+    """When the jobs run and how far ahead they chase. Fractions are of a time limit (first response,
+    resolution or commitment): the assignee is reminded at `reminder_fraction`, the grid leader is told at
+    the deadline (1.0) and the secretary at `secretary_fraction`."""
+
+    reminder_fraction: float = Field(default=0.75, gt=0, lt=1)
+    secretary_fraction: float = Field(default=2.0, gt=1)
+    check_minutes: int = Field(default=1, gt=0, description="how often deadlines and follow-ups are checked")
+    follow_up_hours: int = Field(default=24, gt=0, description="回访: ask the reporters to rate after 办结")
+    auto_close_days: int = Field(default=3, gt=0, description="close an unrated resolved ticket (not rated)")
+    daily_report: ClockTime = dt.time(18, 0)
+    digest_cron: Annotated[str, AfterValidator(_check_cron)] = "0 9 * * mon"
+    handover_grace_minutes: int = Field(default=60, gt=0, description="a handover later than this is skipped")
+    agenda_households: int = Field(default=3, gt=1, description="reporters that make a ticket an agenda candidate")
+    agenda_repeats: int = Field(default=3, gt=1, description="tickets of one category and place that recur")
+    agenda_window_days: int = Field(default=30, gt=0)
+    digest_top: int = Field(default=3, gt=0, description="categories, places and open tickets listed")
+
+
+class Nlp(_Strict):
+    """How messages are read: an optional trained keyword model and the thresholds the core loop uses."""
+
+    model: str | None = Field(default=None, description="keyword model written by `huiyin train` (path)")
+    min_confidence: float = Field(default=0.45, ge=0.0, le=1.0, description="below this a report goes to 其他")
+    duplicate_threshold: float = Field(default=0.6, ge=0.0, le=1.0, description="similarity that joins a ticket")
+
+
+class FaqEntry(_Strict):
+    """One service of the 一站式 directory: an inquiry naming one of `keywords` gets `answer` at once."""
+
+    id: Identifier
+    keywords: list[str] = Field(min_length=1)
+    answer: str = Field(min_length=1)
+
+
+class Board(_Strict):
+    """The progress wall (`huiyin board`): where it listens, the address cadres' links point to, how long they last."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, gt=0, lt=65536)
+    url: str = Field(default="http://127.0.0.1:8000", description="the wall's address as cadres' phones reach it")
+    link_hours: int = Field(default=24, gt=0, description="how long a cadre's 看板 link stays valid")
+
+
+class TransportName(StrEnum):
+    CONSOLE = "console"
+    WECHATY = "wechaty"
+
+
+class Outbound(_Strict):
+    """How fast the bot may speak in WeChat: accounts that send fast get restricted ("操作过于频繁")."""
+
+    group_interval_seconds: float = Field(default=3.0, gt=0, description="at most one message per group this often")
+    per_minute: int = Field(default=20, gt=0, description="messages per minute over all chats")
+    daily_cap: int = Field(default=500, gt=0, description="messages per local day; the rest wait in the outbox")
+    merge_max: int = Field(default=10, ge=1, description="queued replies to one chat merged into one message")
+
+
+class Connection(_Strict):
+    """Health of the puppet-service connection: probes, reconnect backoff, the secretary's outage alert."""
+
+    probe_interval_seconds: float = Field(default=15.0, gt=0)
+    silence_seconds: float = Field(default=60.0, gt=0, description="no event this long: probe with ding")
+    ding_timeout_seconds: float = Field(default=10.0, gt=0)
+    backoff_initial_seconds: float = Field(default=1.0, gt=0)
+    backoff_max_seconds: float = Field(default=60.0, gt=0)
+    outage_alert_minutes: float = Field(default=5.0, ge=0, description="alert the secretary after a longer outage")
+
+
+class Inbound(_Strict):
+    duplicate_window_seconds: int = Field(
+        default=30, ge=0, description="same sender, chat and text again within this is a duplicate delivery"
+    )
 
 
 class Settings(_Strict):
@@ -153,6 +242,14 @@ class Settings(_Strict):
     groups: list[ChatGroup] = Field(default_factory=list)
     categories: list[Category] = Field(min_length=1)
     tickets: Tickets = Field(default_factory=Tickets)
+    transport: TransportName = TransportName.CONSOLE
+    outbound: Outbound = Field(default_factory=Outbound)
+    connection: Connection = Field(default_factory=Connection)
+    inbound: Inbound = Field(default_factory=Inbound)
+    board: Board = Field(default_factory=Board)
+    nlp: Nlp = Field(default_factory=Nlp)
+    faq: list[FaqEntry] = Field(default_factory=list)
+    schedule: Schedule = Field(default_factory=Schedule)
 
     @property
     def tz(self) -> ZoneInfo:

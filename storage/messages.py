@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
+from handlers.dedup import Earlier
 from handlers.messages import Incoming, Outgoing
 from storage.models import InboundMessage, OutboxMessage
 
@@ -26,6 +27,18 @@ def record_inbound(session: Session, incoming: Incoming, *, now: dt.datetime) ->
     )
     session.flush()
     return True
+
+
+def recent_inbound(session: Session, *, sender_id: str, chat_id: str, since: dt.datetime) -> list[Earlier]:
+    """Messages from `sender_id` in `chat_id` recorded at or after `since` (for the duplicate-delivery check)."""
+    rows = session.exec(
+        select(InboundMessage).where(
+            InboundMessage.sender_id == sender_id,
+            InboundMessage.chat_id == chat_id,
+            col(InboundMessage.received_at) >= since,
+        )
+    )
+    return [Earlier(row.message_id, row.text, row.received_at) for row in rows]
 
 
 def enqueue(session: Session, outgoing: Outgoing, *, now: dt.datetime) -> OutboxMessage:
@@ -51,6 +64,17 @@ def pending(session: Session, limit: int = 100) -> list[OutboxMessage]:
             .limit(limit)
         )
     )
+
+
+def sent_since(session: Session, since: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """(chat, time) of every message delivered at or after `since`, oldest first; merged rows count once."""
+    rows = session.exec(
+        select(OutboxMessage.chat_id, OutboxMessage.sent_at)
+        .where(col(OutboxMessage.sent_at) >= since)
+        .distinct()
+        .order_by(col(OutboxMessage.sent_at))
+    )
+    return [(chat_id, sent_at) for chat_id, sent_at in rows if sent_at is not None]
 
 
 def as_outgoing(row: OutboxMessage) -> Outgoing:

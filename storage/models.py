@@ -72,6 +72,7 @@ class Ticket(SQLModel, table=True):
     resolution_due_at: dt.datetime | None = _when(nullable=True)
     commitment_date: dt.date | None = None
     rating: str | None = Field(default=None, max_length=16)
+    agenda: bool = False  # 立项: a meeting item, shown in the weekly digest until resolved
     updated_at: dt.datetime = _when()
 
 
@@ -139,3 +140,22 @@ class RotaSwap(SQLModel, table=True):
     replacement_id: str = Field(max_length=64)
     created_by: str = Field(max_length=128)
     created_at: dt.datetime = _when()
+
+
+class JobRun(SQLModel, table=True):
+    """One occurrence of a scheduled job that was carried out, keyed by job and period (e.g. digest 2026-W47).
+
+    Written in the same transaction as the events and outbox rows the occurrence produced; the unique key
+    is what makes a job happen once across restarts, coalesced runs and concurrent schedulers.
+    `output` keeps the text that was posted (the weekly digest), so it can be shown again exactly.
+    """
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=32)
+    period: str = Field(max_length=160)
+    due_at: dt.datetime = _when()
+    ran_at: dt.datetime = _when()
+    sent: int = 0
+    output: str | None = None

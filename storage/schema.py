@@ -1,12 +1,115 @@
-"""Schema creation on first start."""
+"""The ledger's schema, brought to the newest migration (storage/migrations) at every start.
+
+A database made before there were migrations (by `SQLModel.metadata.create_all`) is adopted: it is stamped at
+the initial revision, which creates exactly those tables, and upgraded from there. Nothing is ever dropped or
+recreated to get a database onto the migration path.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().with_name("migrations")
+INITIAL_REVISION = "0001_initial"
+# What `create_all` made before migrations existed, i.e. what INITIAL_REVISION creates. Frozen history:
+# do not update this when the models change.
+PRE_MIGRATION_TABLES = frozenset(
+    {
+        "member",
+        "cadre",
+        "grid",
+        "chat_group",
+        "ticket",
+        "ticket_reporter",
+        "ticket_event",
+        "inbound_message",
+        "outbox",
+        "rota_swap",
+    }
+)
+# Any fixed number: PostgreSQL advisory lock held while migrating, so two processes starting together queue.
+_PG_LOCK_KEY = 0x48_75_69_79  # "Huiy"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configured in code (no alembic.ini at run time); env.py migrates on `connection`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
 
 
 def init_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Upgrade the database to the newest revision, adopting a pre-migration database first. Idempotent."""
+    with _migration_transaction(engine) as connection:
+        config = alembic_config(connection)
+        scripts = ScriptDirectory.from_config(config)
+        head = scripts.get_current_head()
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is None:
+            ours = PRE_MIGRATION_TABLES & set(inspect(connection).get_table_names())
+            if ours:
+                _adopt(config, missing=PRE_MIGRATION_TABLES - ours)
+                current = INITIAL_REVISION
+        elif current not in {script.revision for script in scripts.walk_revisions()}:
+            raise RuntimeError(
+                f"the database is at revision {current}, which this version of Huiyin does not know "
+                "(was it made by a newer version?); not starting, nothing was changed"
+            )
+        if current == head:
+            log.info("database schema is up to date (revision %s)", head)
+            return
+        command.upgrade(config, "head")
+        log.info("database schema upgraded from %s to %s", current or "an empty database", head)
+
+
+def _adopt(config: Config, *, missing: frozenset[str]) -> None:
+    if missing:
+        # Only the tables' owner can say what happened here; stamping would claim tables that are not there.
+        raise RuntimeError(
+            f"the database has some of the ledger's tables but not {', '.join(sorted(missing))}, and no "
+            "migration history; not starting, nothing was changed"
+        )
+    log.warning("database predates migrations: keeping its tables and stamping it at %s", INITIAL_REVISION)
+    command.stamp(config, INITIAL_REVISION)
+
+
+@contextmanager
+def _migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """One connection and one transaction for check, stamp and upgrade: a failure leaves the database as it was."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations copy a table and drop the original, which foreign keys pointing at it would
+            # block; SQLite ignores this pragma inside a transaction, so it goes first (SQLite's documented
+            # procedure for schema changes, with a foreign_key_check before commit).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            # pysqlite would run DDL outside any transaction; an explicit BEGIN makes it all-or-nothing.
+            # IMMEDIATE takes the write lock now, so a second process starting at the same time waits.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        try:
+            yield connection
+            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                raise RuntimeError("migration left rows whose foreign keys point nowhere; rolled back")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

@@ -25,7 +25,7 @@ LEDGER_FIELDS = (
     "status", "category", "description", "location", "grid_id", "chat_id", "chat_name", "chat_is_private",
     "assignee_id", "urgent", "confidence", "created_at", "first_response_at", "resolved_at", "closed_at",
     "response_due_at",
-    "resolution_due_at", "commitment_date", "rating",
+    "resolution_due_at", "commitment_date", "rating", "agenda",
 )  # fmt: skip
 
 
@@ -95,14 +95,14 @@ def apply_action(
     """
     target = next_status(action, Status(ticket.status))
     all_changes: dict[str, Any] = dict(changes or {})
-    if target != ticket.status:
+    if target != ticket.status:  # updates (rate, follow-up, …) keep the state and its timestamps
         all_changes["status"] = target.value
-    if target is Status.RESOLVED:
-        all_changes["resolved_at"] = now
-    if target in (Status.CLOSED, Status.RETURNED, Status.CANCELLED):
-        all_changes["closed_at"] = now
-    if target is Status.REOPENED:
-        all_changes.update(resolved_at=None, closed_at=None, rating=None)
+        if target is Status.RESOLVED:
+            all_changes["resolved_at"] = now
+        if target in (Status.CLOSED, Status.RETURNED, Status.CANCELLED):
+            all_changes["closed_at"] = now
+        if target is Status.REOPENED:
+            all_changes.update(resolved_at=None, closed_at=None, rating=None)
     if responding and action in CADRE_RESPONSES and ticket.first_response_at is None:
         all_changes["first_response_at"] = now
     return _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
@@ -153,20 +153,16 @@ def is_reporter(session: Session, ticket_id: int, member_id: str) -> bool:
     return any(r.member_id == member_id for r in active_reporters(session, ticket_id))
 
 
-def find_open_duplicate(
-    session: Session, *, category: str, location: str, since: dt.datetime
-) -> Ticket | None:
-    """The oldest open ticket of the same category and place created after `since`."""
-    return session.exec(
-        select(Ticket)
-        .where(
-            Ticket.category == category,
-            Ticket.location == location,
-            col(Ticket.status).in_([s.value for s in OPEN_STATES]),
-            col(Ticket.created_at) >= since,
+def open_tickets_since(session: Session, *, since: dt.datetime, limit: int = 200) -> list[Ticket]:
+    """Open tickets created after `since`, the newest `limit` of them: what a new report may duplicate."""
+    return list(
+        session.exec(
+            select(Ticket)
+            .where(col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since)
+            .order_by(col(Ticket.id).desc())
+            .limit(limit)
         )
-        .order_by(col(Ticket.id))
-    ).first()
+    )
 
 
 def open_tickets_assigned_to(session: Session, cadre_id: str) -> list[Ticket]:
@@ -208,7 +204,7 @@ def count_events(session: Session) -> int:
 def rebuild_ticket(events: Sequence[TicketEvent]) -> dict[str, Any]:
     """The ledger fields of a ticket as its events say they are."""
     state: dict[str, Any] = dict.fromkeys(LEDGER_FIELDS)
-    state.update(urgent=False, confidence=1.0, chat_is_private=False)
+    state.update(urgent=False, confidence=1.0, chat_is_private=False, agenda=False)
     for event in events:
         for field, value in event.changes.items():
             state[field] = _decode(field, value)

@@ -23,12 +23,21 @@ CADRE_COMMANDS = {
     CommandName.ON_DUTY,
     CommandName.SWAP,
     CommandName.SHOW,
+    CommandName.BOARD,
+    CommandName.AGENDA,
+    CommandName.MARK_AGENDA,
+    CommandName.RECATEGORISE,
 }
 
 N = CommandName
 
 # (text, name, ticket, argument, mention)
 VALID = [
+    ("议题", N.AGENDA, None, "", None),
+    ("立项 12", N.MARK_AGENDA, 12, "", None),
+    ("立项＃１２", N.MARK_AGENDA, 12, "", None),
+    ("改类 12 给排水", N.RECATEGORISE, 12, "给排水", None),
+    ("改类＃１２ 【给排水】 是楼上漏水", N.RECATEGORISE, 12, "【给排水】 是楼上漏水", None),
     ("接单 12", N.ACCEPT, 12, "", None),
     ("接单12", N.ACCEPT, 12, "", None),
     ("接单#12", N.ACCEPT, 12, "", None),
@@ -64,6 +73,7 @@ VALID = [
     ("查#12", N.SHOW, 12, "", None),
     ("查12", N.SHOW, 12, "", None),
     ("帮助", N.HELP, None, "", None),
+    ("看板", N.BOARD, None, "", None),
     ("查询 12", N.QUERY, 12, "", None),
     ("查询#12", N.QUERY, 12, "", None),
     ("我的反映", N.MY_REPORTS, None, "", None),
@@ -175,6 +185,7 @@ ERRORS = [
     ("办结 12，", N.RESOLVE, ProblemKind.MISSING_ARGUMENT),
     ("退回 12", N.RETURN, ProblemKind.MISSING_ARGUMENT),
     ("承诺 12", N.COMMIT, ProblemKind.MISSING_ARGUMENT),
+    ("改类 12", N.RECATEGORISE, ProblemKind.MISSING_ARGUMENT),
     ("评价 12", N.RATE, ProblemKind.MISSING_ARGUMENT),
     ("换班", N.SWAP, ProblemKind.MISSING_ARGUMENT),
     ("换班 @李军", N.SWAP, ProblemKind.MISSING_ARGUMENT),

@@ -40,6 +40,11 @@ ALLOWED = {
     **{(Action.LEAVE, s): s for s in OPEN_STATES},
     **{(Action.COMMIT, s): s for s in (S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.TRANSFERRED, S.REOPENED)},
     (Action.RATE, S.RESOLVED): S.RESOLVED,
+    **{(Action.REMIND, s): s for s in OPEN_STATES},
+    **{(Action.ESCALATE, s): s for s in OPEN_STATES},
+    (Action.FOLLOW_UP, S.RESOLVED): S.RESOLVED,
+    **{(Action.AGENDA, s): s for s in OPEN_STATES},
+    **{(Action.RECATEGORISE, s): s for s in (*OPEN_STATES, S.RESOLVED)},
 }
 EVERY_PAIR = [(a, s) for a in Action if a is not Action.CREATE for s in Status]
 

@@ -1,4 +1,4 @@
-"""The pinned python-wechaty stack installs and imports through our shim (the transport itself comes later)."""
+"""The pinned python-wechaty stack installs and imports through our shim (the transport: test_wechaty_e2e)."""
 
 from __future__ import annotations
 

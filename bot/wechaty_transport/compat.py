@@ -13,7 +13,9 @@ wechaty, wechaty-puppet-service and wechaty-grpc versions) are in pyproject.toml
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from types import ModuleType
 
 
@@ -24,6 +26,9 @@ def load_wechaty() -> ModuleType:
 
     if PuppetOptions.__hash__ is None:
         PuppetOptions.__hash__ = object.__hash__  # type: ignore[method-assign]
+    # wechaty creates its cache directory (CACHE_DIR, default `.wechaty` in the working directory) on
+    # import; Huiyin uses no wechaty plugins, so keep it out of the checkout.
+    os.environ.setdefault("CACHE_DIR", os.path.join(tempfile.gettempdir(), "huiyin-wechaty-cache"))
     import wechaty
 
     return wechaty

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from nlp.classification import Classification, Classifier, Intent, normalise_message
-from nlp.keyword_classifier import KeywordClassifier
+from nlp.weighted import WeightedClassifier
 from settings.models import Category, Settings
 
 CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
@@ -19,8 +19,8 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def classifier(settings: Settings) -> KeywordClassifier:
-    return KeywordClassifier(settings)
+def classifier(settings: Settings) -> WeightedClassifier:
+    return WeightedClassifier(settings)
 
 
 # (message, intent, category, location, grid_id); chatter always carries the fallback category and no place.
@@ -86,7 +86,7 @@ MESSAGES = [
 
 @pytest.mark.parametrize(("text", "intent", "category", "location", "grid_id"), MESSAGES)
 def test_classify(
-    classifier: KeywordClassifier,
+    classifier: WeightedClassifier,
     text: str,
     intent: Intent,
     category: str,
@@ -111,13 +111,13 @@ def test_classify(
         "注意防火，小心着火",
     ],
 )
-def test_negated_or_hypothetical_danger_is_not_urgent(classifier: KeywordClassifier, text: str) -> None:
+def test_negated_or_hypothetical_danger_is_not_urgent(classifier: WeightedClassifier, text: str) -> None:
     result = classifier.classify(text)
     assert result.intent is not Intent.URGENT
     assert not result.urgent
 
 
-def test_confidence_grows_with_evidence(classifier: KeywordClassifier) -> None:
+def test_confidence_grows_with_evidence(classifier: WeightedClassifier) -> None:
     weak = classifier.classify("东门这边乱")
     strong = classifier.classify("东门有人乱停车堵住消防通道，电动车占道")
     fallback = classifier.classify("打12345热线也没人管")
@@ -142,7 +142,7 @@ def test_confidence_grows_with_evidence(classifier: KeywordClassifier) -> None:
         "١٢٣号楼",
     ],
 )
-def test_never_raises(classifier: KeywordClassifier, text: str) -> None:
+def test_never_raises(classifier: WeightedClassifier, text: str) -> None:
     result = classifier.classify(text)
     assert isinstance(result, Classification)
     assert 0.0 <= result.confidence <= 1.0
@@ -154,14 +154,14 @@ def test_ties_follow_config_order_and_unknown_danger_categories_are_skipped(sett
         Category(id="noise", name="噪音", keywords=["吵"]),
         Category(id="water", name="水", keywords=["漏水"]),
     ]
-    classifier = KeywordClassifier(settings.model_copy(update={"categories": categories}))
+    classifier = WeightedClassifier(settings.model_copy(update={"categories": categories}))
 
     assert classifier.classify("楼上又吵又漏水").category == "noise"
     fire = classifier.classify("着火了")
     assert (fire.intent, fire.category) == (Intent.URGENT, "water")  # water is the fallback: no "other" here
 
 
-def test_keyword_classifier_is_a_classifier(classifier: KeywordClassifier) -> None:
+def test_keyword_classifier_is_a_classifier(classifier: WeightedClassifier) -> None:
     assert isinstance(classifier, Classifier)
 
 
@@ -181,3 +181,58 @@ def test_normalise_message(text: str, expected: str) -> None:
 def test_classification_rejects_confidence_outside_unit_interval() -> None:
     with pytest.raises(ValueError, match="confidence"):
         Classification(Intent.REPORT, "other", None, None, urgent=False, confidence=1.5)
+
+
+# --- what the jieba-based classifier adds -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("今天天气真好", CHATTER),  # 天天 is a problem cue, but not inside 今天天气
+        ("天天停水，受不了", REPORT),
+        ("电梯没坏，是停电了一会儿已经好了", CHATTER),  # a negated problem cue
+        ("电梯坏了", REPORT),
+        ("欢迎新邻居入群👏", CHATTER),  # 邻居 weighs 0.3: too little to open a ticket without a cue
+        ("医保卡丢了能补办吗？", INQUIRY),  # a question about a public service, though 丢了 is a problem cue
+        ("独居老人可以申请上门服务吗", INQUIRY),  # a question about a category's matter
+        ("楼下垃圾满了 没人倒", REPORT),
+    ],
+)
+def test_cues_read_on_token_boundaries_with_negation(classifier: WeightedClassifier, text: str, intent: Intent) -> None:
+    assert classifier.classify(text).intent is intent
+
+
+def test_keyword_weights_from_the_config_decide_the_category(settings: Settings) -> None:
+    base = WeightedClassifier(settings)
+    assert base.classify("隔壁装修把管子弄漏水了").category == "drainage"  # 漏水 1.0 against 装修 0.7
+    heavier = [
+        c.model_copy(update={"weights": {**c.weights, "装修": 3.0}}) if c.id == "noise_dispute" else c
+        for c in settings.categories
+    ]
+    reweighted = WeightedClassifier(settings.model_copy(update={"categories": heavier}))
+    assert reweighted.classify("隔壁装修把管子弄漏水了").category == "noise_dispute"
+
+
+def test_a_tie_gives_a_low_confidence(classifier: WeightedClassifier) -> None:
+    tie = classifier.classify("垃圾桶旁边的井盖坏了")  # 垃圾桶 (sanitation) 1.0 against 井盖 (facilities) 1.0
+    assert tie.confidence == 0.4
+    assert classifier.classify("井盖坏了").confidence == 0.67
+
+
+def test_explain_names_the_deciding_cue_and_the_keywords(classifier: WeightedClassifier) -> None:
+    explained = classifier.explain("3号楼2单元下水道堵了，一楼都返水了")
+    assert explained.reason == "problem cue '堵了'"
+    assert {(e.word, e.category) for e in explained.evidence} == {
+        ("下水道", "drainage"), ("堵", "drainage"), ("返水", "drainage"),
+    }  # fmt: skip
+    assert explained.scores == {"drainage": pytest.approx(2.7)}
+    assert classifier.explain("").reason.startswith("no letters")
+
+
+def test_a_long_message_that_is_no_notice_is_a_matter_to_record(classifier: WeightedClassifier) -> None:
+    letter = "各位领导好，" + "我们这栋楼的老住户大多七八十岁了，每次去菜市场都要走很远的路，" * 3
+    assert len(letter) >= 80
+    assert classifier.classify(letter).intent is REPORT
+    notice = "【通知】" + letter
+    assert classifier.classify(notice).intent is CHATTER

@@ -1,0 +1,106 @@
+"""Classification speed and memory: `python bench/classify.py [--repeat N]`.
+
+Prints, from one run:
+- full `classify()` throughput (messages/s) on a realistic group-chat mix (the labelled files in
+  tests/data: reports, urgent messages, inquiries and a third of chatter), beside raw `jieba.lcut`
+  throughput on the same messages, and their ratio (target >= 0.7); also our own segmentation call
+  alone, so the cost classification adds beyond segmenting is visible;
+- cold start: wall time of `huiyin replay` on an empty script (import, config, jieba with its cache
+  warm, classifier, schema, ready), median of 5 fresh processes (target <= 1.5 s);
+- peak RSS of this process and of the cold-start processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import jieba  # noqa: E402
+
+from nlp.segment import raw_tokens  # noqa: E402
+from nlp.weighted import WeightedClassifier  # noqa: E402
+from settings import load_settings  # noqa: E402
+
+
+def messages() -> list[str]:
+    texts = []
+    for path in sorted((REPO / "tests" / "data").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as file:
+            texts.extend(row["text"] for row in csv.DictReader(file))
+    return texts
+
+
+def throughput(function, texts: list[str], repeat: int) -> float:
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for text in texts:
+            function(text)
+    return repeat * len(texts) / (time.perf_counter() - start)
+
+
+def cold_start(runs: int = 5) -> list[float]:
+    with tempfile.TemporaryDirectory() as directory:
+        script = Path(directory) / "empty.txt"
+        script.write_text("", encoding="utf-8")
+        command = [sys.executable, "-m", "bot.cli", "--config", str(REPO / "config.yaml"), "--env-file", os.devnull]
+        subprocess.run([*command, "replay", str(script)], check=True, cwd=REPO, capture_output=True)  # warm the cache
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([*command, "replay", str(script)], check=True, cwd=REPO, capture_output=True)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    texts = messages()
+    classifier = WeightedClassifier(load_settings(REPO / "config.yaml"))
+    jieba.initialize()
+    for text in texts:  # warm both paths (jieba's HMM caches, the lexicon's token cache)
+        jieba.lcut(text)
+        classifier.classify(text)
+
+    # Interleaved rounds, best of each: the machine is shared, and a busy neighbour should slow both alike.
+    raw = ours = full = 0.0
+    for _ in range(args.rounds):
+        raw = max(raw, throughput(jieba.lcut, texts, args.repeat))
+        ours = max(ours, throughput(raw_tokens, texts, args.repeat))
+        full = max(full, throughput(classifier.classify, texts, args.repeat))
+    print(
+        f"messages: {len(texts)} distinct × {args.repeat}, best of {args.rounds} interleaved rounds"
+        f" (mean {statistics.mean(map(len, texts)):.1f} chars)"
+    )
+    print(f"raw jieba.lcut:      {raw:10.0f} msg/s   (jieba's defaults: full dictionary, HMM)")
+    print(f"our segmentation:    {ours:10.0f} msg/s   (trimmed dictionary + community words, no HMM)")
+    print(f"full classify():     {full:10.0f} msg/s")
+    print(f"ratio classify/lcut: {full / raw:10.2f}   (target >= 0.7)")
+    print(f"ratio classify/our segmentation: {full / ours:.2f}   (what classification adds to segmenting)")
+
+    times = cold_start()
+    print(
+        f"cold start (huiyin replay of an empty script, jieba cache warm): median {statistics.median(times):.2f} s"
+        f"  (min {min(times):.2f}, max {max(times):.2f}; target <= 1.5 s)"
+    )
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS: this benchmark {own:.0f} MB, a started huiyin {children:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

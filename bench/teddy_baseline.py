@@ -1,0 +1,115 @@
+"""Our learned keyword model against a TF-IDF + LinearSVC baseline on the shared government-message split.
+
+`python bench/teddy_baseline.py [--shared DIR]` trains both on `train.csv` and scores both on
+`dev.csv` of `DIR/data/teddy2020c` (default: `$HUIYIN_SHARED`, else the `shared` folder next to
+the repository), in one run, and prints them side by side. Skips (exit 0) when the data is absent:
+a fresh clone does not have it. Needs scikit-learn (a dev-only dependency) for the baseline.
+
+Both read the same jieba tokens (`nlp.training.message_tokens`). "ours, categories" is the model's
+category alone, comparable with the baseline; "ours, full" is what `huiyin eval --model` reports:
+a row the intent rules call chatter counts as the label `none`, so it also pays for messages the
+bot would have ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from nlp.evaluation import evaluate  # noqa: E402
+from nlp.model import features  # noqa: E402
+from nlp.training import LabelledRow, message_tokens, read_labelled, train  # noqa: E402
+from nlp.weighted import WeightedClassifier  # noqa: E402
+from settings import load_settings  # noqa: E402
+
+
+def macro_f1(truth: list[str], predicted: list[str]) -> float:
+    scores = []
+    for label in sorted(set(truth)):
+        tp = sum(t == label and p == label for t, p in zip(truth, predicted, strict=True))
+        fp = sum(t != label and p == label for t, p in zip(truth, predicted, strict=True))
+        fn = sum(t == label and p != label for t, p in zip(truth, predicted, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return sum(scores) / len(scores)
+
+
+def accuracy(truth: list[str], predicted: list[str]) -> float:
+    return sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
+
+
+def baseline(train_rows: list[LabelledRow], dev_tokens: list[list[str]], train_tokens: list[list[str]]) -> list[str]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    vectoriser = TfidfVectorizer(
+        analyzer=lambda tokens: tokens, sublinear_tf=True, min_df=2, token_pattern=None, lowercase=False
+    )
+    features = vectoriser.fit_transform([_with_bigrams(tokens) for tokens in train_tokens])
+    model = LinearSVC(C=1.0).fit(features, [row.label for row in train_rows])
+    return list(model.predict(vectoriser.transform([_with_bigrams(tokens) for tokens in dev_tokens])))
+
+
+def _with_bigrams(tokens: list[str]) -> list[str]:
+    """The same words and word pairs our model reads, with repeats (the vectoriser counts them)."""
+    return list(features(tokens).elements())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = os.environ.get("HUIYIN_SHARED") or str(REPO.parent / "shared")
+    parser.add_argument("--shared", default=default)
+    parser.add_argument("--epochs", type=int, default=12)
+    args = parser.parse_args()
+    data = Path(args.shared) / "data" / "teddy2020c"
+    if not (data / "train.csv").is_file() or not (data / "dev.csv").is_file():
+        print(f"skipped: {data} has no train.csv/dev.csv (the shared data is not on this machine)")
+        return 0
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("skipped: scikit-learn is not installed (pip install -e '.[dev]')")
+        return 0
+
+    train_rows, dev_rows = read_labelled(data / "train.csv"), read_labelled(data / "dev.csv")
+    truth = [row.label for row in dev_rows]
+    print(f"split: train {len(train_rows)} rows, dev {len(dev_rows)} rows, {len(set(truth))} labels")
+
+    start = time.perf_counter()
+    model = train(train_rows, epochs=args.epochs)
+    ours_train = time.perf_counter() - start
+    dev_tokens = [message_tokens(row.text) for row in dev_rows]
+    ours = []
+    for tokens in dev_tokens:
+        scores = model.scores(tokens)
+        ours.append(max(scores, key=scores.__getitem__))
+    full = evaluate(WeightedClassifier(load_settings(REPO / "config.yaml"), model), dev_rows)
+
+    start = time.perf_counter()
+    train_tokens = [message_tokens(row.text) for row in train_rows]
+    theirs = baseline(train_rows, dev_tokens, train_tokens)
+    theirs_train = time.perf_counter() - start
+
+    print(f"{'':34}{'macro-F1':>9}{'accuracy':>10}{'train s':>9}")
+    print(f"{'ours, categories (keyword model)':34}{macro_f1(truth, ours):>9.4f}{accuracy(truth, ours):>10.4f}"
+          f"{ours_train:>9.1f}")
+    print(f"{'ours, full (huiyin eval --model)':34}{full['macro_f1']:>9.4f}{full['accuracy']:>10.4f}{'':>9}")
+    print(f"{'TF-IDF + LinearSVC (scikit-learn)':34}{macro_f1(truth, theirs):>9.4f}{accuracy(truth, theirs):>10.4f}"
+          f"{theirs_train:>9.1f}")
+    print(f"model: {len(model.weights)} weighted words; rows the intent rules would ignore (predicted none): "
+          f"{sum(row.get('none', 0) for row in full['confusion'].values())}")
+    print("per label, ours (full): " + ", ".join(
+        f"{label} F1 {figures['f1']:.3f}" for label, figures in full["per_label"].items()
+    ))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

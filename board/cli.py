@@ -1,0 +1,71 @@
+"""`huiyin board` (serve the wall) and `huiyin export` (write the 台账), wired into `bot.cli`.
+
+Heavy imports (FastAPI, uvicorn, openpyxl) happen inside the commands, so the chat commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from settings.models import Settings
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD, e.g. 2026-11-23)") from None
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    board = commands.add_parser("board", help="serve the public progress wall, cadre view and Open311 API")
+    board.add_argument("--host", help="address to listen on (default: board.host of config.yaml)")
+    board.add_argument("--port", type=int, help="port to listen on (default: board.port of config.yaml)")
+    export = commands.add_parser("export", help="write the ledger as a paper-style 台账 (xlsx or csv)")
+    export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    export.add_argument("--from", dest="start", type=_day, help="first day of reports (YYYY-MM-DD)")
+    export.add_argument("--to", dest="end", type=_day, help="last day of reports (YYYY-MM-DD)")
+    export.add_argument("--out", help="file to write (default: huiyin-taizhang-<today>.<format>)")
+    export.add_argument("--unmasked", action="store_true", help="show reporters' names and numbers in full")
+
+
+def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    import uvicorn
+
+    from board.environment import board_secrets
+    from board.readonly import read_only_engine
+    from board.web import create_app
+    from bot.cli import _build
+    from ledger.clock import SystemClock
+
+    clock = SystemClock(settings.tz)
+    secrets = board_secrets()
+    bot = _build(settings, database_url, clock)[0] if secrets.api_key else None
+    app = create_app(settings, read_only_engine(database_url), clock, secrets, bot=bot)
+    host, port = args.host or settings.board.host, args.port or settings.board.port
+    print(f"回音看板 · {settings.community.name}：http://{host}:{port}/ （数据：{database_url}）")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    from board.export import taizhang_rows, to_csv, to_xlsx
+    from board.readonly import read_only_engine
+    from board.snapshot import load_snapshot
+    from board.views import Masker
+
+    if args.start and args.end and args.end < args.start:
+        print("--to is before --from")
+        return 2
+    snapshot = load_snapshot(read_only_engine(database_url))
+    masker = Masker(settings, snapshot.resident_names, masked=not args.unmasked)
+    rows = taizhang_rows(settings, snapshot, masker, start=args.start, end=args.end)
+    out = Path(args.out or f"huiyin-taizhang-{dt.datetime.now(settings.tz).date().isoformat()}.{args.format}")
+    out.write_bytes(to_xlsx(rows) if args.format == "xlsx" else to_csv(rows))
+    print(f"{len(rows)} 条 → {out}")
+    return 0
+
+
+HANDLERS = {"board": cmd_board, "export": cmd_export}

@@ -1,0 +1,358 @@
+"""Open311 GeoReport v2 under `/open311/v2/`: categories as services, tickets as service requests.
+
+GETs read the ledger like the wall does and show only public, masked fields. `POST requests.{fmt}` hands
+the request to the bot (`bot.app.Huiyin.handle`) as a message in the cadres' group, so it becomes a ticket
+exactly as a chat report would: same classification (skipped for the category when `service_code` is
+given), duplicate merging, rota, deadlines and announcements.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hmac
+import uuid
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import JSONResponse, Response
+
+from board.snapshot import LedgerSnapshot
+from board.views import Masker
+from handlers.messages import Incoming
+from ledger.lifecycle import OPEN_STATES, Status
+from nlp.classification import Classification, Classifier, Intent
+from settings.models import Category, Settings
+from storage.db import new_session
+from storage.models import Ticket
+from storage.tickets import tickets_reported_by
+
+if TYPE_CHECKING:
+    from bot.app import Huiyin
+
+PREFIX = "/open311/v2"
+DEFAULT_WINDOW = dt.timedelta(days=90)
+MAX_PAGE_SIZE = 1000
+MAX_DESCRIPTION = 2000
+API_SENDER_NAME = "Open311"
+API_CHAT_NAME = "Open311"
+
+ERRORS = {
+    "bad_api_key": "api_key missing or invalid",
+    "posting_disabled": "creating requests is not enabled on this server",
+    "missing_description": "description is required",
+    "long_description": f"description is longer than {MAX_DESCRIPTION} characters",
+    "unknown_service": "service_code {code!r} is not a service of this community",
+    "not_a_problem": "the description does not read as a problem report; give a service_code",
+    "bad_date": "{field} is not an ISO 8601 date-time",
+    "bad_status": "status must be open, closed or both (comma-separated)",
+    "bad_range": "end_date is before start_date",
+    "not_found": "no service request {id!r}",
+    "no_service": "no service {code!r}",
+}
+SERVICE_DESCRIPTION = (
+    "{category.name}（{category.first_response_minutes}分钟内回复，{category.resolution_hours}小时内办结）"
+)
+SERVICE_NOTICE = "已登记 #{number}，可在看板查看进度：{url}/tickets/{number}"
+
+
+class Format(StrEnum):
+    JSON = "json"
+    XML = "xml"
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+# Rendering ------------------------------------------------------------------------------------------------
+
+
+def _xml_value(parent: ElementTree.Element, key: str, value: Any) -> None:
+    child = ElementTree.SubElement(parent, key)
+    if isinstance(value, list):
+        for item in value:
+            _xml_value(child, "item", item)
+    elif isinstance(value, bool):
+        child.text = "true" if value else "false"
+    elif value is not None:
+        child.text = str(value)
+
+
+def to_xml(root: str, item: str, items: Sequence[Mapping[str, Any]]) -> bytes:
+    """`<root><item><key>value</key>…</item>…</root>`, the GeoReport v2 XML shape."""
+    top = ElementTree.Element(root)
+    for entry in items:
+        element = ElementTree.SubElement(top, item)
+        for key, value in entry.items():
+            _xml_value(element, key, value)
+    return ElementTree.tostring(top, encoding="utf-8", xml_declaration=True)
+
+
+def respond(fmt: Format, root: str, item: str, items: Sequence[Mapping[str, Any]], status: int = 200) -> Response:
+    if fmt is Format.XML:
+        return Response(to_xml(root, item, items), status_code=status, media_type="text/xml")
+    return JSONResponse(list(items), status_code=status)
+
+
+def error_response(fmt: Format, status: int, description: str) -> Response:
+    return respond(fmt, "errors", "error", [{"code": status, "description": description}], status)
+
+
+def format_of_path(path: str) -> Format:
+    return Format.XML if path.endswith(".xml") else Format.JSON
+
+
+# Pure mapping of the ledger to GeoReport fields -----------------------------------------------------------
+
+
+def service(settings: Settings, category: Category) -> dict[str, Any]:
+    return {
+        "service_code": category.id,
+        "service_name": category.name,
+        "description": SERVICE_DESCRIPTION.format(category=category),
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(category.keywords),
+        "group": settings.community.name,
+    }
+
+
+def _iso(instant: dt.datetime | None, tz: dt.tzinfo) -> str | None:
+    return instant.astimezone(tz).isoformat(timespec="seconds") if instant else None
+
+
+def service_request(settings: Settings, snapshot: LedgerSnapshot, ticket: Ticket, masker: Masker) -> dict[str, Any]:
+    tz = settings.tz
+    category = settings.category(ticket.category)
+    grid = settings.grid(ticket.grid_id)
+    owner = settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
+    note = snapshot.latest_note(ticket.id)
+    if ticket.commitment_date:
+        expected = dt.datetime.combine(ticket.commitment_date, dt.time(23, 59, 59), tzinfo=tz)
+    else:
+        expected = ticket.resolution_due_at
+    address = " ".join(part for part in (ticket.location, grid.name if grid else None) if part)
+    return {
+        "service_request_id": str(ticket.id),
+        "status": "open" if Status(ticket.status) in OPEN_STATES else "closed",
+        "status_notes": masker.text(note) if note else None,
+        "service_name": category.name if category else ticket.category,
+        "service_code": ticket.category,
+        "description": masker.text(ticket.description),
+        "agency_responsible": owner.name if owner else None,
+        "service_notice": None,
+        "requested_datetime": _iso(ticket.created_at, tz),
+        "updated_datetime": _iso(ticket.updated_at, tz),
+        "expected_datetime": _iso(expected, tz),
+        "address": address or None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
+    }
+
+
+def parse_when(value: str | None, field: str, tz: dt.tzinfo) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Open311Error(400, ERRORS["bad_date"].format(field=field)) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=tz)
+
+
+def select_requests(
+    tickets: Sequence[Ticket],
+    *,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    ids: str | None,
+    codes: str | None,
+    start: str | None,
+    end: str | None,
+    status: str | None,
+) -> list[Ticket]:
+    """The tickets a GET requests query asks for (ids win over every other filter, as the spec says)."""
+    if ids:
+        wanted = [part.strip() for part in ids.split(",")]
+        by_id = {str(t.id): t for t in tickets}
+        return [by_id[i] for i in wanted if i in by_id]
+    start_at, end_at = parse_when(start, "start_date", tz), parse_when(end, "end_date", tz)
+    end_at = end_at or (start_at + DEFAULT_WINDOW if start_at else now)
+    start_at = start_at or end_at - DEFAULT_WINDOW
+    if end_at < start_at:
+        raise Open311Error(400, ERRORS["bad_range"])
+    statuses = {part.strip() for part in (status or "").split(",") if part.strip()}
+    if not statuses <= {"open", "closed"}:
+        raise Open311Error(400, ERRORS["bad_status"])
+    services = {part.strip() for part in (codes or "").split(",") if part.strip()}
+    chosen = []
+    for ticket in tickets:
+        state = "open" if Status(ticket.status) in OPEN_STATES else "closed"
+        if not start_at <= ticket.created_at <= end_at or (statuses and state not in statuses):
+            continue
+        if services and ticket.category not in services:
+            continue
+        chosen.append(ticket)
+    return sorted(chosen, key=lambda t: t.created_at, reverse=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class ForcedCategory:
+    """A classifier that keeps the place and urgency `base` finds but takes the category the client chose."""
+
+    base: Classifier
+    category_id: str
+
+    def classify(self, text: str) -> Classification:
+        found = self.base.classify(text)
+        intent = Intent.REPORT if found.intent is Intent.CHATTER else found.intent
+        return dataclasses.replace(found, intent=intent, category=self.category_id, confidence=1.0)
+
+
+# The router -----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Open311Deps:
+    """What the API needs from the board: settings, a snapshot loader, the time, the key, and the bot."""
+
+    settings: Settings
+    snapshot: Callable[[], LedgerSnapshot]
+    now: Callable[[], dt.datetime]
+    api_key: str | None
+    bot: Huiyin | None  # None when the board runs without write access: POST is refused
+    board_url: str
+
+
+def make_router(deps: Open311Deps) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
+    settings = deps.settings
+
+    def public_masker(snapshot: LedgerSnapshot) -> Masker:
+        return Masker(settings, snapshot.resident_names)
+
+    @router.get("/services.{fmt}", summary="The community's problem categories as services")
+    def services(fmt: Format) -> Response:
+        return respond(fmt, "services", "service", [service(settings, c) for c in settings.categories])
+
+    @router.get("/services/{service_code}.{fmt}", summary="A service definition (no extra attributes)")
+    def service_definition(service_code: str, fmt: Format) -> Response:
+        if settings.category(service_code) is None:
+            return error_response(fmt, 404, ERRORS["no_service"].format(code=service_code))
+        definition = {"service_code": service_code, "attributes": []}
+        if fmt is Format.XML:  # one object, not a list: `<service_definition>` is the document's root
+            root = ElementTree.Element("service_definition")
+            for key, value in definition.items():
+                _xml_value(root, key, value)
+            return Response(ElementTree.tostring(root, encoding="utf-8", xml_declaration=True), media_type="text/xml")
+        return JSONResponse(definition)
+
+    @router.get("/requests.{fmt}", summary="Service requests, newest first (90 days unless dates are given)")
+    def requests(
+        fmt: Format,
+        service_request_id: str | None = None,
+        service_code: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        status: str | None = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+    ) -> Response:
+        snapshot = deps.snapshot()
+        try:
+            chosen = select_requests(
+                snapshot.tickets, now=deps.now(), tz=settings.tz, ids=service_request_id, codes=service_code,
+                start=start_date, end=end_date, status=status,
+            )  # fmt: skip
+        except Open311Error as error:
+            return error_response(fmt, error.status, error.description)
+        masker = public_masker(snapshot)
+        shown = chosen[(page - 1) * page_size : page * page_size]
+        return respond(
+            fmt, "service_requests", "request", [service_request(settings, snapshot, t, masker) for t in shown]
+        )
+
+    @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+    def one_request(service_request_id: str, fmt: Format) -> Response:
+        snapshot = deps.snapshot()
+        ticket = next((t for t in snapshot.tickets if str(t.id) == service_request_id), None)
+        if ticket is None:
+            return error_response(fmt, 404, ERRORS["not_found"].format(id=service_request_id))
+        return respond(
+            fmt, "service_requests", "request", [service_request(settings, snapshot, ticket, public_masker(snapshot))]
+        )
+
+    @router.post("/requests.{fmt}", summary="Create a service request, as a resident's report in chat would")
+    def create_request(
+        fmt: Format,
+        api_key: Annotated[str | None, Form()] = None,
+        service_code: Annotated[str | None, Form()] = None,
+        description: Annotated[str | None, Form()] = None,
+        address_string: Annotated[str | None, Form()] = None,
+        first_name: Annotated[str | None, Form()] = None,
+        last_name: Annotated[str | None, Form()] = None,
+        account_id: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        try:
+            ticket_id = _create(deps, api_key, service_code, description, address_string, first_name, last_name)
+        except Open311Error as error:
+            return error_response(fmt, error.status, error.description)
+        notice = SERVICE_NOTICE.format(number=ticket_id, url=deps.board_url.rstrip("/"))
+        answer = {"service_request_id": str(ticket_id), "service_notice": notice, "account_id": account_id}
+        return respond(fmt, "service_requests", "request", [answer], status=201)
+
+    return router
+
+
+def _create(
+    deps: Open311Deps,
+    api_key: str | None,
+    service_code: str | None,
+    description: str | None,
+    address: str | None,
+    first_name: str | None,
+    last_name: str | None,
+) -> int:
+    """Hand the request to the bot as a report; the number of the ticket it opened or joined."""
+    if deps.bot is None:
+        raise Open311Error(403, ERRORS["posting_disabled"])
+    if not deps.api_key or not api_key or not hmac.compare_digest(api_key.encode(), deps.api_key.encode()):
+        raise Open311Error(403, ERRORS["bad_api_key"])
+    text = " ".join(part.strip() for part in (address, description) if part and part.strip())
+    if not description or not description.strip():
+        raise Open311Error(400, ERRORS["missing_description"])
+    if len(text) > MAX_DESCRIPTION:
+        raise Open311Error(400, ERRORS["long_description"])
+    settings = deps.settings
+    bot = deps.bot
+    if service_code:
+        if settings.category(service_code) is None:
+            raise Open311Error(400, ERRORS["unknown_service"].format(code=service_code))
+        bot = dataclasses.replace(bot, classifier=ForcedCategory(bot.classifier, service_code))
+    sender_id = f"open311:{uuid.uuid4().hex}"
+    name = "".join(part.strip() for part in (last_name, first_name) if part) or API_SENDER_NAME
+    group = settings.cadres_group()
+    if group is not None:
+        chat_id, chat_name, private = group.id or group.name, group.name, False
+    else:
+        chat_id, chat_name, private = sender_id, API_CHAT_NAME, True
+    incoming = Incoming(
+        message_id=f"open311-{uuid.uuid4().hex}", chat_id=chat_id, chat_name=chat_name, sender_id=sender_id,
+        sender_name=name[:64], text=text, timestamp=deps.now(), is_private=private,
+    )  # fmt: skip
+    bot.handle(incoming)
+    with new_session(bot.engine) as session:  # the sender id is new, so its one ticket is this request's
+        found = tickets_reported_by(session, sender_id, limit=1)
+    if not found:
+        raise Open311Error(400, ERRORS["not_a_problem"])
+    return found[0].id

@@ -1,0 +1,142 @@
+"""Huiyin on WeChat: the app, the wechaty transport, the paced outbox and the connection supervisor together."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import socket
+from typing import Any
+
+from bot.app import Huiyin
+from bot.outbound import PacedOutbox, Sleep
+from bot.wechaty_transport import texts
+from bot.wechaty_transport.compat import load_wechaty
+from bot.wechaty_transport.supervisor import Supervisor
+from bot.wechaty_transport.transport import WechatyTransport
+from handlers.messages import Outgoing
+from settings.models import Role
+from storage.db import new_session
+from storage.messages import enqueue
+
+log = logging.getLogger(__name__)
+DEFAULT_TOKEN = "huiyin-self-hosted"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class WechatyRunner:
+    """`await run()` until cancelled. `endpoint` is host:port of a puppet service; `token` its token."""
+
+    def __init__(
+        self,
+        app: Huiyin,
+        *,
+        endpoint: str | None,
+        token: str | None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not endpoint and not token:
+            raise ValueError("set WECHATY_PUPPET_SERVICE_TOKEN (and for a self-hosted service the _ENDPOINT) in .env")
+        self.app = app
+        self.settings = app.settings
+        app.duplicate_window = dt.timedelta(seconds=self.settings.inbound.duplicate_window_seconds)
+        self.endpoint = endpoint
+        self.token = token or DEFAULT_TOKEN
+        self.wechaty = load_wechaty()
+        self.transport = WechatyTransport()
+        self.outbox = PacedOutbox(
+            app.engine,
+            self.transport.deliver,
+            app.clock,
+            self.settings.outbound,
+            self.settings.tz,
+            sleep=sleep,
+            retry_seconds=self.settings.connection.backoff_initial_seconds,
+        )
+        self.supervisor = Supervisor(
+            make_bot=self.make_bot,
+            wechaty=self.wechaty,
+            limits=self.settings.connection,
+            clock=app.clock,
+            on_message=self.on_message,
+            on_online=self.on_online,
+            on_offline=self.on_offline,
+            on_outage=self.on_outage,
+            sleep=sleep,
+        )
+        self.outbox.on_failure = self.supervisor.suspect
+        self.handled = 0
+        self.own_messages = 0
+
+    def make_bot(self) -> Any:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from wechaty_puppet.schemas.puppet import PuppetOptions
+
+        # `WechatyOptions.puppet_options` defaults to one shared PuppetOptions instance that the puppet
+        # mutates (end_point, token): always pass a fresh one. The plugin manager checks, at login, that
+        # its web port is free (default 5000) and otherwise fails the login: give it a free port. A fresh
+        # scheduler keeps it from creating its SQLite job store.
+        options = self.wechaty.WechatyOptions(
+            puppet="wechaty-puppet-service",
+            puppet_options=PuppetOptions(end_point=self.endpoint, token=self.token),
+            host="127.0.0.1",
+            port=free_port(),
+            scheduler=AsyncIOScheduler(),
+        )
+        return self.wechaty.Wechaty(options)
+
+    async def on_message(self, msg: Any) -> None:
+        # Errors raised in here are only logged by the client (pyee), so everything is caught and logged.
+        try:
+            if msg.is_self():
+                self.own_messages += 1
+                return
+            incoming = self.transport.to_incoming(msg)
+            queued = self.app.handle(incoming)
+            self.handled += 1
+        except Exception:
+            log.exception("handling wechaty message %s failed", getattr(msg, "message_id", "?"))
+            return
+        if queued:
+            self.outbox.wake.set()
+
+    async def on_online(self, bot: Any) -> None:
+        self.transport.attach(bot)
+        await self.transport.learn_rooms()
+        self.outbox.online.set()
+        self.outbox.wake.set()
+
+    def on_offline(self) -> None:
+        self.outbox.online.clear()
+        self.transport.detach()
+
+    def on_outage(self, down_since: dt.datetime, back_at: dt.datetime) -> None:
+        tz = self.settings.tz
+        minutes = max(1, round((back_at - down_since).total_seconds() / 60))
+        text = texts.OUTAGE_ALERT.format(
+            minutes=minutes,
+            start=down_since.astimezone(tz).strftime("%H:%M"),
+            end=back_at.astimezone(tz).strftime("%H:%M"),
+        )
+        with new_session(self.app.engine) as session:
+            for cadre in self.settings.cadres:
+                if cadre.role is Role.SECRETARY:
+                    enqueue(session, Outgoing(cadre.chat_id, text, cadre.name, is_private=True), now=back_at)
+            session.commit()
+        log.warning("connection back after an outage of %d min; the secretary was alerted", minutes)
+        self.outbox.wake.set()
+
+    async def run(self) -> None:
+        # `bot.stop()` does not end `bot.start()`, and the supervisor never calls `bot.start()`: cancelling
+        # this coroutine is how the bot stops.
+        outbox = asyncio.create_task(self.outbox.run(), name="huiyin outbox")
+        try:
+            await self.supervisor.run()
+        finally:
+            outbox.cancel()
+            await asyncio.gather(outbox, return_exceptions=True)

@@ -1,0 +1,231 @@
+"""The simulated community a gateway serves: contacts, rooms, messages, and what the bot sent.
+
+Pure state, no I/O: the gRPC service reads it, the control API and tests change it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import re
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from settings.models import Settings
+
+BOT_ID = "wxid_huiyin_bot"
+BOT_NAME = "回音"
+
+
+class WireKind(StrEnum):
+    """Message kinds the control API accepts; each maps to the number the client expects on the wire."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    VOICE = "voice"
+    FILE = "file"
+    LINK = "link"
+    MINI_PROGRAM = "mini_program"
+    EMOTICON = "emoticon"
+    VIDEO = "video"
+
+
+# wechaty-puppet-service 0.8.10 `_map_message_type` reads the wire number as the TypeScript
+# wechaty-puppet enum (Unknown=0, Attachment=1, Audio=2, Contact=3, ChatHistory=4, Emoticon=5,
+# Image=6, Text=7, Location=8, MiniProgram=9, ..., Url=14, Video=15) and remaps it to the proto
+# enum. So a text message must go out as 7: the proto's own TEXT value (6) is read as an image.
+WIRE_TYPES = {
+    WireKind.FILE: 1,
+    WireKind.VOICE: 2,
+    WireKind.EMOTICON: 5,
+    WireKind.IMAGE: 6,
+    WireKind.TEXT: 7,
+    WireKind.MINI_PROGRAM: 9,
+    WireKind.LINK: 14,
+    WireKind.VIDEO: 15,
+}
+
+
+@dataclass
+class Contact:
+    id: str
+    name: str
+
+
+@dataclass
+class Room:
+    id: str
+    topic: str
+    member_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    kind: WireKind
+    text: str
+    from_id: str
+    room_id: str
+    to_id: str
+    timestamp: dt.datetime
+    mention_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the bot sent through `MessageSendText`, as a test or a person reads it back."""
+
+    seq: int
+    message_id: str
+    conversation_id: str
+    room_topic: str
+    text: str
+    mention_ids: tuple[str, ...]
+    mention_names: tuple[str, ...]
+    received_at: dt.datetime
+
+    def as_json(self) -> dict:
+        return {
+            "seq": self.seq,
+            "id": self.message_id,
+            "conversation_id": self.conversation_id,
+            "room": self.room_topic,
+            "text": self.text,
+            "mention_ids": list(self.mention_ids),
+            "mention_names": list(self.mention_names),
+            "at": self.received_at.isoformat(),
+        }
+
+
+def resident_id(name: str) -> str:
+    """A stable contact id for a resident's name, so a restarted gateway knows the same people."""
+    return "wxid_r" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+
+
+def room_id(index: int) -> str:
+    return f"{index + 1:08d}@chatroom"
+
+
+class World:
+    """Contacts and rooms from config.yaml, plus the residents and messages injected since the start."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        # The client keeps every message id it ever saw in a process-wide container
+        # (wechaty.utils.async_helper.SingleIdContainer) and silently drops a repeat, so ids must
+        # stay unique across gateway restarts: each run gets its own prefix.
+        self.boot = uuid.uuid4().hex[:10]
+        self._ids = itertools.count(1)
+        self.contacts: dict[str, Contact] = {BOT_ID: Contact(BOT_ID, BOT_NAME)}
+        self.rooms: dict[str, Room] = {}
+        self.messages: dict[str, Message] = {}
+        self.sent: list[Sent] = []
+        if settings is not None:
+            self._populate(settings)
+
+    def restarted(self) -> World:
+        """The world as a restarted gateway sees it: the same people and rooms, new message ids, nothing sent."""
+        world = World()
+        world.contacts = dict(self.contacts)
+        world.rooms = {rid: Room(r.id, r.topic, list(r.member_ids)) for rid, r in self.rooms.items()}
+        return world
+
+    def _populate(self, settings: Settings) -> None:
+        for cadre in settings.cadres:
+            self.contacts[cadre.chat_id] = Contact(cadre.chat_id, cadre.name)
+        cadre_ids = [c.chat_id for c in settings.cadres]
+        for index, group in enumerate(settings.groups):
+            rid = group.id or room_id(index)
+            self.rooms[rid] = Room(rid, group.name, [BOT_ID, *cadre_ids])
+
+    def new_id(self) -> str:
+        return f"{self.boot}-{next(self._ids)}"
+
+    def room(self, key: str) -> Room | None:
+        """A room by id or topic."""
+        return self.rooms.get(key) or next((r for r in self.rooms.values() if r.topic == key), None)
+
+    def person(self, name: str, contact_id: str | None = None) -> Contact:
+        """The contact called `name` (a cadre, the bot, or a resident created on first use)."""
+        if contact_id is None:
+            known = next((c for c in self.contacts.values() if c.name == name), None)
+            if known is not None:
+                return known
+            contact_id = resident_id(name)
+        contact = self.contacts.setdefault(contact_id, Contact(contact_id, name))
+        return contact
+
+    def mentioned(self, text: str, room: Room | None) -> tuple[str, ...]:
+        """Ids of the room's members whose name follows an `@` in `text`, in order of appearance."""
+        if room is None:
+            return ()
+        found = []
+        for member_id in room.member_ids:
+            name = self.contacts[member_id].name
+            match = re.search(rf"[@＠]{re.escape(name)}(?=[\s\u2005]|$)", text)
+            if match:
+                found.append((match.start(), member_id))
+        return tuple(member_id for _, member_id in sorted(found))
+
+    def inject(
+        self,
+        *,
+        sender: str,
+        text: str,
+        room: str | None = None,
+        sender_id: str | None = None,
+        kind: WireKind = WireKind.TEXT,
+        message_id: str | None = None,
+        now: dt.datetime,
+    ) -> Message:
+        """A message from a person, in a room (joining it on first use) or privately to the bot."""
+        contact = self.person(sender, sender_id)
+        target = self.room(room) if room else None
+        if room and target is None:
+            raise KeyError(f"unknown room {room!r}")
+        if target is not None and contact.id not in target.member_ids:
+            target.member_ids.append(contact.id)
+        if message_id is not None and message_id in self.messages:
+            return self.messages[message_id]
+        message = Message(
+            id=message_id or self.new_id(),
+            kind=kind,
+            text=text,
+            from_id=contact.id,
+            room_id=target.id if target else "",
+            to_id="" if target else BOT_ID,
+            timestamp=now,
+            mention_ids=self.mentioned(text, target) if kind is WireKind.TEXT else (),
+        )
+        self.messages[message.id] = message
+        return message
+
+    def bot_sent(self, conversation_id: str, text: str, mention_ids: list[str], *, now: dt.datetime) -> Message:
+        """Record a `MessageSendText`; the returned message must be loadable by `MessagePayload`."""
+        target = self.rooms.get(conversation_id)
+        message = Message(
+            id=self.new_id(),
+            kind=WireKind.TEXT,
+            text=text,
+            from_id=BOT_ID,
+            room_id=target.id if target else "",
+            to_id="" if target else conversation_id,
+            timestamp=now,
+            mention_ids=tuple(mention_ids),
+        )
+        self.messages[message.id] = message
+        names = tuple(self.contacts[m].name if m in self.contacts else m for m in mention_ids)
+        self.sent.append(
+            Sent(
+                len(self.sent) + 1,
+                message.id,
+                conversation_id,
+                target.topic if target else "",
+                text,
+                tuple(mention_ids),
+                names,
+                now,
+            )
+        )
+        return message

@@ -1,0 +1,55 @@
+"""回访: ask the reporters to rate a resolved ticket, and close it unrated when nobody answers.
+
+`follow_up_hours` after 办结 the reporters are asked in the ticket's group; `auto_close_days` after 办结 a
+ticket still unrated is closed by the bot and counts as not rated (never as satisfied: the rates only
+count ratings that were given). Both are keyed by the resolution time, so a ticket reopened and resolved
+again is asked again. A follow-up whose auto-close is also due is not sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from jobs import texts
+from jobs.common import category_name, place, to_reporters
+from jobs.model import Occurrence, TicketChange, TicketView
+from ledger.lifecycle import Action, Status
+from settings.models import Settings
+
+JOB = "follow_up"
+
+
+def _times(settings: Settings, view: TicketView) -> tuple[dt.datetime, dt.datetime] | None:
+    if view.status is not Status.RESOLVED or view.resolved_at is None or view.rating is not None:
+        return None
+    schedule = settings.schedule
+    return (
+        view.resolved_at + dt.timedelta(hours=schedule.follow_up_hours),
+        view.resolved_at + dt.timedelta(days=schedule.auto_close_days),
+    )
+
+
+def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Occurrence]:
+    occurrences = []
+    for view in views:
+        times = _times(settings, view)
+        if times is None:
+            continue
+        ask_at, close_at = times
+        key = f"#{view.number} {view.resolved_at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+        fields = {"number": view.number, "category": category_name(settings, view), "place": place(view)}
+        if close_at <= now:
+            days = settings.schedule.auto_close_days
+            change = TicketChange(view.number, Action.CLOSE, texts.EVENT_AUTO_CLOSE.format(days=days))
+            reply = to_reporters(view, texts.AUTO_CLOSED.format(**fields, days=days))
+            occurrences.append(Occurrence(JOB, f"{key} close", close_at, (reply,), (change,)))
+        elif ask_at <= now:
+            change = TicketChange(view.number, Action.FOLLOW_UP)
+            reply = to_reporters(view, texts.FOLLOW_UP.format(**fields))
+            occurrences.append(Occurrence(JOB, f"{key} ask", ask_at, (reply,), (change,)))
+    return occurrences
+
+
+def next_at(settings: Settings, views: list[TicketView], after: dt.datetime) -> dt.datetime | None:
+    instants = [t for v in views if (times := _times(settings, v)) for t in times if t > after]
+    return min(instants, default=None)

@@ -1,0 +1,142 @@
+"""What is due at an instant, and carrying it out: the one place both APScheduler and the replay call.
+
+`run(now)` carries out every occurrence due at `now` in one transaction (events, outbox rows and job runs
+together). Ticket jobs (sla, follow_up) are state-based: whatever came due since the last check is found
+at the next one. Calendar jobs (handover, daily, digest) take their latest fire time at or before `now`
+that is still within its grace (see `jobs.calendar`); the job-run key makes each happen once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from jobs import calendar, follow_up, sla
+from jobs.digest import JOB as JOB_DIGEST
+from jobs.digest import digest, parse_week, render, week_before
+from jobs.digest import period_of as digest_period
+from jobs.handover import changes_between, handover
+from jobs.handover import period_of as handover_period
+from jobs.model import Occurrence, TicketView
+from jobs.reports import daily_report
+from jobs.reports import period_of as daily_period
+from jobs.store import carry_out, done_periods, job_run, ticket_views
+from ledger.clock import ManualClock
+from ledger.lifecycle import OPEN_STATES, RESOLVED_STATES
+from settings.models import Settings
+from storage.db import new_session
+from storage.directory import swaps
+from storage.tickets import ticket_facts
+
+log = logging.getLogger(__name__)
+
+JOBS = ("sla", "follow_up", "handover", "daily", "digest")
+TICKET_JOBS = frozenset({"sla", "follow_up"})
+
+
+@dataclass
+class JobRunner:
+    settings: Settings
+    engine: Engine
+
+    def run(self, now: dt.datetime, jobs: Iterable[str] = JOBS, *, since: dt.datetime | None = None) -> int:
+        """Carry out every occurrence of `jobs` due at `now`; return how many were new.
+
+        `since` (the replay's start) leaves out calendar fire times at or before it: a replay starting on a
+        Monday afternoon does not post that morning's digest."""
+        jobs = tuple(jobs)
+        # The per-ticket checks run every minute and only look at tickets still open or awaiting a rating.
+        statuses = OPEN_STATES | RESOLVED_STATES if set(jobs) <= TICKET_JOBS else None
+        with new_session(self.engine) as session:
+            views = ticket_views(session, statuses)
+            occurrences = [o for job in jobs for o in self.due(session, job, views, now, since)]
+            done_before = done_periods(session, occurrences)
+            occurrences = [o for o in occurrences if (o.job, o.period) not in done_before]
+            try:
+                done = sum(carry_out(session, o, now=now) for o in occurrences)
+                session.commit()
+            except IntegrityError:  # another process carried out the same occurrence first
+                session.rollback()
+                log.warning("jobs at %s were carried out concurrently; left to the other run", now.isoformat())
+                return 0
+        return done
+
+    def due(
+        self, session: Session, job: str, views: list[TicketView], now: dt.datetime, since: dt.datetime | None = None
+    ) -> list[Occurrence]:
+        settings = self.settings
+
+        def window(grace: dt.timedelta) -> dt.datetime:
+            return now - grace if since is None else max(now - grace, since)
+
+        if job == "sla":
+            return sla.due(settings, views, now)
+        if job == "follow_up":
+            return follow_up.due(settings, views, now)
+        if job == "handover":
+            overrides = swaps(session, since=(now - dt.timedelta(days=2)).date())
+            changes = changes_between(settings, window(calendar.handover_grace(settings)), now)
+            return [handover(settings, views, at, overrides) for at in changes if not _ran(session, job, at, settings)]
+        if job == "daily":
+            fires = calendar.fires_between(calendar.daily_trigger(settings), window(calendar.DAILY_GRACE), now)
+            if not fires or _ran(session, job, fires[-1], settings):
+                return []
+            return [daily_report(settings, views, fires[-1])]
+        if job == "digest":
+            fires = calendar.fires_between(calendar.digest_trigger(settings), window(calendar.DIGEST_GRACE), now)
+            if not fires or _ran(session, job, fires[-1], settings):
+                return []
+            return [digest(settings, ticket_facts(session), views, fires[-1])]
+        raise ValueError(f"unknown job {job!r}")
+
+    def digest_text(self, now: dt.datetime, week_key: str | None = None) -> str:
+        """The digest of `week_key` (default: the last complete week) exactly as posted, or as it would be
+        posted now if it has not been. ValueError for a malformed week."""
+        week = parse_week(week_key, self.settings.tz) if week_key else week_before(now, self.settings.tz)
+        with new_session(self.engine) as session:
+            posted = job_run(session, JOB_DIGEST, week.key)
+            if posted is not None and posted.output is not None:
+                return posted.output
+            return render(self.settings, ticket_facts(session), ticket_views(session), week, now)
+
+    def next_at(self, after: dt.datetime) -> dt.datetime | None:
+        """The first instant strictly after `after` at which some job comes due."""
+        settings = self.settings
+        with new_session(self.engine) as session:
+            views = ticket_views(session, OPEN_STATES | RESOLVED_STATES)
+        shift_changes = changes_between(settings, after, after + dt.timedelta(days=8))
+        candidates = [
+            sla.next_at(settings, views, after),
+            follow_up.next_at(settings, views, after),
+            shift_changes[0] if shift_changes else None,
+            calendar.next_fire(calendar.daily_trigger(settings), after),
+            calendar.next_fire(calendar.digest_trigger(settings), after),
+        ]
+        return min((c for c in candidates if c is not None), default=None)
+
+    def run_until(
+        self, clock: ManualClock, since: dt.datetime, target: dt.datetime, after_each: Callable[[], object]
+    ) -> None:
+        """Move `clock` from `since` to `target`, stopping at every instant a job comes due, in time order,
+        and calling `after_each` (e.g. drain the outbox) after each stop that carried something out."""
+        start = since
+        while (at := self.next_at(since)) is not None and at <= target:
+            if at > clock.now():
+                clock.set(at)
+            if self.run(clock.now(), since=start):
+                after_each()
+            since = at
+        if target > clock.now():
+            clock.set(target)
+
+
+def _ran(session: Session, job: str, at: dt.datetime, settings: Settings) -> bool:
+    """Whether the calendar occurrence of `job` firing at `at` was carried out (checked before composing it)."""
+    period_of = {"handover": handover_period, "daily": daily_period, "digest": digest_period}[job]
+    return job_run(session, job, period_of(settings, at)) is not None

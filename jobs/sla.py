@@ -1,0 +1,138 @@
+"""SLA watch: each time limit of an open ticket is chased in three steps.
+
+Time limits: the first public response (until a cadre responds), the resolution (reset when the ticket is
+reopened) and a cadre's commitment (承诺, due at the end of the promised day). For a limit running from
+`start` to `due`, with span = due − start:
+
+- remind     at start + reminder_fraction × span: a private message to the assignee;
+- leader     at due: escalated to the grid leader of the ticket's grid, in the cadres' group;
+- secretary  at start + secretary_fraction × span: escalated to the secretary, in the cadres' group.
+
+Escalation skips the assignee (a grid leader who owns a ticket escalates straight to the secretary) and
+a step whose target was already told. After downtime only the latest step that has come due is sent:
+a reminder after the deadline, or a leader escalation once the secretary's turn has come, tells nobody
+anything useful. Each step is one `Occurrence` keyed by ticket, limit, due time and step, so it happens
+once, and a reopened ticket (new due time) is chased afresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from handlers.texts import format_time
+from jobs import texts
+from jobs.common import cadre_name, category_name, place, private, to_cadres
+from jobs.model import Occurrence, TicketChange, TicketView
+from ledger.deadlines import describe_minutes
+from ledger.lifecycle import Action, is_open
+from ledger.rota import escalation_chain
+from settings.models import Cadre, Role, Settings
+
+JOB = "sla"
+
+
+class Step(StrEnum):
+    REMIND = "remind"
+    LEADER = "leader"
+    SECRETARY = "secretary"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str  # response | resolution | commitment
+    start: dt.datetime
+    due: dt.datetime
+
+
+@dataclass(frozen=True)
+class Chase:
+    """One step of chasing one deadline: when, and whom it tells."""
+
+    deadline: Deadline
+    step: Step
+    at: dt.datetime
+    target: Cadre
+
+
+def deadlines(view: TicketView, tz: dt.tzinfo) -> list[Deadline]:
+    """The time limits of `view` that are still running (met ones drop out)."""
+    if not is_open(view.status):
+        return []
+    found = []
+    if view.first_response_at is None and view.response_due_at is not None:
+        found.append(Deadline("response", view.created_at, view.response_due_at))
+    if view.resolution_due_at is not None:
+        found.append(Deadline("resolution", view.resolution_since or view.created_at, view.resolution_due_at))
+    if view.commitment_date is not None and view.committed_at is not None:
+        end_of_day = dt.datetime.combine(view.commitment_date + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+        found.append(Deadline("commitment", view.committed_at, end_of_day))
+    return [d for d in found if d.due > d.start]
+
+
+def chases(settings: Settings, view: TicketView) -> list[Chase]:
+    """Every step for every running deadline of `view`, in time order per deadline."""
+    assignee = settings.cadre(view.assignee_id) if view.assignee_id else None
+    chain = [c for c in escalation_chain(settings, view.grid_id) if c.id != view.assignee_id]
+    leader = chain[0] if chain else None
+    secretary = next((c for c in chain if c.role is Role.SECRETARY), None)
+    schedule = settings.schedule
+    found = []
+    for deadline in deadlines(view, settings.tz):
+        span = deadline.due - deadline.start
+        steps = [
+            (Step.REMIND, deadline.start + span * schedule.reminder_fraction, assignee),
+            (Step.LEADER, deadline.due, leader),
+            (Step.SECRETARY, deadline.start + span * schedule.secretary_fraction, secretary),
+        ]
+        told: set[str] = set()
+        for step, at, target in steps:
+            if target is None or (step is not Step.REMIND and target.id in told):
+                continue
+            if step is not Step.REMIND:
+                told.add(target.id)
+            found.append(Chase(deadline, step, _whole_second(at), target))
+    return found
+
+
+def _whole_second(instant: dt.datetime) -> dt.datetime:
+    return instant.replace(microsecond=0) + (dt.timedelta(seconds=1) if instant.microsecond else dt.timedelta())
+
+
+def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Occurrence]:
+    """For each running deadline, its latest step that has come due at `now` (see the module docstring)."""
+    occurrences = []
+    for view in views:
+        latest: dict[Deadline, Chase] = {}
+        for chase in chases(settings, view):
+            if chase.at <= now:
+                latest[chase.deadline] = chase
+        occurrences += [_occurrence(settings, view, chase, now) for chase in latest.values()]
+    return occurrences
+
+
+def next_at(settings: Settings, views: list[TicketView], after: dt.datetime) -> dt.datetime | None:
+    """The first step of any ticket strictly after `after` (the replay's next stop)."""
+    return min((c.at for v in views for c in chases(settings, v) if c.at > after), default=None)
+
+
+def _occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt.datetime) -> Occurrence:
+    deadline = chase.deadline
+    fields = {
+        "number": view.number, "category": category_name(settings, view), "place": place(view),
+        "deadline": texts.DEADLINE_NAMES[deadline.kind], "due": format_time(deadline.due, settings.tz),
+        "assignee": cadre_name(settings, view.assignee_id), "target": chase.target.name,
+    }
+    period = f"#{view.number} {deadline.kind} {deadline.due.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ} {chase.step.value}"
+    if chase.step is Step.REMIND:
+        left = describe_minutes(max(1, math.ceil((deadline.due - now).total_seconds() / 60)))
+        reply = private(chase.target, texts.REMINDER.format(**fields, left=left), view.number)
+        change = TicketChange(view.number, Action.REMIND, texts.EVENT_REMIND.format(**fields))
+        return Occurrence(JOB, period, chase.at, (reply,), (change,))
+    assignee = settings.cadre(view.assignee_id) if view.assignee_id else None
+    text = texts.ESCALATION.format(**fields, role=texts.ROLE_NAMES[chase.target.role.value])
+    mention = [chase.target, *([assignee] if assignee else [])]
+    change = TicketChange(view.number, Action.ESCALATE, texts.EVENT_ESCALATE.format(**fields))
+    return Occurrence(JOB, period, chase.at, tuple(to_cadres(settings, text, mention, view.number)), (change,))

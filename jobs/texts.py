@@ -1,0 +1,65 @@
+"""Every sentence the jobs write (reminders, escalations, 回访, handovers, reports, digest, 议题)."""
+
+from __future__ import annotations
+
+DEADLINE_NAMES = {"response": "首次响应", "resolution": "办结", "commitment": "承诺办结"}
+
+# Reminders and escalations
+REMINDER = "⏰ 提醒：#{number}【{category}】{place}的{deadline}时限是 {due}，还剩 {left}，请尽快处理并在群里回复。"
+ESCALATION = (
+    "⚠️ #{number}【{category}】{place}已超过{deadline}时限（{due}），负责人 {assignee}，"
+    "已升级至{role} {target}，请督办。"
+)
+ROLE_NAMES = {"grid_leader": "网格长", "secretary": "书记"}
+EVENT_REMIND = "{deadline}时限 {due} 提醒 {assignee}"
+EVENT_ESCALATE = "{deadline}时限 {due} 升级至 {target}"
+
+# 回访 and auto-close
+FOLLOW_UP = (
+    "回访：#{number}【{category}】{place}已办结，问题解决了吗？请回复「评价 {number} 满意 / 基本满意 / 不满意」；"
+    "如果没有解决，请回复「没修好 {number}」。"
+)
+AUTO_CLOSED = "#{number} 办结后 {days} 天未收到评价，已自动关闭（记为未评价）。如仍有问题，请回复「没修好 {number}」。"
+EVENT_AUTO_CLOSE = "{days}天未评价，自动关闭（未评价）"
+
+# Handover
+HANDOVER_IN = "交接班（{time}）：您接班 {grids}，未办结 {count} 件："
+HANDOVER_OUT = "交接班（{time}）：您交班 {grids}（接班：{successor}），未办结 {count} 件："
+HANDOVER_LINE = "#{number}【{category}】{place} {status}，负责人 {assignee}{due}"
+HANDOVER_DUE = "，办结时限 {due}"
+
+# Daily ledger report
+DAILY_HEADER = "📒 台账日报 {day}"
+DAILY_COUNTS = "今日新增 {new} 件，办结 {resolved} 件，当前超期 {overdue} 件。"
+DAILY_OVERDUE = "超期："
+DAILY_COMMITMENTS = "明天到期的承诺："
+DAILY_LINE = "· #{number}【{category}】{place} 负责人 {assignee}"
+
+# Weekly digest
+DIGEST_HEADER = "📋 {community} 回音周报（{start}—{end}）"
+DIGEST_COUNTS = "收到 {received} 件｜按时响应 {responded} 件｜办结 {resolved} 件｜超期 {overdue} 件"
+DIGEST_RATES = "响应率 {response}｜解决率 {resolution}｜满意率 {satisfaction}"
+DIGEST_DEFINITIONS = (
+    "（响应率=按时首次回复÷收到；解决率=到期已办结÷到期 {due} 件；满意率=满意与基本满意÷评价 {rated} 件）"
+)
+DIGEST_TOP_CATEGORIES = "反映最多：{items}"
+DIGEST_TOP_PLACES = "集中地点：{items}"
+DIGEST_COUNT_ITEM = "{name} {count}"
+DIGEST_LONGEST = "未办结最久："
+DIGEST_LONGEST_LINE = "· #{number}【{category}】{place} 已 {days} 天，负责人 {assignee}"
+DIGEST_THANKS = "感谢 {names} 本周的辛苦付出！"
+DIGEST_THANKS_ITEM = "{name}（办结 {count} 件）"
+DIGEST_NO_THANKS = "本周暂无办结事项。"
+DIGEST_AGENDA = "议事候选（周议事会 / 月协商会）："
+DIGEST_NONE = "无"
+LIST_SEPARATOR = "、"
+
+# Agenda (议事)
+AGENDA_FLAGGED = "· #{number}【{category}】{place} 已立项，{status}"
+AGENDA_HOUSEHOLDS = "· #{number}【{category}】{place} {households} 户反映"
+AGENDA_RECURRING = "· {place}【{category}】{days} 天内反映 {count} 次（{numbers}）"
+AGENDA_HEADER = "当前议事候选："
+AGENDA_EMPTY = "目前没有议事候选。多户反映或同一地点反复出现的问题会自动列入；干部可发送「立项 编号」。"
+AGENDA_MARKED = "#{number} 已立项为议事议题（{cadre}），办结前每周通报都会列出。"
+AGENDA_ALREADY = "#{number} 已经立项。"
+AGENDA_NOT_OPEN = "#{number} 当前状态是「{status}」，只有未办结的事项可以立项。"

@@ -1,0 +1,49 @@
+"""`huiyin board` starts the wall from the command line, on the configured ledger, on the port asked for."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+
+from settings.models import Settings
+from tests.board_ledger import REPO, free_port, replay
+
+
+def test_huiyin_board_serves_the_wall_of_the_ledger(settings: Settings, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'huiyin.db'}"
+    replay(settings, url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": url,
+        "HUIYIN_BOARD_SECRET": "",
+        "HUIYIN_OPEN311_API_KEY": "",
+    }
+    board = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "--config", str(REPO / "config.yaml"), "board",
+         "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # waiting for the process to bind its port
+            try:
+                wall = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert board.poll() is None, board.stderr.read() if board.stderr else ""
+                assert time.monotonic() < deadline, "huiyin board did not start"
+                time.sleep(0.2)
+        assert wall.status_code == 200 and "进度公示墙" in wall.text and 'href="/tickets/4"' in wall.text
+        post = httpx.post(
+            f"http://127.0.0.1:{port}/open311/v2/requests.json", data={"description": "x", "api_key": "k"}
+        )
+        assert post.status_code == 403  # no key configured: the API is read-only
+    finally:
+        board.terminate()
+        board.wait(timeout=20)

@@ -1,0 +1,107 @@
+"""Masking (ledger/privacy.py) and a leak test: no public page or API response shows a phone, ID or real name."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from board.environment import BoardSecrets
+from board.readonly import read_only_engine
+from board.web import create_app
+from handlers import texts
+from ledger.clock import ManualClock
+from ledger.privacy import mask_name, mask_numbers, mask_text
+from settings.models import Settings
+from tests.board_ledger import SATURDAY_NOON, replay
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("电话13812345678找我", "电话138****5678找我"),
+        ("打 138 1234 5678", "打 138****5678"),
+        ("打138-1234-5678吧", "打138****5678吧"),
+        ("+86 13812345678", "138****5678"),
+        ("手机：１３８１２３４５６７８", "手机：138****5678"),
+        ("身份证110105199001011234", "身份证110***********1234"),
+        ("身份证号11010519900101123x。", "身份证号110***********123X。"),
+        ("老身份证110105900101123", "老身份证110********1123"),
+        ("物业电话 010-62345678", "物业电话 010****5678"),
+        ("物业电话 0755 1234 5678", "物业电话 075*****5678"),
+    ],
+)
+def test_numbers_are_masked_inside_free_text(text: str, masked: str) -> None:
+    assert mask_numbers(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["3号楼2单元302室", "11月28日 09:30", "2026-11-23", "评价 12 满意", "#12", "5号楼门口路灯坏了", "温度 23.5 度", ""],
+)
+def test_ordinary_numbers_are_left_alone(text: str) -> None:
+    assert mask_numbers(text) == text
+
+
+def test_names_are_masked_to_their_first_character() -> None:
+    assert [mask_name(n) for n in ("张阿姨", "李叔", "王", "")] == ["张**", "李*", "王*", ""]
+    assert mask_text("@张阿姨 @王芳 收到，张阿姨说", ["张阿姨"]) == "@张** @王芳 收到，张**说"
+    assert texts.mask_name is mask_name  # the bot's texts use the same implementation
+
+
+PHONE, PHONE_SPACED, LANDLINE = "13812345678", "139 8765 4321", "021-61234567"
+ID_NUMBER, ID_IN_NAME = "110105199001011234", "11010519850202456X"
+SEEDED = [
+    "@time 2026-11-27 09:00",
+    f"[1-3号楼业主群] 张阿姨: 3号楼2单元下水道堵了，我电话{PHONE}，有事打给我",
+    f"[1-3号楼业主群] 李{PHONE_SPACED}: 3号楼2单元下水道也堵了",
+    f"[4-6号楼业主群] 赵{ID_IN_NAME}: 5号楼独居老人需要助餐，身份证{ID_NUMBER}",
+    f"[1-3号楼业主群] 王芳: 进度 7 已联系物业 {LANDLINE}，师傅电话{PHONE_SPACED}",
+    "[4-6号楼业主群] 李军: 接单 8",
+    f"[4-6号楼业主群] 李军: 办结 8 已联系赵{ID_IN_NAME}家属，身份证 {ID_NUMBER} 已登记",
+]
+SECRETS = [PHONE, PHONE_SPACED, PHONE_SPACED.replace(" ", ""), LANDLINE, "61234567", ID_NUMBER, ID_IN_NAME,
+           "张阿姨"]  # fmt: skip
+
+
+def _public_urls(client: TestClient) -> list[str]:
+    urls = ["/", "/stats", "/stats?week=2026-11-23", "/export.csv", "/export.xlsx", "/openapi.json"]
+    urls += [f"/?status={s}" for s in ("open", "overdue", "resolved")] + ["/?grid=g1", "/?grid=g2"]
+    for fmt in ("json", "xml"):
+        urls += [f"/open311/v2/services.{fmt}", f"/open311/v2/requests.{fmt}", f"/open311/v2/services/drainage.{fmt}"]
+        urls += [f"/open311/v2/requests.{fmt}?status=open", f"/open311/v2/requests.{fmt}?service_request_id=1,2"]
+    numbers = re.findall(r'href="/tickets/(\d+)"', client.get("/").text)
+    assert numbers, "the wall links to its tickets"
+    for number in numbers:
+        urls += [f"/tickets/{number}", f"/open311/v2/requests/{number}.json", f"/open311/v2/requests/{number}.xml"]
+    return urls
+
+
+def _readable(body: bytes, url: str) -> str:
+    if url.endswith(".xlsx"):
+        sheet = load_workbook(io.BytesIO(body)).active
+        return "\n".join(" ".join(str(v) for v in row if v is not None) for row in sheet.iter_rows(values_only=True))
+    return body.decode("utf-8-sig")
+
+
+def test_no_public_page_or_api_response_leaks_a_number_or_a_name(settings: Settings, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'huiyin.db'}"
+    replay(settings, url)
+    replay(settings, url, SEEDED, id_prefix="seeded")
+    app = create_app(settings, read_only_engine(url), ManualClock(SATURDAY_NOON), BoardSecrets("s", "k"))
+    client = TestClient(app)
+    seen = []
+    for page in _public_urls(client):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        body = _readable(response.content, page)
+        for secret in SECRETS:
+            assert secret not in body, f"{secret} leaks on {page}"
+        seen.append(body)
+    everything = "\n".join(seen)
+    # The masked forms are there: the texts were shown, not dropped.
+    assert "138****5678" in everything and "139****4321" in everything and "021****4567" in everything
+    assert "110***********1234" in everything and "张**" in everything and "赵*****************" in everything

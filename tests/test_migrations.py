@@ -1,0 +1,153 @@
+"""Migrations: the models and the migrated database agree, and an upgrade keeps every row it finds.
+
+Each test runs on a SQLite file and on a throw-away PostgreSQL schema (conftest's `engine`; skipped with the
+reason when HUIYIN_TEST_DATABASE_URL is not set).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from storage.db import new_session
+from storage.models import Ticket
+from storage.schema import INITIAL_REVISION, alembic_config, init_schema
+
+CREATED = dt.datetime(2026, 11, 20, 1, 30)  # naive UTC, as UTCDateTime stores it
+
+
+def _head() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def _migrate(engine: Engine, step, revision: str) -> None:
+    with engine.connect() as connection:
+        step(alembic_config(connection), revision)
+        connection.commit()
+
+
+def _assert_matches_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), SQLModel.metadata
+        )
+    assert differences == [], (
+        "storage/models.py and storage/migrations disagree: add a revision (see storage/migrations/alembic.ini)"
+    )
+
+
+def test_a_new_database_is_migrated_to_exactly_the_models(engine: Engine) -> None:
+    init_schema(engine)
+    assert _revision(engine) == _head()
+    _assert_matches_models(engine)
+
+
+def test_the_version_table_lands_in_the_connections_schema(engine: Engine) -> None:
+    init_schema(engine)
+    if engine.dialect.name != "postgresql":
+        assert "alembic_version" in _tables(engine)
+        return
+    with engine.connect() as connection:
+        schema = connection.scalar(text("select current_schema()"))
+        where = connection.scalars(
+            text("select table_schema from information_schema.tables where table_name = 'alembic_version'")
+        ).all()
+    assert schema.startswith("huiyin_test_")
+    assert schema in where
+
+
+def test_init_schema_twice_is_a_no_op(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    init_schema(engine)
+    tables = _tables(engine)
+    with caplog.at_level(logging.INFO, logger="storage.schema"):
+        init_schema(engine)
+    assert "database schema is up to date" in caplog.text
+    assert "upgraded" not in caplog.text
+    assert _tables(engine) == tables
+    assert _revision(engine) == _head()
+    if engine.dialect.name == "sqlite":  # migrating turns foreign keys off for its connection, and back on
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _pre_migration_database(engine: Engine) -> None:
+    """A database as the app made it before migrations, holding one ticket.
+
+    The initial revision reproduces that create_all exactly (checked table by table when it was written), so
+    running it and removing Alembic's table is that database.
+    """
+    _migrate(engine, command.upgrade, INITIAL_REVISION)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+        connection.execute(
+            text(
+                "INSERT INTO ticket (id, status, category, description, chat_id, chat_name, chat_is_private, urgent,"
+                " confidence, created_at, updated_at) VALUES (7, 'open', 'plumbing', '3号楼下水道堵了', 'room-1',"
+                " '1-3号楼业主群', false, true, 0.9, :at, :at)"
+            ),
+            {"at": CREATED},
+        )
+
+
+def test_a_database_from_before_migrations_is_adopted_and_keeps_its_rows(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    _pre_migration_database(engine)
+    with caplog.at_level(logging.INFO, logger="storage.schema"):
+        init_schema(engine)
+    assert f"stamping it at {INITIAL_REVISION}" in caplog.text
+    assert _revision(engine) == _head()
+    _assert_matches_models(engine)
+    with new_session(engine) as session:
+        ticket = session.get(Ticket, 7)
+    assert ticket is not None
+    assert (ticket.description, ticket.urgent, ticket.agenda) == ("3号楼下水道堵了", True, False)
+    assert ticket.created_at == CREATED.replace(tzinfo=dt.UTC)
+
+
+def test_a_database_with_only_some_of_the_old_tables_is_left_alone(engine: Engine) -> None:
+    _pre_migration_database(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE rota_swap"))
+    with pytest.raises(RuntimeError, match="not rota_swap"):
+        init_schema(engine)
+    assert "alembic_version" not in _tables(engine)
+    with engine.connect() as connection:
+        assert connection.scalar(text("select count(*) from ticket")) == 1
+
+
+def test_a_database_from_a_newer_version_is_left_alone(engine: Engine) -> None:
+    init_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    with pytest.raises(RuntimeError, match="does not know"):
+        init_schema(engine)
+    assert _revision(engine) == "9999_from_the_future"
+
+
+def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
+    init_schema(engine)
+    _migrate(engine, command.downgrade, "base")
+    assert _tables(engine) == {"alembic_version"}
+    assert _revision(engine) is None
+    init_schema(engine)
+    assert _revision(engine) == _head()
+    _assert_matches_models(engine)

@@ -1,0 +1,171 @@
+"""Outbound discipline: pacing per chat and overall, the daily cap, merging, and the paced outbox loop."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.outbound import Batch, PacedOutbox, Pacer, merge, plan, split_mentions
+from handlers.messages import Outgoing
+from ledger.clock import ManualClock
+from settings.models import Outbound
+from storage.db import new_session
+from storage.messages import enqueue
+from storage.models import OutboxMessage
+from storage.schema import init_schema
+from tests.conftest import MONDAY_9AM, SHANGHAI
+
+S = dt.timedelta(seconds=1)
+
+
+def reply(chat: str, text: str, *ids: str, ticket: int | None = None) -> Outgoing:
+    return Outgoing(chat, text, chat, tuple(ids), ticket_id=ticket)
+
+
+def test_split_mentions_takes_the_leading_names_only() -> None:
+    assert split_mentions("@张阿姨 @王芳 收到，已登记 #1") == (["张阿姨", "王芳"], "收到，已登记 #1")
+    assert split_mentions("@张阿姨\u2005@王芳 收到") == (["张阿姨", "王芳"], "收到")
+    assert split_mentions("收到 @王芳 处理") == ([], "收到 @王芳 处理")
+
+
+def test_merge_addresses_everyone_once_and_keeps_the_bodies_in_order() -> None:
+    merged = merge(
+        [
+            reply("g", "@张阿姨 @王芳 收到 #1", "r1", "w", ticket=1),
+            reply("g", "@李叔 @王芳 收到 #2", "r2", "w", ticket=2),
+        ]
+    )
+    assert merged.text == "@张阿姨 @王芳 @李叔 收到 #1\n收到 #2"
+    assert merged.mention_ids == ("r1", "w", "r2")
+    assert merged.ticket_id is None
+    assert merge([reply("g", "@a x", "a", ticket=3), reply("g", "@b y", "b", ticket=3)]).ticket_id == 3
+
+
+def test_a_chat_waits_its_interval_and_all_chats_share_the_minute() -> None:
+    pacer = Pacer(Outbound(group_interval_seconds=3, per_minute=3), SHANGHAI)
+    now = MONDAY_9AM
+    pacer.record("g1", now)
+    assert pacer.wait("g1", now + S) == 2 * S
+    assert pacer.wait("g2", now + S) == dt.timedelta(0)
+    pacer.record("g2", now + S)
+    pacer.record("g3", now + 2 * S)
+    assert pacer.wait("g4", now + 10 * S) == 50 * S  # 3 in the last minute: the oldest must age out
+    assert pacer.wait("g4", now + 60 * S) == dt.timedelta(0)
+
+
+def test_the_daily_cap_holds_until_local_midnight() -> None:
+    pacer = Pacer(Outbound(daily_cap=2), SHANGHAI)
+    pacer.record("g1", MONDAY_9AM)
+    pacer.record("g2", MONDAY_9AM + 10 * S)
+    later = MONDAY_9AM + dt.timedelta(hours=1)
+    assert pacer.capped(later)
+    assert pacer.wait("g3", later) == dt.timedelta(hours=14)  # 10:00 → 24:00 Shanghai
+    assert not pacer.capped(MONDAY_9AM + dt.timedelta(hours=15))
+
+
+def test_plan_merges_a_chats_queue_and_does_not_let_a_waiting_chat_block_others() -> None:
+    pacer = Pacer(Outbound(group_interval_seconds=3), SHANGHAI)
+    queue = [(1, reply("g1", "a")), (2, reply("g2", "b")), (3, reply("g1", "c"))]
+    assert plan(queue, pacer, MONDAY_9AM, merge_max=10) == Batch((1, 3), merge([queue[0][1], queue[2][1]]))
+    pacer.record("g1", MONDAY_9AM)
+    assert plan(queue, pacer, MONDAY_9AM + S, merge_max=10) == Batch((2,), queue[1][1])
+    pacer.record("g2", MONDAY_9AM + S)
+    assert plan(queue, pacer, MONDAY_9AM + S, merge_max=10) == 2 * S
+    assert plan(queue, pacer, MONDAY_9AM + 3 * S, merge_max=1) == Batch((1,), queue[0][1])
+    assert plan([], pacer, MONDAY_9AM, merge_max=10) is None
+
+
+class Recorder:
+    """The transport boundary: records deliveries; fails for the chats in `failing`."""
+
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+        self.failing: set[str] = set()
+
+    async def deliver(self, outgoing: Outgoing) -> None:
+        if outgoing.chat_id in self.failing:
+            raise ConnectionError("puppet refused")
+        self.sent.append(outgoing)
+
+
+def _outbox(engine: Engine, clock: ManualClock, limits: Outbound) -> tuple[PacedOutbox, Recorder]:
+    init_schema(engine)
+    recorder = Recorder()
+    return PacedOutbox(engine, recorder.deliver, clock, limits, SHANGHAI), recorder
+
+
+def _queue(engine: Engine, clock: ManualClock, *outgoings: Outgoing) -> None:
+    with new_session(engine) as session:
+        for outgoing in outgoings:
+            enqueue(session, outgoing, now=clock.now())
+        session.commit()
+
+
+def test_the_paced_outbox_merges_what_queued_and_marks_every_row_sent(engine: Engine, clock: ManualClock) -> None:
+    outbox, recorder = _outbox(engine, clock, Outbound(group_interval_seconds=3))
+    _queue(engine, clock, reply("g1", "@a one", "a"), reply("g1", "@b two", "b"), reply("g2", "three"))
+
+    async def drain() -> list[dt.timedelta | None]:
+        return [await outbox.step(), await outbox.step(), await outbox.step()]
+
+    assert asyncio.run(drain()) == [dt.timedelta(0), dt.timedelta(0), None]
+    assert [o.text for o in recorder.sent] == ["@a @b one\ntwo", "three"]
+    with new_session(engine) as session:
+        assert all(row.sent_at is not None for row in session.exec(select(OutboxMessage)))
+    assert (outbox.delivered_rows, outbox.messages_sent) == (3, 2)
+
+
+def test_a_failing_chat_keeps_its_rows_and_lets_the_others_through(engine: Engine, clock: ManualClock) -> None:
+    outbox, recorder = _outbox(engine, clock, Outbound())
+    recorder.failing.add("g1")
+    _queue(engine, clock, reply("g1", "stuck"), reply("g2", "fine"))
+
+    async def attempt() -> None:
+        with pytest.raises(ConnectionError):
+            await outbox.step()
+        assert await outbox.step() == dt.timedelta(0)
+        assert await outbox.step() == dt.timedelta(seconds=1)  # g1 is retried after its back-off
+
+    asyncio.run(attempt())
+    assert [o.text for o in recorder.sent] == ["fine"]
+    recorder.failing.clear()
+    clock.advance(dt.timedelta(seconds=1))
+    asyncio.run(outbox.step())
+    assert [o.text for o in recorder.sent] == ["fine", "stuck"]
+
+
+def test_reaching_the_daily_cap_is_logged_once_and_nothing_is_dropped(
+    engine: Engine, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox, recorder = _outbox(engine, clock, Outbound(daily_cap=1, merge_max=1))
+    _queue(engine, clock, reply("g1", "one"), reply("g2", "two"), reply("g3", "three"))
+
+    async def run() -> list[dt.timedelta | None]:
+        return [await outbox.step(), await outbox.step(), await outbox.step()]
+
+    with caplog.at_level(logging.WARNING, logger="bot.outbound"):
+        waits = asyncio.run(run())
+    assert waits[0] == dt.timedelta(0) and waits[1] == waits[2] == dt.timedelta(hours=15)
+    cap_lines = [r.getMessage() for r in caplog.records if "daily send cap reached" in r.getMessage()]
+    assert len(cap_lines) == 1 and "2 replies wait in the outbox" in cap_lines[0]
+    clock.advance(dt.timedelta(hours=15))
+    asyncio.run(outbox.step())
+    assert [o.text for o in recorder.sent] == ["one", "two"]
+
+
+def test_a_restarted_outbox_counts_what_was_sent_earlier_today(engine: Engine, clock: ManualClock) -> None:
+    first, _ = _outbox(engine, clock, Outbound(daily_cap=2, merge_max=1))
+    _queue(engine, clock, reply("g1", "one"), reply("g2", "two"), reply("g3", "three"))
+    asyncio.run(first.step())
+    clock.advance(S)
+    asyncio.run(first.step())
+    restarted, recorder = _outbox(engine, clock, Outbound(daily_cap=2, merge_max=1))
+    restarted.restore()
+    assert restarted.pacer.sent_today(clock.now()) == 2
+    assert asyncio.run(restarted.step()) == dt.timedelta(hours=15) - S
+    assert recorder.sent == []
