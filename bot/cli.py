@@ -239,9 +239,7 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings, database_url: str)
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="huiyin", description="回音：让居民的每个问题都有回音")
-    main.add_argument("--config", help="community config (default: $HUIYIN_CONFIG or config.yaml)")
-    main.add_argument("--env-file", default=".env", help="secrets and DATABASE_URL (default: .env)")
-    main.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    _add_common_options(main, config=None, env_file=".env", verbose=False)
     commands = main.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="chat with the bot in the terminal (console transport)")
     run.add_argument("--transport", choices=["console", "wechaty"], help="override config.yaml's transport")
@@ -271,7 +269,15 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument("text")
     explain.add_argument("--model", help="use this trained model instead of the config lexicon")
     add_board_commands(commands)
+    for command in commands.choices.values():  # `huiyin run --config x.yaml` works as well as `huiyin --config …`
+        _add_common_options(command, config=argparse.SUPPRESS, env_file=argparse.SUPPRESS, verbose=argparse.SUPPRESS)
     return main
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, config: object, env_file: object, verbose: object) -> None:
+    parser.add_argument("--config", default=config, help="community config (default: $HUIYIN_CONFIG or config.yaml)")
+    parser.add_argument("--env-file", default=env_file, help="secrets and DATABASE_URL (default: .env)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=verbose, help="log debug details")
 
 
 HANDLERS = {

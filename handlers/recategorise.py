@@ -12,7 +12,7 @@ from handlers.context import Context, can_handle
 from handlers.messages import Outgoing
 from handlers.texts import STATUS_NAMES
 from handlers.views import category_name, find_ticket
-from ledger.deadlines import resolution_due, response_due
+from ledger.deadlines import resolution_due, response_due, shift_windows
 from ledger.lifecycle import Action, IllegalTransition
 from nlp import texts
 from storage.tickets import Actor, apply_action
@@ -35,9 +35,10 @@ def recategorise(ctx: Context, command: Command) -> list[Outgoing]:
     if category.id == ticket.category:
         return [ctx.reply(texts.RECATEGORISE_SAME.format(number=ticket.id, new=category.name))]
     old = category_name(ctx, ticket)
-    changes: dict = {"category": category.id, "resolution_due_at": resolution_due(category, ticket.created_at)}
+    windows = shift_windows(ctx.settings, category, ticket.grid_id)
+    changes: dict = {"category": category.id, "resolution_due_at": resolution_due(category, ticket.created_at, windows)}
     if ticket.first_response_at is None:
-        changes["response_due_at"] = response_due(category, ticket.created_at)
+        changes["response_due_at"] = response_due(category, ticket.created_at, windows)
     try:
         apply_action(
             ctx.session, ticket, Action.RECATEGORISE, actor=Actor(cadre.id, cadre.name), now=ctx.now,

@@ -7,7 +7,7 @@ import datetime as dt
 from handlers import faq, texts
 from handlers.context import Context
 from handlers.messages import Outgoing
-from ledger.deadlines import describe_minutes, resolution_due, response_due
+from ledger.deadlines import describe_minutes, resolution_due, response_due, shift_windows
 from ledger.lifecycle import Action, Status
 from ledger.rota import Duty, escalation_chain
 from nlp import texts as nlp_texts
@@ -71,6 +71,7 @@ def _grid_for(ctx: Context, classification: Classification) -> str | None:
 def _open(ctx: Context, classification: Classification, category: Category, *, uncertain: bool) -> list[Outgoing]:
     grid_id = _grid_for(ctx, classification)
     duty = ctx.duty(grid_id)
+    windows = shift_windows(ctx.settings, category, grid_id)
     incoming = ctx.incoming
     guess = ctx.settings.category(classification.category) if uncertain else None
     guess = guess if guess is not None and guess != category else None
@@ -81,14 +82,15 @@ def _open(ctx: Context, classification: Classification, category: Category, *, u
             "grid_id": grid_id, "chat_id": incoming.chat_id, "chat_name": incoming.chat_name,
             "chat_is_private": incoming.is_private, "urgent": classification.urgent,
             "confidence": round(classification.confidence, 3),
-            "response_due_at": response_due(category, ctx.now), "resolution_due_at": resolution_due(category, ctx.now),
+            "response_due_at": response_due(category, ctx.now, windows),
+            "resolution_due_at": resolution_due(category, ctx.now, windows),
         },
     )
     apply_action(ctx.session, ticket, Action.ASSIGN, actor=BOT, now=ctx.now, changes={"assignee_id": duty.cadre.id})
     fields = {
         "number": ticket.id, "category": category.name, "place": texts.place_text(classification.location),
         "assignee": duty.cadre.name, "duty": texts.DUTY_LABELS[duty.source.value],
-        "response": describe_minutes(category.first_response_minutes),
+        "response": _response_promise(ctx, category, ticket.response_due_at, paused=windows is not None),
     }
     if classification.urgent:
         return _urgent(ctx, ticket.id, duty, grid_id, fields)
@@ -108,6 +110,13 @@ def _uncertain_note(classification: Classification, guess: Category | None) -> s
     if guess is None:
         return nlp_texts.UNCERTAIN_NOTE_NO_GUESS
     return nlp_texts.UNCERTAIN_NOTE.format(guess=guess.name, confidence=classification.confidence)
+
+
+def _response_promise(ctx: Context, category: Category, due: dt.datetime, *, paused: bool) -> str:
+    """`1小时内`, or the due time itself when the category's clock pauses outside the grid's shifts."""
+    if paused:
+        return texts.BY_TIME.format(time=texts.format_time(due, ctx.tz))
+    return texts.WITHIN.format(duration=describe_minutes(category.first_response_minutes))
 
 
 def _public_reply(ctx: Context, text: str, duty: Duty, ticket_id: int | None) -> Outgoing:

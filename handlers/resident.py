@@ -8,8 +8,10 @@ from handlers.commands import Command, Rating, rating_value
 from handlers.context import Context, can_handle
 from handlers.messages import Outgoing
 from handlers.views import category_name, find_ticket, latest_note, ticket_line
-from ledger.deadlines import resolution_due
+from ledger.deadlines import resolution_due, shift_windows
 from ledger.lifecycle import Action, IllegalTransition, Status
+from ledger.rota import escalation_chain
+from settings.models import Cadre, Role
 from storage.models import Ticket
 from storage.tickets import active_reporters, apply_action, is_reporter, remove_reporter, tickets_reported_by
 
@@ -53,12 +55,19 @@ def _refusal(ctx: Context, ticket: Ticket, refused: IllegalTransition, verb: str
 def _reopen_changes(ctx: Context, ticket: Ticket) -> dict:
     """A reopened ticket gets a fresh resolution deadline, counted from now."""
     category = ctx.settings.category(ticket.category) or ctx.settings.fallback_category
-    return {"resolution_due_at": resolution_due(category, ctx.now)}
+    windows = shift_windows(ctx.settings, category, ticket.grid_id)
+    return {"resolution_due_at": resolution_due(category, ctx.now, windows)}
 
 
-def _assignee(ctx: Context, ticket: Ticket) -> tuple:
+def _assignee(ctx: Context, ticket: Ticket) -> tuple[Cadre, ...]:
     cadre = ctx.settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
     return (cadre,) if cadre else ()
+
+
+def _assignee_and_grid_leader(ctx: Context, ticket: Ticket) -> tuple[Cadre, ...]:
+    """Who hears that a resident says it is not fixed: the assignee and the grid's leader."""
+    leaders = [c for c in escalation_chain(ctx.settings, ticket.grid_id) if c.role is Role.GRID_LEADER]
+    return tuple({c.id: c for c in [*_assignee(ctx, ticket), *leaders[:1]]}.values())
 
 
 def rate(ctx: Context, command: Command) -> list[Outgoing]:
@@ -75,7 +84,7 @@ def rate(ctx: Context, command: Command) -> list[Outgoing]:
                 changes=_reopen_changes(ctx, ticket),
             )
             text = texts.REOPENED_BY_RATING.format(number=ticket.id, assignee=ctx.cadre_name(ticket.assignee_id))
-            return ctx.announce(ticket, text, also_mention=_assignee(ctx, ticket))
+            return ctx.announce(ticket, text, also_mention=_assignee_and_grid_leader(ctx, ticket))
         apply_action(ctx.session, ticket, Action.CLOSE, actor=ctx.sender, now=ctx.now, note=rating.value)
     except IllegalTransition as refused:
         return _refusal(ctx, ticket, refused, verb)
@@ -95,7 +104,7 @@ def not_fixed(ctx: Context, command: Command) -> list[Outgoing]:
     except IllegalTransition as refused:
         return _refusal(ctx, ticket, refused, verb)
     text = texts.REOPENED.format(number=ticket.id, assignee=ctx.cadre_name(ticket.assignee_id))
-    return ctx.announce(ticket, text, also_mention=_assignee(ctx, ticket))
+    return ctx.announce(ticket, text, also_mention=_assignee_and_grid_leader(ctx, ticket))
 
 
 def withdraw(ctx: Context, command: Command) -> list[Outgoing]:

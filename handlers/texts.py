@@ -41,8 +41,8 @@ ACTION_VERBS: dict[str, str] = {
 }
 
 # Reports
-TICKET_OPENED = "收到，已登记 #{number}【{category}】{place}，由{duty}{assignee} 负责，{response}内回复。"
-INQUIRY_OPENED = "收到您的咨询，已登记 #{number}【{category}】，由{duty}{assignee} 负责，{response}内答复。"
+TICKET_OPENED = "收到，已登记 #{number}【{category}】{place}，由{duty}{assignee} 负责，{response}回复。"
+INQUIRY_OPENED = "收到您的咨询，已登记 #{number}【{category}】，由{duty}{assignee} 负责，{response}答复。"
 URGENT_OPENED = (
     "⚠️ 情况紧急，请先拨打 {emergency}！已登记 #{number}【{category}】{place}，"
     "已通知值班 {assignee} 和 {chain} 立即处置。"
@@ -51,6 +51,8 @@ URGENT_ALERT = "⚠️ 紧急 #{number}【{category}】{place}：{reporter} 反�
 TICKET_JOINED = "已有 {count} 位居民反映，#{number}【{category}】{place} 正在处理，负责人 {assignee}。"
 TICKET_ALREADY_REPORTED = "您已反映过 #{number}，正在处理（{status}），负责人 {assignee}。"
 EMERGENCY_NUMBERS = {"rescue": "119", "police": "110", "medical": "120"}
+WITHIN = "{duration}内"
+BY_TIME = "工作时间内，{time}前"
 DUTY_LABELS = {"grid": "今日值班 ", "community": "社区值班 ", "grid_leader": "网格长 ", "secretary": "书记 "}
 NO_PLACE = ""
 

@@ -3,16 +3,58 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 
-from settings.models import Category
+from ledger.rota import grid_shift_windows
+from settings.models import Category, Settings
+
+Windows = Callable[[dt.date], list[tuple[dt.datetime, dt.datetime]]]
+_SEARCH_DAYS = 60
 
 
-def response_due(category: Category, since: dt.datetime) -> dt.datetime:
-    return since + dt.timedelta(minutes=category.first_response_minutes)
+def response_due(category: Category, since: dt.datetime, windows: Windows | None = None) -> dt.datetime:
+    return _due(since, dt.timedelta(minutes=category.first_response_minutes), windows)
 
 
-def resolution_due(category: Category, since: dt.datetime) -> dt.datetime:
-    return since + dt.timedelta(hours=category.resolution_hours)
+def resolution_due(category: Category, since: dt.datetime, windows: Windows | None = None) -> dt.datetime:
+    return _due(since, dt.timedelta(hours=category.resolution_hours), windows)
+
+
+def _due(since: dt.datetime, duration: dt.timedelta, windows: Windows | None) -> dt.datetime:
+    return since + duration if windows is None else on_shift_deadline(since, duration, windows)
+
+
+def shift_windows(settings: Settings, category: Category, grid_id: str | None) -> Windows | None:
+    """The grid's working hours when `category` pauses its deadlines outside them (config), else None."""
+    if not category.pause_outside_shift or grid_id is None:
+        return None
+    if not any(shift.grid == grid_id for shift in settings.rota):
+        return None
+    return partial(grid_shift_windows, settings, grid_id)
+
+
+def on_shift_deadline(since: dt.datetime, duration: dt.timedelta, windows: Windows) -> dt.datetime:
+    """`since` + `duration`, counting only time inside the windows `windows(day)` gives for each day.
+
+    Used for categories whose deadlines pause outside the grid's shifts. Windows may cross midnight
+    (a day's windows are those starting on it). With no window in the next 60 days the clock never
+    pauses, so a grid without shifts still gets a deadline.
+    """
+    spans = sorted(
+        window for offset in range(-1, _SEARCH_DAYS) for window in windows(since.date() + dt.timedelta(days=offset))
+    )
+    remaining = duration
+    cursor = since
+    for start, end in spans:
+        start = max(start, cursor)
+        if end <= start:
+            continue
+        if end - start >= remaining:
+            return start + remaining
+        remaining -= end - start
+        cursor = end
+    return since + duration
 
 
 def describe_minutes(minutes: int) -> str:

@@ -92,6 +92,16 @@ def shifts_of(
     )
 
 
+def grid_shift_windows(settings: Settings, grid_id: str, day: date) -> list[tuple[datetime, datetime]]:
+    """The (start, end) windows of the weekly shifts of grid `grid_id` starting on `day`, whoever works them.
+
+    These are the grid's working hours, used where a category's deadlines run only on shift.
+    """
+    return sorted(
+        {_window(settings, shift, day) for shift in settings.rota if shift.grid == grid_id and _runs_on(shift, day)}
+    )
+
+
 def escalation_chain(settings: Settings, grid_id: str | None) -> list[Cadre]:
     """The grid leaders of `grid_id` (config order), then the secretaries; each cadre once."""
     leaders = [c for c in settings.cadres if c.role is Role.GRID_LEADER and grid_id is not None and grid_id in c.grids]

@@ -76,6 +76,9 @@ def format_report(result: dict) -> str:
             f"intent accuracy {result['intent_accuracy']}  false-ticket rate {result['false_ticket_rate']}"
             f"  urgent recall {result['urgent_recall']}"
         )
+        opened = result["false_tickets_by_category"]
+        if opened:
+            lines.append("false tickets by category: " + ", ".join(f"{label} {n}" for label, n in opened.items()))
     lines.append(f"{'label':<16}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
     for label, figures in result["per_label"].items():
         lines.append(

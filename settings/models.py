@@ -142,6 +142,7 @@ class Category(_Strict):
     )
     first_response_minutes: int = Field(default=60, gt=0)
     resolution_hours: int = Field(default=72, gt=0)
+    pause_outside_shift: bool = Field(default=False, description="deadlines run only during the grid's shifts")
 
 
 class Tickets(_Strict):

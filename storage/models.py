@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -107,6 +107,8 @@ class InboundMessage(SQLModel, table=True):
     """Every message id handled once: a redelivered message finds its row and changes nothing."""
 
     __tablename__ = "inbound_message"
+    # The same-text duplicate check looks up one sender's recent messages in one chat.
+    __table_args__ = (Index("ix_inbound_message_sender_chat_received", "sender_id", "chat_id", "received_at"),)
     message_id: str = Field(primary_key=True, max_length=191)
     chat_id: str = Field(max_length=128)
     sender_id: str = Field(max_length=128)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import main, parser
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((REPO / "tests" / "scripts").glob("*.txt"))
@@ -61,3 +61,16 @@ def test_a_bad_config_fails_with_the_key_and_line_not_a_traceback(tmp_path: Path
     assert run.returncode == 2
     assert "rota[0].end: '25:00' is not a time" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "x.yaml", "-v", "ledger"],
+        ["ledger", "--config", "x.yaml", "-v"],
+        ["-v", "ledger", "--config", "x.yaml"],
+    ],
+)
+def test_common_options_work_before_or_after_the_command(argv: list[str]) -> None:
+    args = parser().parse_args(argv)
+    assert (args.command, args.config, args.verbose, args.env_file) == ("ledger", "x.yaml", True, ".env")

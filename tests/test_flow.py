@@ -105,8 +105,8 @@ def test_not_fixed_reopens_with_a_new_deadline_and_tells_the_assignee(chat: Chat
     chat.say("张阿姨", "3号楼2单元下水道堵了")
     chat.say("王芳", "办结 1 已疏通")
     [reopened] = chat.say("张阿姨", "没修好 1", advance=dt.timedelta(hours=5))
-    assert reopened.text == "@张阿姨 @王芳 #1 居民反映没有解决，已重新办理，负责人 王芳。"
-    assert "wxid_wangfang" in reopened.mention_ids
+    assert reopened.text == "@张阿姨 @王芳 @赵敏 #1 居民反映没有解决，已重新办理，负责人 王芳。"
+    assert {"wxid_wangfang", "wxid_zhaomin"} <= set(reopened.mention_ids)  # the assignee and the grid leader
     saved = ticket(chat, 1)
     assert saved.status == "reopened" and saved.resolved_at is None
     assert saved.resolution_due_at == chat.clock.now() + dt.timedelta(hours=48)
@@ -198,7 +198,7 @@ def test_illegal_transitions_are_refused_with_the_state(chat: Chat) -> None:
     assert chat.texts("张阿姨", "撤销 1") == ["@张阿姨 #1 当前状态是「已办结」，不能撤销。"]
     chat.say("张阿姨", "评价 1 满意")
     assert chat.texts("张阿姨", "评价 1 满意") == ["@张阿姨 #1 已收到评价并关闭，谢谢您的反馈！"]
-    assert chat.texts("张阿姨", "没修好 1")[0].startswith("@张阿姨 @王芳 #1 居民反映没有解决，已重新办理")
+    assert chat.texts("张阿姨", "没修好 1")[0].startswith("@张阿姨 @王芳 @赵敏 #1 居民反映没有解决，已重新办理")
 
 
 def test_authorisation_is_refused_politely(chat: Chat) -> None:
@@ -245,3 +245,10 @@ def test_cadres_chatting_in_the_group_open_nothing(chat: Chat) -> None:
 def test_nothing_a_resident_types_crashes_the_bot(chat: Chat, text: str) -> None:
     replies = chat.say("张阿姨", text)
     assert all("出了问题" not in o.text for o in replies)
+
+
+def test_a_category_that_pauses_outside_shifts_promises_a_time_within_working_hours(chat: Chat) -> None:
+    friday_evening = dt.timedelta(days=4, hours=9)  # Monday 09:00 → Friday 18:00
+    [reply] = chat.say("张阿姨", "我家老人的低保年审材料交了一个月了还没消息，3号楼的", advance=friday_evening)
+    assert reply.text.endswith("工作时间内，11月30日 10:30前回复。")  # g1 works Mon–Fri 08:30–17:30; 2 h SLA
+    assert ticket(chat, 1).response_due_at == dt.datetime(2026, 11, 30, 2, 30, tzinfo=dt.UTC)

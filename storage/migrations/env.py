@@ -34,12 +34,22 @@ def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | b
     return False  # Alembic's default rendering
 
 
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+"""Tables in the ledger's database that others own (APScheduler's job store creates its own)."""
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Leave foreign tables out of comparisons, so autogenerate never proposes dropping them."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,
         compare_type=True,
         render_item=render_item,
+        include_object=include_object,
         # Every revision must run on SQLite too, whatever database it was generated against, so batch
         # operations (which SQLite needs for most ALTERs and PostgreSQL runs as plain ALTERs) always.
         render_as_batch=True,
