@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import logging
 import statistics
 import sys
 import tempfile
@@ -86,6 +87,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--burst", type=int, default=200)
     args = parser.parse_args()
+    logging.disable(logging.INFO)  # wechaty logs every message at INFO; the figures are what this prints
     settings = load_settings(REPO / "config.yaml")
     with tempfile.TemporaryDirectory() as scratch:
         times = asyncio.run(roundtrip(settings, args.messages, Path(scratch) / "roundtrip.db"))

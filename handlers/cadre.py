@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from handlers import texts
 from handlers.commands import COMMANDS, Command
 from handlers.context import Context, can_handle
@@ -84,14 +86,22 @@ def transfer(ctx: Context, command: Command) -> list[Outgoing]:
     )
 
 
-def commit(ctx: Context, command: Command) -> list[Outgoing]:
+def _future_day(ctx: Context, text: str) -> dt.date | Outgoing:
+    """The day `text` names, today or later, or the reply that says why it is not one."""
     today = ctx.now.date()
-    day = parse_day(command.argument, today)
+    day = parse_day(text, today)
     if day is None:
-        return [ctx.reply(texts.BAD_DATE.format(text=command.argument))]
+        return ctx.reply(texts.BAD_DATE.format(text=text))
     if day < today:
-        return [ctx.reply(texts.PAST_DATE.format(day=format_day(day, today)))]
-    announcement = texts.COMMITTED.replace("{day}", format_day(day, today))
+        return ctx.reply(texts.PAST_DATE.format(day=format_day(day, today)))
+    return day
+
+
+def commit(ctx: Context, command: Command) -> list[Outgoing]:
+    day = _future_day(ctx, command.argument)
+    if isinstance(day, Outgoing):
+        return [day]
+    announcement = texts.COMMITTED.replace("{day}", format_day(day, ctx.now.date()))
     return _act(ctx, command, Action.COMMIT, announcement, changes={"commitment_date": day}, note=command.argument)
 
 
@@ -133,12 +143,10 @@ def on_duty_now(ctx: Context, command: Command) -> list[Outgoing]:
 def swap(ctx: Context, command: Command) -> list[Outgoing]:
     cadre = ctx.sender_cadre
     assert cadre is not None
+    day = _future_day(ctx, command.argument)
+    if isinstance(day, Outgoing):
+        return [day]
     today = ctx.now.date()
-    day = parse_day(command.argument, today)
-    if day is None:
-        return [ctx.reply(texts.BAD_DATE.format(text=command.argument))]
-    if day < today:
-        return [ctx.reply(texts.PAST_DATE.format(day=format_day(day, today)))]
     target = _mentioned_cadre(ctx, command)
     if target is None or target.id == cadre.id:
         return [ctx.reply(texts.UNKNOWN_CADRE.format(name=command.mention or ""))]

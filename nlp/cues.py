@@ -84,8 +84,9 @@ NEGATION_WINDOW = 3
 HEDGE_WINDOW = 5
 # Ack and notice cues make a short message chatter; a long letter ending in 谢谢 is still a report.
 SHORT_MESSAGE = 40
-# Residents chat in short lines; a message this long that is no notice is a matter to record.
-LONG_MESSAGE = 80
+# Residents chat in short lines; a message this long (as long as the longest a greeting or thanks
+# may be) that is no notice is a matter to record, even when no keyword of ours names its subject.
+LONG_MESSAGE = SHORT_MESSAGE
 # Notice cues count only near the start (`【通知】...`, `温馨提示：...`).
 NOTICE_HEAD = 12
 

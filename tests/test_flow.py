@@ -174,7 +174,7 @@ def test_duty_and_swap(chat: Chat) -> None:
         ("转派 1", "@王芳 请 @ 要交接的人。指令格式：转派 编号 @某人"),
         ("接单 99", "@王芳 没有找到 #99，请核对编号。"),
         ("承诺 1 下辈子", "@王芳 没看懂日期「下辈子」"),
-        ("承诺 1 11月1日", "@王芳 承诺日期"),
+        ("承诺 1 11月1日", "@王芳 11月1日（周日） 已经过去，请给一个今天或以后的日期。"),
         ("转派 1 @张三", "@王芳 没有找到社区干部「张三」"),
         ("评价 1 还行吧", "@王芳 评价请用 满意 / 基本满意 / 不满意，或 1-5 分。"),
     ],
@@ -252,3 +252,7 @@ def test_a_category_that_pauses_outside_shifts_promises_a_time_within_working_ho
     [reply] = chat.say("张阿姨", "我家老人的低保年审材料交了一个月了还没消息，3号楼的", advance=friday_evening)
     assert reply.text.endswith("工作时间内，11月30日 10:30前回复。")  # g1 works Mon–Fri 08:30–17:30; 2 h SLA
     assert ticket(chat, 1).response_due_at == dt.datetime(2026, 11, 30, 2, 30, tzinfo=dt.UTC)
+
+
+def test_a_swap_into_the_past_is_refused(chat: Chat) -> None:
+    assert chat.texts("王芳", "换班 11月20日 @李军") == ["@王芳 11月20日（周五） 已经过去，请给一个今天或以后的日期。"]
