@@ -105,7 +105,9 @@ def render(
         lines.append(texts.DIGEST_NO_THANKS)
     agenda = candidates(settings, views, now)
     lines.append(texts.DIGEST_AGENDA + ("" if agenda else texts.DIGEST_NONE))
-    lines += [c.line for c in agenda]
+    lines += [c.line for c in agenda[:limit]]
+    if len(agenda) > limit:  # a phone screen: the rest are one `议题` away
+        lines.append(texts.DIGEST_AGENDA_MORE.format(count=len(agenda) - limit))
     return "\n".join(lines)
 
 

@@ -51,6 +51,7 @@ DIGEST_THANKS = "感谢 {names} 本周的辛苦付出！"
 DIGEST_THANKS_ITEM = "{name}（办结 {count} 件）"
 DIGEST_NO_THANKS = "本周暂无办结事项。"
 DIGEST_AGENDA = "议事候选（周议事会 / 月协商会）："
+DIGEST_AGENDA_MORE = "……另有 {count} 项，干部发送「议题」查看全部"
 DIGEST_NONE = "无"
 LIST_SEPARATOR = "、"
 

@@ -5,6 +5,7 @@ The ledger is a replayed week of chat. Screenshots go to test-artifacts/ (gitign
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -31,6 +32,9 @@ FLAGS = [
 ARTIFACTS = REPO / "test-artifacts"
 SECRET = "browser-test-secret"
 
+if not Path(CHROMIUM).exists() and os.environ.get("CI"):
+    # CI installs chromium through `make test`; there a missing browser is a failure, never a quiet skip.
+    raise RuntimeError(f"Debian chromium not found at {CHROMIUM} in CI: `make chromium` did not install it")
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason=f"Debian chromium not found at {CHROMIUM}: run `apt-get install -y chromium` (make test does)",

@@ -12,9 +12,12 @@ import pytest
 from sqlmodel import col, select
 
 from bot.cli import main
-from jobs.digest import parse_week, week_before
+from jobs.digest import digest, parse_week, week_before
+from jobs.store import ticket_views
 from storage.db import make_engine, new_session
 from storage.models import JobRun, OutboxMessage, TicketEvent
+from storage.tickets import ticket_facts
+from tests.chat import Chat
 from tests.conftest import REPO, SHANGHAI
 
 SCRIPT = REPO / "tests" / "scripts" / "jobs_week.txt"
@@ -130,3 +133,15 @@ def test_a_week_not_posted_yet_is_rendered_as_it_would_be_posted(tmp_path: Path,
     assert main(["--config", str(REPO / "config.yaml"), "--env-file", os.devnull, "digest", "--week", "2026-W47"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("📋 幸福里社区 回音周报（11月16日—11月22日）") and "收到 0 件" in out
+
+
+def test_a_long_agenda_is_cut_to_fit_a_phone_screen(chat: Chat) -> None:
+    for building in range(1, 6):
+        chat.say("张阿姨", f"{building}号楼门口的井盖松了，踩上去晃")
+        chat.say("陈洁", f"立项 {building}")
+    with chat.session() as session:
+        posted = digest(chat.app.settings, ticket_facts(session), ticket_views(session), chat.clock.now())
+    lines = posted.output.splitlines()
+    agenda = lines[lines.index("议事候选（周议事会 / 月协商会）：") + 1 :]
+    assert len(agenda) == 4 and agenda[-1] == "……另有 2 项，干部发送「议题」查看全部"
+    assert all(line.startswith("· #") for line in agenda[:3])
