@@ -10,7 +10,6 @@ HOURS_MINUTES = "{hours}小时{minutes}分"
 MINUTES = "{minutes}分钟"
 COMMITMENT = "{day} 承诺办结"
 STATUS_FILTERS = {"open": "办理中", "overdue": "已超期", "resolved": "近期办结"}
-SERVICE_GROUP = "社区问题"
 
 FORBIDDEN_TITLE = "链接无效"
 FORBIDDEN_REASONS = {

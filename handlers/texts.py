@@ -29,15 +29,12 @@ ACTION_VERBS: dict[str, str] = {
     "accept": "签收",
     "progress": "更新进度",
     "resolve": "办结",
-    "close": "关闭",
     "reopen": "重新办理",
     "transfer": "转派",
     "return": "退回",
     "cancel": "撤销",
     "commit": "承诺时限",
     "rate": "评价",
-    "join": "补充反映",
-    "leave": "撤回反映",
 }
 
 # Reports
@@ -72,7 +69,6 @@ CLOSED_WITH_RATING = "#{number} 已收到您的评价「{rating}」，谢谢！�
 WITHDRAWN = "#{number} 已按您的要求撤销。"
 WITHDRAWN_BY_CADRE = "#{number} 已撤销（{cadre}）：{note}"
 REPORTER_LEFT = "已撤回您对 #{number} 的反映，其他居民的反映仍在办理。"
-DONE_CONFIRMATION = "已{verb} #{number}。"
 
 # Queries
 TICKET_LINE = "#{number}【{category}】{place}{status}，负责人 {assignee}，{when}"

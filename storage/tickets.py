@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from ledger.lifecycle import CADRE_RESPONSES, OPEN_STATES, Action, Status, next_status
 from ledger.rates import TicketFacts
@@ -195,10 +195,6 @@ def ticket_events(session: Session, ticket_id: int) -> list[TicketEvent]:
     return list(
         session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(col(TicketEvent.id)))
     )
-
-
-def count_events(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(TicketEvent)).one()
 
 
 def rebuild_ticket(events: Sequence[TicketEvent]) -> dict[str, Any]:
