@@ -16,6 +16,7 @@ ACK_CUES = (
     "谢谢", "感谢", "多谢", "辛苦了", "辛苦啦", "麻烦你们了", "麻烦您了",
     "收到", "好的", "好滴", "好嘞", "嗯嗯", "明白", "知道了", "ok", "哈哈", "呵呵",
     "点赞", "给力", "欢迎", "恭喜", "快乐", "👍", "🙏", "👌", "🌹", "💐",
+    "早啊", "早早早", "好哒", "辛苦辛苦", "嗯", "嘻嘻", "😂", "🤣", "😄", "🎉", "👏", "祝", "路过",
 )  # fmt: skip
 
 # Notices and "it is fixed" messages: they mention a category keyword but report nothing.
@@ -23,6 +24,9 @@ NOTICE_CUES = (
     "通知", "温馨提示", "提醒大家", "请大家", "各位居民", "各位业主", "各位邻居", "提前储水",
     "已修好", "修好了", "已经好了", "已处理", "处理好了", "已解决", "解决了", "已恢复", "恢复了",
     "来电了", "来水了", "已清理", "清走了", "活动", "报名", "讲座",
+    "【", "转发", "转:", "公告", "友情提示", "特别提醒", "提醒您", "敬请谅解", "带来不便", "居民朋友", "业主朋友",
+    "招生", "义诊", "演练", "天气预报", "修好啦", "弄好了", "换好了", "搞定了", "能用了", "拉走了", "有水了", "有电了",
+    "水来了", "电来了", "又亮了", "疏通了", "已修复", "已维修", "已经修了", "已经换了",
 )  # fmt: skip
 
 # Something is wrong: turns a message with or without a category keyword into a report.
@@ -36,6 +40,31 @@ PROBLEM_CUES = (
     "断了", "破了", "裂了", "爆了", "松了", "歪了", "倒了", "掉了", "丢了", "冒", "随便", "差点", "吓人",
     "好久", "半天", "一整夜", "到处", "被偷", "被砸", "被撬", "被划", "被人", "睡不着", "恶心", "严重",
     "建议", "希望能", "请相关部门", "不合理", "不方便", "太慢", "太差", "违规", "有人管吗", "管不管",
+    # broken, stuck, not working (colloquial forms)
+    "坏掉了", "烂了", "碎了", "塌了", "塌陷", "裂开", "裂缝", "开裂", "脱落", "掉下来", "掉皮", "松动", "晃", "生锈",
+    "锈了", "歪", "不行了", "不好使", "不灵", "不转", "不动", "不响", "不热", "不暖", "冰凉", "关不上", "锁不上",
+    "打不开", "刷不开", "开不了", "进不去", "进不来", "出不来", "过不去", "卡住", "卡了", "卡顿", "黑了", "灭了",
+    "一闪一闪", "忽明忽暗", "不稳", "下不去", "冲不下去", "不下水", "返味", "反味", "倒灌", "往上翻", "往外冒", "淹了",
+    "泡了", "积水", "滴水", "发霉", "发黄", "发绿", "生蛆", "过期", "不见了", "没了", "拆走", "偷走", "拿走",
+    # nobody comes, nothing happens
+    "不修", "不公开", "不作为", "不负责", "不处理", "没消息", "没到账", "没通过", "没法",
+    "没地方", "找不到人", "挂电话", "不接电话", "推诿", "扯皮", "踢皮球",
+    # too much, too long, all the time
+    "太多", "太高", "太大", "太小", "太短", "太响", "太臭", "太脏", "太贵", "太吓人", "一大堆", "一地", "满地", "遍地",
+    "堆满", "满出来", "冒尖", "一整天", "一整晚", "整夜", "通宵", "大半夜", "深更半夜", "一个礼拜了",
+    "一个星期了", "一个月了", "半个月了", "好几次", "第三次", "多次", "反复", "总是", "老是", "经常", "隔三差五",
+    "动不动", "从来不", "从来没", "三天两头",
+    # how residents complain
+    "烦死", "气死", "吓死", "闹心", "无语", "过分", "缺德", "没素质", "不文明",
+    "凭什么", "咋回事", "什么情况", "啥情况", "谁管", "帮帮忙", "求助", "扫一下", "清一下",
+    "清理一下", "弄一下", "处理下", "派人", "找人来", "给个说法", "乱七八糟", "黑咕隆咚", "黑乎乎",
+    "有问题", "出问题", "毛病", "不正常", "不对劲", "异常", "进水", "看不见", "不安全", "至今",
+    "半年了", "一年多", "几次了", "好多次", "老半天", "一直没", "都没人", "也没人", "没人理", "不见人",
+    "瞎了", "说好的", "好几个月", "好几年", "好几周", "不公布", "不透明",
+    # someone did something to what all share
+    "有人把", "有人往", "有人乱", "有人占", "有人私自", "有人擅自", "被占", "被堵", "被挡", "被拆", "被挖", "被剪",
+    "被砍", "被撞", "被咬", "被踩", "两天了", "三天了", "四天了", "五天了", "一周了", "两周了", "几周了", "震得",
+    "吵得", "一天到晚", "黑屏", "瘪了", "没动过", "半年没", "一年没",
 )  # fmt: skip
 
 # Asking how to get a service done.
@@ -44,6 +73,8 @@ INQUIRY_CUES = (
     "如何申请", "想了解", "在哪里办", "在哪办", "去哪办", "哪里办", "需要什么材料", "要什么材料", "需要带什么",
     "什么手续", "办理流程", "电话多少", "联系方式", "在哪里", "在哪", "去哪", "怎么交", "怎么领", "怎么报名",
     "几点上班", "上班吗", "可以吗", "需要审批", "有规定吗", "怎么收费",
+    "要带啥", "带什么", "找谁", "找哪个", "多少钱", "什么时候发", "啥时候", "怎么弄", "咋弄", "咋办理",
+    "能办吗", "能不能办", "怎么预约", "有什么条件", "什么条件", "去哪个",
 )  # fmt: skip
 
 # A question (`...吗?`, `怎么...`) about one of these is an inquiry even without an inquiry cue.
@@ -51,7 +82,7 @@ SERVICE_TERMS = (
     "低保", "医保", "社保", "养老金", "养老保险", "居住证", "残疾证", "廉租房", "公租房", "就业",
     "户口", "证明", "老年证", "补贴", "津贴", "办证", "盖章",
 )  # fmt: skip
-QUESTION_CUES = ("?", "吗", "么", "呢", "怎么", "如何", "哪里", "哪儿", "多少", "几点")
+QUESTION_CUES = ("?", "吗", "么", "呢", "怎么", "如何", "哪里", "哪儿", "多少", "几点", "几号", "什么时候", "啥时候")
 
 # Just before a problem cue, these deny it (`电梯没有坏掉`, `不是漏水`): the message reports nothing.
 NEGATIONS = ("没有", "不是", "并非", "没", "无", "未")
@@ -71,6 +102,19 @@ DANGER_TERMS = (
     ("高空坠物", "security"), ("砸到人", "security"), ("救命", "security"),
     ("摔了", "elderly_care"), ("摔伤", "elderly_care"), ("不省人事", "elderly_care"), ("掉下去", "security"),
     ("拿刀", "security"), ("持刀", "security"), ("火苗", "parking_fire"), ("浓烟", "parking_fire"),
+    ("黑烟", "parking_fire"), ("烟好大", "parking_fire"), ("火好大", "parking_fire"), ("烧着了", "parking_fire"),
+    ("着起来", "parking_fire"), ("液化气味", "parking_fire"), ("液化气的味", "parking_fire"),
+    ("煤气的味", "parking_fire"), ("燃气的味", "parking_fire"), ("天然气的味", "parking_fire"),
+    ("燃气管漏", "parking_fire"), ("煤气管漏", "parking_fire"), ("气管漏了", "parking_fire"),
+    ("电线着火", "power"),
+    ("困在里面", "facilities"), ("关在里面", "facilities"), ("在里面出不来", "facilities"), ("里面有人", "facilities"),
+    ("倒下", "elderly_care"), ("叫不醒", "elderly_care"), ("昏迷", "elderly_care"),
+    ("没气了", "elderly_care"), ("抽搐", "elderly_care"), ("头破", "elderly_care"), ("骨折", "elderly_care"),
+    ("吐血", "elderly_care"), ("大出血", "elderly_care"), ("打120", "elderly_care"), ("滚下去", "elderly_care"),
+    ("跳楼", "security"), ("轻生", "security"), ("动刀", "security"), ("砍人", "security"), ("打起来了", "security"),
+    ("打人了", "security"), ("抢劫", "security"), ("抢包", "security"), ("砸伤", "security"), ("砸中人", "security"),
+    ("砸到路人", "security"), ("砸到行人", "security"), ("砸到小孩", "security"), ("坠楼", "security"),
+    ("掉进去", "security"), ("倒在地上", "elderly_care"),
 )  # fmt: skip
 # Just before a danger term, these deny it (`没有着火`, `不是煤气味`, `无人被困`).
 DANGER_NEGATIONS = ("没", "不是", "并非", "无", "未")
@@ -89,6 +133,10 @@ SHORT_MESSAGE = 40
 LONG_MESSAGE = SHORT_MESSAGE
 # Notice cues count only near the start (`【通知】...`, `温馨提示：...`).
 NOTICE_HEAD = 12
+# A message opening like this is a notice pasted or forwarded into the group (`【通知】`, `转：`,
+# `关于...的通知`): the problems it names (`每天`, `冒充`) are not a resident's report.
+NOTICE_OPENERS = ("【", "转发", "转:", "公告", "温馨提示", "友情提示", "特别提醒", "接上级通知", "接通知")
+_NOTICE_TITLE = re.compile(r"关于.{1,30}的(?:通知|公告|提示|提醒|倡议)")
 
 _CLAUSE_BREAK = re.compile(r"[,.;:!?、，。；：！？\s]")
 
@@ -129,6 +177,8 @@ def problem_cues(text: str, starts: frozenset[int] | None = None) -> list[str]:
     With `starts` (from `token_starts`), a cue inside another word does not count: `天天` is a
     problem cue (`天天停水`) but not in `今天天气`.
     """
+    if is_forwarded_notice(text):
+        return []
     found = []
     for match in _PROBLEM.finditer(text):
         cue = match.group()
@@ -154,11 +204,17 @@ def is_question(text: str) -> bool:
     return _QUESTION.search(text) is not None
 
 
+def is_forwarded_notice(text: str) -> bool:
+    """A notice pasted into the group: it opens with a notice marker or a `关于...的通知` title."""
+    head = text[:NOTICE_HEAD]
+    return any(opener in head for opener in NOTICE_OPENERS) or _NOTICE_TITLE.match(text) is not None
+
+
 def is_ack_or_notice(text: str) -> bool:
     """A greeting, thanks, ack or notice in a short message, or a notice cue at the start of a long one."""
     if len(text) <= SHORT_MESSAGE:
         return bool(_ACK.search(text) or _NOTICE.search(text))
-    return _NOTICE.search(text[:NOTICE_HEAD]) is not None
+    return _NOTICE.search(text[:NOTICE_HEAD]) is not None or is_forwarded_notice(text)
 
 
 def live_danger(text: str) -> str | None:

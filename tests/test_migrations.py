@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 
 from storage.db import new_session
 from storage.models import Ticket
-from storage.schema import INITIAL_REVISION, alembic_config, init_schema
+from storage.schema import HEAD_REVISION, INITIAL_REVISION, alembic_config, init_schema
 
 CREATED = dt.datetime(2026, 11, 20, 1, 30)  # naive UTC, as UTCDateTime stores it
 
@@ -151,3 +151,8 @@ def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
     init_schema(engine)
     assert _revision(engine) == _head()
     _assert_matches_models(engine)
+
+
+def test_the_head_constant_names_the_newest_revision() -> None:
+    """init_schema skips Alembic when the database is at HEAD_REVISION: it must be the real head."""
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION

@@ -22,8 +22,8 @@ DATA = Path(__file__).resolve().parent / "data"
 @pytest.mark.parametrize(
     ("name", "macro_f1", "false_ticket_rate", "urgent_recall"),
     [
-        ("groupchat.csv", 0.85, 0.07, 0.9),
-        ("groupchat_holdout.csv", 0.6, 0.1, 0.6),
+        ("groupchat.csv", 0.88, 0.06, 0.9),
+        ("groupchat_holdout.csv", 0.78, 0.1, 0.9),
     ],
 )
 def test_the_lexicon_stays_above_its_measured_floor(
