@@ -23,7 +23,7 @@ from ledger.clock import ManualClock, SystemClock
 from ledger.lifecycle import Status
 from nlp.evaluation import evaluate, format_report
 from nlp.model import KeywordModel
-from nlp.training import read_labelled, train
+from nlp.training import cross_validate, read_labelled, train
 from nlp.weighted import WeightedClassifier, build_classifier, format_explanation
 from settings import ConfigError, load_settings
 from settings.environment import load_environment
@@ -135,7 +135,14 @@ def _classifier(args: argparse.Namespace, settings: Settings) -> WeightedClassif
 def cmd_train(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     try:
         rows = [row for path in args.files for row in read_labelled(path)]
-        model = train(rows, epochs=args.epochs)
+        if args.cv:
+            chosen = cross_validate(rows, folds=args.cv, jobs=args.jobs)
+            print(f"{args.cv}-fold cross-validation (macro-F1 of the category on each held-out fold):")
+            print(chosen.table())
+            print(f"chosen: {chosen.best}; training on all {len(rows)} rows")
+            model = train(rows, epochs=chosen.best.epochs, aggressiveness=chosen.best.aggressiveness)
+        else:
+            model = train(rows, epochs=args.epochs)
         model.save(args.out)
     except (OSError, ValueError, KeyError) as error:
         print(f"huiyin train: {error}", file=sys.stderr)
@@ -259,6 +266,8 @@ def parser() -> argparse.ArgumentParser:
     training.add_argument("files", nargs="+", metavar="LABELLED.csv")
     training.add_argument("--out", required=True, help="model file to write (JSON; config nlp.model may name it)")
     training.add_argument("--epochs", type=int, default=12)
+    training.add_argument("--cv", type=int, metavar="K", help="choose epochs and C by K-fold cross-validation (K ≥ 2)")
+    training.add_argument("--jobs", type=int, default=1, help="processes for --cv")
     evaluation = commands.add_parser("eval", help="accuracy, macro-F1 and confusion on a labelled CSV")
     evaluation.add_argument("file", metavar="LABELLED.csv")
     evaluation.add_argument("--model", help="categories from this trained model instead of the config lexicon")

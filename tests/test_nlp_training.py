@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,16 @@ import pytest
 from bot.cli import main
 from nlp.evaluation import evaluate
 from nlp.model import KeywordModel, features
-from nlp.training import LabelledRow, message_tokens, read_labelled, train
+from nlp.training import (
+    LabelledRow,
+    Setting,
+    cross_validate,
+    macro_f1,
+    message_tokens,
+    read_labelled,
+    stratified_folds,
+    train,
+)
 from nlp.weighted import WeightedClassifier, build_classifier
 from settings.models import Settings
 
@@ -158,3 +170,74 @@ def test_config_names_the_model_the_bot_uses(
     assert fallback.model is None
     assert fallback.classify("3号楼下水道堵了").category == "drainage"
     assert "nlp.model: cannot use" in caplog.text
+
+
+def synthetic_rows() -> list[LabelledRow]:
+    """Three categories, each with its own cue words among shared filler, a third of the rows with a rival's cue."""
+    rng = random.Random(5)
+    cues = {"water": ["漏水", "停水", "水管"], "power": ["停电", "跳闸", "电表"], "noise": ["噪音", "装修", "吵闹"]}
+    filler = ["今天", "楼下", "邻居", "师傅", "晚上", "麻烦", "一直", "我们"]
+    rows = [LabelledRow("早上好", "none")]
+    for label, words in cues.items():
+        rivals = [word for other, others in cues.items() if other != label for word in others]
+        for number in range(12):
+            picked = [rng.choice(words), *rng.sample(filler, 3)]
+            if number % 3 == 0:
+                picked.append(rng.choice(rivals))
+            rng.shuffle(picked)
+            rows.append(LabelledRow("，".join(picked), label))
+    return rows
+
+
+def test_folds_are_stratified_and_seeded() -> None:
+    labels = ["a"] * 7 + ["b"] * 5 + ["c"] * 3
+    folds = stratified_folds(labels, 3, seed=13)
+    assert folds == stratified_folds(labels, 3, seed=13)
+    for label in "abc":
+        sizes = Counter(fold for fold, name in zip(folds, labels, strict=True) if name == label)
+        per_fold = [sizes[fold] for fold in range(3)]
+        assert sum(per_fold) == labels.count(label) and max(per_fold) - min(per_fold) <= 1
+    assert sorted(Counter(folds).values()) == [5, 5, 5]
+
+
+def test_cross_validation_scores_each_setting_as_a_separate_training_would() -> None:
+    rows = synthetic_rows()
+    result = cross_validate(rows, folds=3, epochs=(3, 1), aggressiveness=(0.05, 0.5))
+    assert list(result.scores) == [Setting(1, 0.05), Setting(1, 0.5), Setting(3, 0.05), Setting(3, 0.5)]
+    means = {setting: sum(scores) / 3 for setting, scores in result.scores.items()}
+    assert means[result.best] == max(means.values())
+    assert len(set(means.values())) > 1  # the noisy rows make the settings differ
+    labelled = [row for row in rows if row.label != "none"]
+    folds = stratified_folds([row.label for row in labelled], 3, seed=13)
+    for held_out in range(3):
+        learnt_from = [row for row, fold in zip(labelled, folds, strict=True) if fold != held_out]
+        tested = [row for row, fold in zip(labelled, folds, strict=True) if fold == held_out]
+        for setting, scores in result.scores.items():
+            model = train(learnt_from, epochs=setting.epochs, aggressiveness=setting.aggressiveness)
+            predicted = [max(s := model.scores(message_tokens(row.text)), key=s.__getitem__) for row in tested]
+            assert scores[held_out] == pytest.approx(macro_f1([row.label for row in tested], predicted))
+    starred = [line for line in result.table().splitlines() if line.endswith("*")]
+    assert starred == [line for line in result.table().splitlines() if line.startswith(str(result.best))]
+
+
+def test_cross_validation_keeps_the_first_of_equal_settings() -> None:
+    # Steps on these unit-length vectors never reach a C of 5, so C 5 and C 50 learn the same weights.
+    for first, second in ((5.0, 50.0), (50.0, 5.0)):
+        result = cross_validate(synthetic_rows(), folds=3, epochs=(2,), aggressiveness=(first, second))
+        assert result.scores[Setting(2, first)] == result.scores[Setting(2, second)]
+        assert result.best == Setting(2, first)
+
+
+def test_train_cv_prints_the_folds_and_trains_on_everything_with_the_chosen_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "model.json"
+    assert main([*CLI, "train", str(DATA / "groupchat.csv"), "--out", str(out), "--cv", "2", "--jobs", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "2-fold cross-validation" in printed
+    chosen = re.search(r"chosen: epochs (\d+), C ([\d.]+); training on all 378 rows", printed)
+    assert chosen
+    expected = train(read_labelled(DATA / "groupchat.csv"), epochs=int(chosen[1]), aggressiveness=float(chosen[2]))
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(json.dumps(expected.to_json()))
+    assert main([*CLI, "train", str(DATA / "groupchat.csv"), "--out", str(tmp_path / "m.json"), "--cv", "1"]) == 2
+    assert "at least 2 folds" in capsys.readouterr().err
