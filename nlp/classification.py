@@ -52,6 +52,15 @@ class Classification:
         return self.intent is not Intent.CHATTER
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """One word's push towards a category: a lexicon keyword's weight, or a learned model's contribution."""
+
+    word: str
+    category: str
+    weight: float
+
+
 @runtime_checkable
 class Classifier(Protocol):
     def classify(self, text: str) -> Classification:

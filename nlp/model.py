@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from nlp.classification import Evidence
+
 FORMAT = "huiyin-keywords/1"
 
 
@@ -41,15 +43,6 @@ def vectorise(counts: Counter[str], idf: dict[str, float]) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class Contribution:
-    """One word's push towards a category: `value` (its weight in the message) × `weight`."""
-
-    feature: str
-    label: str
-    score: float
-
-
-@dataclass(frozen=True)
 class KeywordModel:
     labels: tuple[str, ...]
     bias: tuple[float, ...]
@@ -66,15 +59,18 @@ class KeywordModel:
                     totals[index] += weight * value
         return dict(zip(self.labels, totals, strict=True))
 
-    def contributions(self, tokens: Sequence[str], label: str) -> list[Contribution]:
-        """The features of a message that score for `label`, strongest first."""
+    def contributions(self, tokens: Sequence[str], label: str) -> list[Evidence]:
+        """The features of a message that score for `label`, strongest first (weights rounded for reading)."""
         index = self.labels.index(label)
-        found = [
-            Contribution(feature, label, self.weights[feature][index] * value)
-            for feature, value in vectorise(features(tokens), self.idf).items()
-            if feature in self.weights
-        ]
-        return sorted(found, key=lambda c: -c.score)
+        scored = sorted(
+            (
+                (feature, self.weights[feature][index] * value)
+                for feature, value in vectorise(features(tokens), self.idf).items()
+                if feature in self.weights
+            ),
+            key=lambda item: -item[1],
+        )
+        return [Evidence(feature, label, round(score, 4)) for feature, score in scored]
 
     def to_json(self) -> dict:
         """The reviewable form: per label, its bias and its words from the strongest down."""

@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from nlp import cues
-from nlp.classification import Classification, Intent, normalise_message
+from nlp.classification import Classification, Evidence, Intent, normalise_message
 from nlp.lexicon import Lexicon
 from nlp.model import KeywordModel
 from nlp.places import PlaceIndex
@@ -46,15 +46,6 @@ MAX_CONFIDENCE = 0.95
 
 _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,8}\]")
 _LETTER = re.compile(r"[^\W\d_]")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One word's push towards a category."""
-
-    word: str
-    category: str
-    weight: float
 
 
 @dataclass(frozen=True)
@@ -159,7 +150,7 @@ class WeightedClassifier:
             scores = self._model.scores(tokens)
             best = max(scores, key=scores.__getitem__)
             contributions = self._model.contributions(tokens, best)[:8]
-            return scores, tuple(Evidence(c.feature, c.label, round(c.score, 4)) for c in contributions)
+            return scores, tuple(contributions)
         return self._lexicon_scores(tokens)
 
     def _lexicon_scores(self, tokens: tuple[str, ...]) -> tuple[dict[str, float], tuple[Evidence, ...]]:
