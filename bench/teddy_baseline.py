@@ -5,12 +5,12 @@
 the repository), in one run, and prints them side by side. Skips (exit 0) when the data is absent:
 a fresh clone does not have it. Needs scikit-learn (a dev-only dependency) for the baseline.
 
-Both read the same jieba tokens (`nlp.training.message_tokens`). "ours, categories" is the model's
-category alone, comparable with the baseline; "ours, full" is what `huiyin eval --model` reports:
-a row the intent rules call chatter counts as the label `none`, so it also pays for messages the
-bot would have ignored.
+Both read the same jieba tokens, those the bot's classifier reads (`nlp.weighted.message_tokens`).
+"ours, categories" is the model's category alone, comparable with the baseline; "ours, full" is
+what `huiyin eval --model` reports: a row the intent rules call chatter counts as the label `none`,
+so it also pays for messages the bot would have ignored.
 
-Our training settings (epochs, PA-I aggressiveness C) are chosen by `huiyin train --cv`'s stratified
+Our training setting (the SVM's cost C) is chosen by `huiyin train --cv`'s stratified
 k-fold cross-validation on `train.csv` alone (default 3 folds, 2 processes), never by a dev score;
 the fold table and the chosen setting are printed before the dev figures.
 """
@@ -28,8 +28,8 @@ sys.path.insert(0, str(REPO))
 
 from nlp.evaluation import evaluate  # noqa: E402
 from nlp.model import features  # noqa: E402
-from nlp.training import LabelledRow, cross_validate, macro_f1, message_tokens, read_labelled, train  # noqa: E402
-from nlp.weighted import WeightedClassifier  # noqa: E402
+from nlp.training import LabelledRow, cross_validate, macro_f1, read_labelled, train  # noqa: E402
+from nlp.weighted import WeightedClassifier, message_tokens  # noqa: E402
 from settings import load_settings  # noqa: E402
 
 
@@ -81,9 +81,9 @@ def main() -> int:
     print(f"{args.folds}-fold stratified cross-validation on train.csv only ({cv_seconds:.0f} s, "
           f"{args.jobs} processes), macro-F1 of the category per held-out fold:")
     print(chosen.table())
-    print(f"chosen: {chosen.best}")
+    print(f"chosen: C {chosen.best:g}")
     start = time.perf_counter()
-    model = train(train_rows, epochs=chosen.best.epochs, aggressiveness=chosen.best.aggressiveness)
+    model = train(train_rows, cost=chosen.best)
     ours_train = time.perf_counter() - start
     dev_tokens = [message_tokens(row.text) for row in dev_rows]
     ours = []

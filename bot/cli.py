@@ -23,7 +23,7 @@ from ledger.clock import ManualClock, SystemClock
 from ledger.lifecycle import Status
 from nlp.evaluation import evaluate, format_report
 from nlp.model import KeywordModel
-from nlp.training import cross_validate, read_labelled, train
+from nlp.training import DEFAULT_COST, cross_validate, read_labelled, train
 from nlp.weighted import WeightedClassifier, build_classifier, format_explanation
 from settings import ConfigError, load_settings
 from settings.environment import load_environment
@@ -139,10 +139,10 @@ def cmd_train(args: argparse.Namespace, settings: Settings, database_url: str) -
             chosen = cross_validate(rows, folds=args.cv, jobs=args.jobs)
             print(f"{args.cv}-fold cross-validation (macro-F1 of the category on each held-out fold):")
             print(chosen.table())
-            print(f"chosen: {chosen.best}; training on all {len(rows)} rows")
-            model = train(rows, epochs=chosen.best.epochs, aggressiveness=chosen.best.aggressiveness)
+            print(f"chosen: C {chosen.best:g}; training on all {len(rows)} rows")
+            model = train(rows, cost=chosen.best)
         else:
-            model = train(rows, epochs=args.epochs)
+            model = train(rows, cost=args.cost)
         model.save(args.out)
     except (OSError, ValueError, KeyError) as error:
         print(f"huiyin train: {error}", file=sys.stderr)
@@ -265,8 +265,8 @@ def parser() -> argparse.ArgumentParser:
     training = commands.add_parser("train", help="learn keyword weights from labelled CSV files (text,label)")
     training.add_argument("files", nargs="+", metavar="LABELLED.csv")
     training.add_argument("--out", required=True, help="model file to write (JSON; config nlp.model may name it)")
-    training.add_argument("--epochs", type=int, default=12)
-    training.add_argument("--cv", type=int, metavar="K", help="choose epochs and C by K-fold cross-validation (K ≥ 2)")
+    training.add_argument("--cost", type=float, default=DEFAULT_COST, metavar="C", help="the SVM's C (default 1)")
+    training.add_argument("--cv", type=int, metavar="K", help="choose C by K-fold cross-validation (K ≥ 2)")
     training.add_argument("--jobs", type=int, default=1, help="processes for --cv")
     evaluation = commands.add_parser("eval", help="accuracy, macro-F1 and confusion on a labelled CSV")
     evaluation.add_argument("file", metavar="LABELLED.csv")

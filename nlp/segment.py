@@ -105,5 +105,8 @@ def raw_tokens(text: str) -> list[str]:
 
 
 def tokens(text: str) -> list[str]:
-    """jieba's segmentation of `text` (precise mode, no HMM), without whitespace tokens."""
+    """jieba's segmentation of `text` (precise mode, with its HMM joining unknown characters), no whitespace.
+
+    Duplicate detection compares these: the HMM keeps `3号楼` from leaving a stray `号` behind.
+    """
     return [token for token in tokenizer().lcut(text) if not token.isspace()]

@@ -1,15 +1,17 @@
 """`huiyin train`: learn keyword weights from a labelled ledger (CSV columns `text,label`).
 
-The estimate is a multi-class passive-aggressive linear classifier (PA-I, Crammer & al. 2006)
-with averaged weights, over the sublinear TF-IDF words of `nlp.model`. It is the hinge-loss
-family of a linear SVM, trained online in pure Python, so a community needs no numeric library
-and every weight stays a readable number on a word. Rows whose label is `none` (chatter) carry
-no category and are skipped.
+The estimate is NBSVM (Wang & Manning 2012): for each category, a linear SVM (L2-regularised
+squared hinge, one category against the rest) over the sublinear TF-IDF words of `nlp.model`, each
+word first scaled by its naive-Bayes log-count ratio for that category (how much more often the
+word appears in that category's rows than in the others'). The SVM is trained by dual coordinate
+descent (Hsieh et al. 2008, the method of liblinear) in pure Python, so a community needs no
+numeric library. Scaling and SVM weight multiply into one number per word and category, so the
+result is still a readable keyword list. Rows whose label is `none` (chatter) carry no category
+and are skipped.
 
-`cross_validate` chooses the epochs and the aggressiveness (PA-I's C) by stratified k-fold
-cross-validation on the training file alone: each fold learns its own IDF from its training part,
-and one run of the most epochs gives every smaller epoch count of the grid on the way (the same
-seed shuffles the same way, so a snapshot after 12 epochs is exactly the 12-epoch model).
+`cross_validate` chooses the SVM's cost of a margin violation (C) by stratified k-fold
+cross-validation on the training file alone; each fold learns its own IDF and ratios from its
+training part.
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp.classification import normalise_message
 from nlp.model import KeywordModel, document_frequencies, features, vectorise
-from nlp.segment import tokens
+from nlp.weighted import message_tokens
 
 NO_LABEL = "none"
 
@@ -53,90 +54,78 @@ def read_labelled(path: Path | str) -> list[LabelledRow]:
         ]
 
 
-def message_tokens(text: str) -> list[str]:
-    """The tokens a classifier sees: normalised, case-folded text segmented by jieba."""
-    return tokens(normalise_message(text).casefold())
+DEFAULT_COST = 1.0
+DEFAULT_COSTS = (0.3, 1.0, 3.0)
 
 
-def train(
-    rows: Iterable[LabelledRow], *, epochs: int = 12, aggressiveness: float = 0.5, min_df: int = 2, seed: int = 13
-) -> KeywordModel:
-    """Learn a `KeywordModel` from labelled rows. Deterministic for a given `seed`."""
+def train(rows: Iterable[LabelledRow], *, cost: float = DEFAULT_COST, min_df: int = 2, seed: int = 13) -> KeywordModel:
+    """Learn a `KeywordModel` from labelled rows; `cost` is the SVM's C. Deterministic for a given `seed`."""
+    _check_costs((cost,))
     labelled = _featurised(rows)
     if not labelled:
         raise ValueError("no labelled rows to learn from")
-    labels = tuple(sorted({label for _, label in labelled}))
-    return _fit(labelled, labels, (epochs,), aggressiveness, min_df, seed)[epochs]
-
-
-@dataclass(frozen=True)
-class Setting:
-    epochs: int
-    aggressiveness: float
-
-    def __str__(self) -> str:
-        return f"epochs {self.epochs}, C {self.aggressiveness:g}"
+    return _fit(labelled, tuple(sorted({label for _, label in labelled})), cost, min_df, seed)
 
 
 @dataclass(frozen=True)
 class CrossValidation:
-    """Each setting's macro-F1 per held-out fold, and the setting with the best mean (first on a tie)."""
+    """Each cost's macro-F1 per held-out fold, and the cost with the best mean (first on a tie)."""
 
     folds: int
-    scores: dict[Setting, tuple[float, ...]]
-    best: Setting
+    scores: dict[float, tuple[float, ...]]
+    best: float
 
     def table(self) -> str:
-        """One line per setting: its fold scores and their mean; the chosen one is starred."""
-        header = f"{'setting':22}" + "".join(f"{f'fold {i + 1}':>9}" for i in range(self.folds)) + f"{'mean':>9}"
+        """One line per cost: its fold scores and their mean; the chosen one is starred."""
+        header = f"{'cost':10}" + "".join(f"{f'fold {i + 1}':>9}" for i in range(self.folds)) + f"{'mean':>9}"
         lines = [header]
-        for setting, scores in self.scores.items():
-            mark = "  *" if setting == self.best else ""
-            lines.append(
-                f"{setting!s:22}" + "".join(f"{score:>9.4f}" for score in scores) + f"{_mean(scores):>9.4f}{mark}"
-            )
+        for cost, scores in self.scores.items():
+            mark = "  *" if cost == self.best else ""
+            folds = "".join(f"{score:>9.4f}" for score in scores)
+            lines.append(f"{f'C {cost:g}':10}{folds}{_mean(scores):>9.4f}{mark}")
         return "\n".join(lines)
 
 
-DEFAULT_EPOCHS = (12, 20, 30)
-DEFAULT_AGGRESSIVENESS = (0.1, 0.5)
-
-
 def cross_validate(
-    rows: Iterable[LabelledRow], *, folds: int = 3, epochs: Sequence[int] = DEFAULT_EPOCHS,
-    aggressiveness: Sequence[float] = DEFAULT_AGGRESSIVENESS, min_df: int = 2, seed: int = 13, jobs: int = 1,
+    rows: Iterable[LabelledRow], *, folds: int = 3, costs: Sequence[float] = DEFAULT_COSTS, min_df: int = 2,
+    seed: int = 13, jobs: int = 1,
 ) -> CrossValidation:
-    """Stratified `folds`-fold cross-validation of every (epochs, aggressiveness) on these rows only.
+    """Stratified `folds`-fold cross-validation of every cost on these rows only.
 
-    A setting's score is the macro-F1 of the model's category over a held-out fold's labelled rows,
-    averaged over folds. `jobs` > 1 runs (fold, aggressiveness) pairs in that many processes.
+    A cost's score is the macro-F1 of the model's category over a held-out fold's labelled rows,
+    averaged over folds. `jobs` > 1 runs the (fold, cost) pairs in that many processes.
     """
     if folds < 2:
         raise ValueError("cross-validation needs at least 2 folds")
+    _check_costs(costs)
     labelled = _featurised(rows)
     if not labelled:
         raise ValueError("no labelled rows to learn from")
     labels = tuple(sorted({label for _, label in labelled}))
     assignment = stratified_folds([label for _, label in labelled], folds, seed)
-    epoch_grid, c_grid = tuple(sorted(set(epochs))), tuple(dict.fromkeys(aggressiveness))
+    grid = tuple(dict.fromkeys(costs))
     tasks = [
         ([example for example, fold in zip(labelled, assignment, strict=True) if fold != held_out],
          [example for example, fold in zip(labelled, assignment, strict=True) if fold == held_out],
-         labels, epoch_grid, c, min_df, seed)
-        for held_out in range(folds) for c in c_grid
+         labels, cost, min_df, seed)
+        for held_out in range(folds) for cost in grid
     ]  # fmt: skip
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(_score_fold, *zip(*tasks, strict=True)))
     else:
         results = [_score_fold(*task) for task in tasks]
-    per_setting: dict[Setting, list[float]] = defaultdict(list)
-    for (_, _, _, _, c, _, _), result in zip(tasks, results, strict=True):
-        for count, score in result.items():
-            per_setting[Setting(count, c)].append(score)
-    ordered = {Setting(e, c): tuple(per_setting[Setting(e, c)]) for e in epoch_grid for c in c_grid}
-    best = max(ordered, key=lambda setting: _mean(ordered[setting]))  # max keeps the first of equals
-    return CrossValidation(folds=folds, scores=ordered, best=best)
+    per_cost: dict[float, list[float]] = defaultdict(list)
+    for (_, _, _, cost, _, _), score in zip(tasks, results, strict=True):
+        per_cost[cost].append(score)
+    scores = {cost: tuple(per_cost[cost]) for cost in grid}
+    best = max(scores, key=lambda cost: _mean(scores[cost]))  # max keeps the first of equals
+    return CrossValidation(folds=folds, scores=scores, best=best)
+
+
+def _check_costs(costs: Iterable[float]) -> None:
+    if not all(cost > 0 for cost in costs):
+        raise ValueError("the SVM's cost C must be a positive number (e.g. --cost 1)")
 
 
 def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> list[int]:
@@ -180,89 +169,96 @@ def _featurised(rows: Iterable[LabelledRow]) -> list[Featurised]:
 
 
 def _score_fold(
-    training: list[Featurised], held_out: list[Featurised], labels: tuple[str, ...], epochs: tuple[int, ...],
-    aggressiveness: float, min_df: int, seed: int,
-) -> dict[int, float]:
-    """Macro-F1 on the held-out part of a model learnt from the training part, for each epoch count."""
-    truth = [label for _, label in held_out]
-    scored = {}
-    for count, model in _fit(training, labels, epochs, aggressiveness, min_df, seed).items():
-        predicted = []
-        for counts, _ in held_out:
-            predicted.append(_best_label(model, vectorise(counts, model.idf)))
-        scored[count] = macro_f1(truth, predicted)
-    return scored
+    training: list[Featurised], held_out: list[Featurised], labels: tuple[str, ...], cost: float, min_df: int,
+    seed: int,
+) -> float:
+    """Macro-F1 on the held-out part of a model learnt from the training part."""
+    model = _fit(training, labels, cost, min_df, seed)
+    predicted = [_best_label(model, vectorise(counts, model.idf)) for counts, _ in held_out]
+    return macro_f1([label for _, label in held_out], predicted)
 
 
 def _best_label(model: KeywordModel, vector: dict[str, float]) -> str:
     """What `model.scores` picks, from a message's vector (its counts are already at hand)."""
     totals = list(model.bias)
     for feature, value in vector.items():
-        for index, weight in enumerate(model.weights[feature]):
+        for index, weight in enumerate(model.weights.get(feature, ())):
             totals[index] += weight * value
     return model.labels[max(range(len(totals)), key=totals.__getitem__)]
 
 
-def _fit(
-    labelled: Sequence[Featurised], labels: tuple[str, ...], epochs: Sequence[int], aggressiveness: float,
-    min_df: int, seed: int,
-) -> dict[int, KeywordModel]:
-    """The model after each of `epochs` passes of one seeded run."""
+Sparse = tuple[list[int], list[float]]  # feature numbers and their values
+
+
+def _fit(labelled: Sequence[Featurised], labels: tuple[str, ...], cost: float, min_df: int, seed: int) -> KeywordModel:
+    """NBSVM over the rows: per label, log-count ratios, then the SVM on the ratio-scaled vectors."""
     frequencies, total = document_frequencies(counts for counts, _ in labelled)
     idf = {
         feature: math.log((1 + total) / (1 + count)) + 1.0 for feature, count in frequencies.items() if count >= min_df
     }
-    examples = [(vectorise(counts, idf), labels.index(label)) for counts, label in labelled]
-    snapshots = _passive_aggressive(examples, len(labels), epochs, aggressiveness, random.Random(seed))
-    models = {}
-    for count, (weights, bias) in snapshots.items():
-        kept = {feature: row for feature, row in weights.items() if any(abs(w) >= 1e-4 for w in row)}
-        models[count] = KeywordModel(labels=labels, bias=tuple(bias), idf={f: idf[f] for f in kept}, weights=kept)
-    return models
+    number = {feature: index for index, feature in enumerate(idf)}
+    vectors: list[Sparse] = []
+    for counts, _ in labelled:
+        vector = vectorise(counts, idf)
+        vectors.append(([number[feature] for feature in vector], list(vector.values())))
+    columns: list[list[float]] = []
+    bias = []
+    for label in labels:
+        signs = [1.0 if truth == label else -1.0 for _, truth in labelled]
+        ratios = log_count_ratios(vectors, signs, len(number))
+        scaled = [(indices, [value * ratios[j] for j, value in zip(indices, values, strict=True)])
+                  for indices, values in vectors]  # fmt: skip
+        weights, intercept = squared_hinge_svm(scaled, signs, len(number), cost, random.Random(seed))
+        columns.append([weight * ratio for weight, ratio in zip(weights, ratios, strict=True)])
+        bias.append(intercept)
+    kept = {
+        feature: row for feature, row in zip(idf, zip(*columns, strict=True), strict=True)
+        if any(abs(weight) >= 1e-4 for weight in row)
+    }  # fmt: skip
+    return KeywordModel(labels=labels, bias=tuple(bias), idf={f: idf[f] for f in kept}, weights=kept)
 
 
-def _passive_aggressive(
-    examples: Sequence[tuple[dict[str, float], int]], classes: int, epochs: Sequence[int], aggressiveness: float,
-    rng: random.Random,
-) -> dict[int, tuple[dict[str, tuple[float, ...]], list[float]]]:
-    """Averaged multi-class PA-I: the averaged weights after each of `epochs` passes. A constant 1 plays the bias."""
-    weights: dict[str, list[float]] = {}
-    accumulated: dict[str, list[float]] = {}  # sum of step * update, for the averaging trick
-    bias, bias_accumulated = [0.0] * classes, [0.0] * classes
-    order = list(range(len(examples)))
-    step = 1
-    snapshots = {}
-    for epoch in range(1, max(epochs) + 1):
+def log_count_ratios(vectors: Sequence[Sparse], signs: Sequence[float], dimension: int) -> list[float]:
+    """log(p/|p| ÷ q/|q|), p and q counting the rows of the label and of the others that hold each word, plus 1."""
+    inside, outside = [1.0] * dimension, [1.0] * dimension
+    for (indices, _), sign in zip(vectors, signs, strict=True):
+        counts = inside if sign > 0 else outside
+        for index in indices:
+            counts[index] += 1.0
+    inside_total, outside_total = sum(inside), sum(outside)
+    return [math.log((p / inside_total) / (q / outside_total)) for p, q in zip(inside, outside, strict=True)]
+
+
+def squared_hinge_svm(
+    vectors: Sequence[Sparse], signs: Sequence[float], dimension: int, cost: float, rng: random.Random,
+    tolerance: float = 0.1, max_passes: int = 1000,
+) -> tuple[list[float], float]:
+    """L2-regularised squared-hinge SVM by dual coordinate descent; a constant 1 feature plays the bias.
+
+    Stops when the projected gradients' spread falls below `tolerance` (liblinear's criterion).
+    """
+    weights, bias = [0.0] * dimension, 0.0
+    diagonal = 0.5 / cost
+    squared_norms = [sum(value * value for value in values) + 1.0 + diagonal for _, values in vectors]
+    alpha = [0.0] * len(vectors)
+    order = list(range(len(vectors)))
+    for _ in range(max_passes):
         rng.shuffle(order)
-        for index in order:
-            vector, truth = examples[index]
-            scores = list(bias)
-            for feature, value in vector.items():
-                row = weights.get(feature)
-                if row is not None:
-                    for label in range(classes):
-                        scores[label] += row[label] * value
-            rival = max((label for label in range(classes) if label != truth), key=scores.__getitem__, default=truth)
-            loss = 1.0 - (scores[truth] - scores[rival]) if rival != truth else 0.0
-            if loss > 0.0:
-                squared = 2.0 * (sum(value * value for value in vector.values()) + 1.0)
-                tau = min(aggressiveness, loss / squared)
-                for feature, value in vector.items():
-                    row = weights.setdefault(feature, [0.0] * classes)
-                    sums = accumulated.setdefault(feature, [0.0] * classes)
-                    row[truth] += tau * value
-                    row[rival] -= tau * value
-                    sums[truth] += step * tau * value
-                    sums[rival] -= step * tau * value
-                bias[truth] += tau
-                bias[rival] -= tau
-                bias_accumulated[truth] += step * tau
-                bias_accumulated[rival] -= step * tau
-            step += 1
-        if epoch in epochs:
-            averaged = {
-                feature: tuple(w - s / step for w, s in zip(row, accumulated[feature], strict=True))
-                for feature, row in weights.items()
-            }
-            snapshots[epoch] = averaged, [b - s / step for b, s in zip(bias, bias_accumulated, strict=True)]
-    return snapshots
+        highest, lowest = -math.inf, math.inf
+        for i in order:
+            indices, values = vectors[i]
+            sign = signs[i]
+            margin = sum([weights[j] * value for j, value in zip(indices, values, strict=True)]) + bias
+            gradient = sign * margin - 1.0 + diagonal * alpha[i]
+            projected = gradient if alpha[i] > 0.0 else min(gradient, 0.0)
+            highest, lowest = max(highest, projected), min(lowest, projected)
+            if projected != 0.0:
+                previous = alpha[i]
+                alpha[i] = max(previous - gradient / squared_norms[i], 0.0)
+                step = (alpha[i] - previous) * sign
+                for j, value in zip(indices, values, strict=True):
+                    weights[j] += step * value
+                bias += step
+        if highest - lowest < tolerance:
+            break
+    return weights, bias

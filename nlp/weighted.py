@@ -48,6 +48,16 @@ _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,8}\]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+def _core(message: str) -> str:
+    """What is read of a normalised message: placeholders such as `[图片]` blanked, case folded."""
+    return _PLACEHOLDER.sub(" ", message).casefold().strip()
+
+
+def message_tokens(text: str) -> list[str]:
+    """The tokens the classifier reads from a message: `huiyin train` learns from exactly these."""
+    return [token for token in raw_tokens(_core(normalise_message(text[:MAX_CHARS]))) if not token.isspace()]
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Why a message got its verdict: the cue that decided the intent and the words behind each score."""
@@ -139,7 +149,7 @@ class WeightedClassifier:
 
     def _read(self, text: str) -> _Reading | None:
         message = normalise_message(text[:MAX_CHARS])
-        core = _PLACEHOLDER.sub(" ", message).casefold().strip()
+        core = _core(message)
         if _LETTER.search(core) is None:
             return None
         raw = raw_tokens(core)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 import re
@@ -17,15 +18,15 @@ from nlp.evaluation import evaluate
 from nlp.model import KeywordModel, features
 from nlp.training import (
     LabelledRow,
-    Setting,
     cross_validate,
+    log_count_ratios,
     macro_f1,
-    message_tokens,
     read_labelled,
+    squared_hinge_svm,
     stratified_folds,
     train,
 )
-from nlp.weighted import WeightedClassifier, build_classifier
+from nlp.weighted import WeightedClassifier, build_classifier, message_tokens
 from settings.models import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -200,32 +201,48 @@ def test_folds_are_stratified_and_seeded() -> None:
     assert sorted(Counter(folds).values()) == [5, 5, 5]
 
 
-def test_cross_validation_scores_each_setting_as_a_separate_training_would() -> None:
+def test_cross_validation_scores_each_cost_as_a_separate_training_would() -> None:
     rows = synthetic_rows()
-    result = cross_validate(rows, folds=3, epochs=(3, 1), aggressiveness=(0.05, 0.5))
-    assert list(result.scores) == [Setting(1, 0.05), Setting(1, 0.5), Setting(3, 0.05), Setting(3, 0.5)]
-    means = {setting: sum(scores) / 3 for setting, scores in result.scores.items()}
+    result = cross_validate(rows, folds=3, costs=(0.5, 0.002))
+    assert list(result.scores) == [0.5, 0.002]
+    means = {cost: sum(scores) / 3 for cost, scores in result.scores.items()}
     assert means[result.best] == max(means.values())
-    assert len(set(means.values())) > 1  # the noisy rows make the settings differ
+    assert len(set(means.values())) > 1  # the noisy rows make the costs differ
     labelled = [row for row in rows if row.label != "none"]
     folds = stratified_folds([row.label for row in labelled], 3, seed=13)
     for held_out in range(3):
         learnt_from = [row for row, fold in zip(labelled, folds, strict=True) if fold != held_out]
         tested = [row for row, fold in zip(labelled, folds, strict=True) if fold == held_out]
-        for setting, scores in result.scores.items():
-            model = train(learnt_from, epochs=setting.epochs, aggressiveness=setting.aggressiveness)
+        for cost, scores in result.scores.items():
+            model = train(learnt_from, cost=cost)
             predicted = [max(s := model.scores(message_tokens(row.text)), key=s.__getitem__) for row in tested]
             assert scores[held_out] == pytest.approx(macro_f1([row.label for row in tested], predicted))
     starred = [line for line in result.table().splitlines() if line.endswith("*")]
-    assert starred == [line for line in result.table().splitlines() if line.startswith(str(result.best))]
+    assert starred == [line for line in result.table().splitlines() if line.startswith(f"C {result.best:g} ")]
 
 
-def test_cross_validation_keeps_the_first_of_equal_settings() -> None:
-    # Steps on these unit-length vectors never reach a C of 5, so C 5 and C 50 learn the same weights.
-    for first, second in ((5.0, 50.0), (50.0, 5.0)):
-        result = cross_validate(synthetic_rows(), folds=3, epochs=(2,), aggressiveness=(first, second))
-        assert result.scores[Setting(2, first)] == result.scores[Setting(2, second)]
-        assert result.best == Setting(2, first)
+def test_cross_validation_keeps_the_first_of_equal_costs() -> None:
+    # Each fold's training part is separable: from C 50 on, the SVMs make the same hard-margin predictions.
+    for first, second in ((50.0, 500.0), (500.0, 50.0)):
+        result = cross_validate(synthetic_rows(), folds=3, costs=(first, second, first))
+        assert list(result.scores) == [first, second]  # a repeated cost is scored once
+        assert result.scores[first] == result.scores[second]
+        assert result.best == first
+
+
+def test_the_svm_reaches_the_known_optimum_of_a_small_problem() -> None:
+    # Points +1 (label +1) and -1 (label -1): by symmetry the bias is 0 and ½w² + 2C(1 - w)² is least at
+    # w = 4C / (1 + 4C), 0.8 for C = 1.
+    weights, bias = squared_hinge_svm([([0], [1.0]), ([0], [-1.0])], [1.0, -1.0], 1, 1.0, random.Random(1), 1e-9)
+    assert weights[0] == pytest.approx(0.8, abs=1e-6)
+    assert bias == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_word_counts_for_the_category_it_is_more_common_in() -> None:
+    vectors = [([0, 1], [0.7, 0.7]), ([0], [1.0]), ([1], [1.0])]
+    ratios = log_count_ratios(vectors, [1.0, 1.0, -1.0], 2)
+    # word 0: in both rows of the label, none of the others; word 1: in one row each side (+1 smoothing).
+    assert ratios == pytest.approx([math.log((3 / 5) / (1 / 3)), math.log((2 / 5) / (2 / 3))])
 
 
 def test_train_cv_prints_the_folds_and_trains_on_everything_with_the_chosen_setting(
@@ -235,9 +252,11 @@ def test_train_cv_prints_the_folds_and_trains_on_everything_with_the_chosen_sett
     assert main([*CLI, "train", str(DATA / "groupchat.csv"), "--out", str(out), "--cv", "2", "--jobs", "2"]) == 0
     printed = capsys.readouterr().out
     assert "2-fold cross-validation" in printed
-    chosen = re.search(r"chosen: epochs (\d+), C ([\d.]+); training on all 378 rows", printed)
+    chosen = re.search(r"chosen: C ([\d.]+); training on all 378 rows", printed)
     assert chosen
-    expected = train(read_labelled(DATA / "groupchat.csv"), epochs=int(chosen[1]), aggressiveness=float(chosen[2]))
+    expected = train(read_labelled(DATA / "groupchat.csv"), cost=float(chosen[1]))
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(json.dumps(expected.to_json()))
     assert main([*CLI, "train", str(DATA / "groupchat.csv"), "--out", str(tmp_path / "m.json"), "--cv", "1"]) == 2
     assert "at least 2 folds" in capsys.readouterr().err
+    assert main([*CLI, "train", str(DATA / "groupchat.csv"), "--out", str(tmp_path / "m.json"), "--cost", "0"]) == 2
+    assert "cost C must be a positive number" in capsys.readouterr().err
