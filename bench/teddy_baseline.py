@@ -90,7 +90,12 @@ def main() -> int:
     for tokens in dev_tokens:
         scores = model.scores(tokens)
         ours.append(max(scores, key=scores.__getitem__))
-    full = evaluate(WeightedClassifier(load_settings(REPO / "config.yaml"), model), dev_rows)
+    settings = load_settings(REPO / "config.yaml")
+    classifier = WeightedClassifier(settings, model)
+    full = evaluate(classifier, dev_rows)
+    verdicts = [classifier.classify(row.text) for row in dev_rows]
+    unsure = [v.category == row.label for v, row in zip(verdicts, dev_rows, strict=True)
+              if v.confidence < settings.nlp.min_confidence]  # fmt: skip
 
     start = time.perf_counter()
     train_tokens = [message_tokens(row.text) for row in train_rows]
@@ -105,6 +110,11 @@ def main() -> int:
           f"{theirs_train:>9.1f}")
     print(f"model: {len(model.weights)} weighted words; rows the intent rules would ignore (predicted none): "
           f"{sum(row.get('none', 0) for row in full['confusion'].values())}")
+    print(f"confidence scale {model.confidence_scale:g}: {len(unsure)} of {len(dev_rows)} dev rows below "
+          f"nlp.min_confidence {settings.nlp.min_confidence} (the bot would file them under 其他), "
+          f"{sum(unsure)} of those right; right among the others: "
+          f"{sum(v.category == row.label for v, row in zip(verdicts, dev_rows, strict=True)) - sum(unsure)}"
+          f" of {len(dev_rows) - len(unsure)}")
     print("per label, ours (full): " + ", ".join(
         f"{label} F1 {figures['f1']:.3f}" for label, figures in full["per_label"].items()
     ))

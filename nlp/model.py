@@ -48,6 +48,8 @@ class KeywordModel:
     bias: tuple[float, ...]
     idf: dict[str, float]
     weights: dict[str, tuple[float, ...]]  # feature -> one weight per label
+    # A category's confidence is its share of softmax(confidence_scale × scores), the scale fitted at training.
+    confidence_scale: float = 1.0
 
     def scores(self, tokens: Sequence[str]) -> dict[str, float]:
         """Each label's score for a tokenised message."""
@@ -84,6 +86,7 @@ class KeywordModel:
         return {
             "format": FORMAT,
             "labels": list(self.labels),
+            "confidence_scale": self.confidence_scale,
             "categories": per_label,
             "idf": {feature: round(value, 6) for feature, value in sorted(self.idf.items())},
         }
@@ -96,6 +99,9 @@ class KeywordModel:
         if data.get("format") != FORMAT:
             raise ValueError(f"not a Huiyin keyword model (expected format {FORMAT!r})")
         labels = tuple(data["labels"])
+        scale = float(data.get("confidence_scale", 1.0))
+        if not scale > 0:
+            raise ValueError(f"confidence_scale must be a positive number (found {scale})")
         categories = data["categories"]
         weights: dict[str, list[float]] = {}
         for index, label in enumerate(labels):
@@ -106,6 +112,7 @@ class KeywordModel:
             bias=tuple(float(categories[label]["bias"]) for label in labels),
             idf={feature: float(value) for feature, value in data["idf"].items()},
             weights={feature: tuple(row) for feature, row in weights.items()},
+            confidence_scale=scale,
         )
 
     @classmethod

@@ -22,7 +22,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nlp.model import KeywordModel, document_frequencies, features, vectorise
@@ -64,7 +64,49 @@ def train(rows: Iterable[LabelledRow], *, cost: float = DEFAULT_COST, min_df: in
     labelled = _featurised(rows)
     if not labelled:
         raise ValueError("no labelled rows to learn from")
-    return _fit(labelled, tuple(sorted({label for _, label in labelled})), cost, min_df, seed)
+    labels = tuple(sorted({label for _, label in labelled}))
+    scale = _calibrated_scale(labelled, labels, cost, min_df, seed)
+    return replace(_fit(labelled, labels, cost, min_df, seed), confidence_scale=scale)
+
+
+# Share of the rows held out, by a stratified split, to calibrate the confidence: one fold of three.
+CALIBRATION_FOLDS = 3
+
+
+def _calibrated_scale(
+    labelled: Sequence[Featurised], labels: tuple[str, ...], cost: float, min_df: int, seed: int
+) -> float:
+    """The confidence scale fitted on rows a model learnt from the other rows has not seen."""
+    if len(labels) < 2 or len(labelled) < CALIBRATION_FOLDS:
+        return 1.0
+    folds = stratified_folds([label for _, label in labelled], CALIBRATION_FOLDS, seed)
+    learnt = _fit([example for example, fold in zip(labelled, folds, strict=True) if fold], labels, cost, min_df, seed)
+    held_out = [example for example, fold in zip(labelled, folds, strict=True) if not fold]
+    scores = [_label_scores(learnt, vectorise(counts, learnt.idf)) for counts, _ in held_out]
+    return fit_confidence_scale(scores, [labels.index(label) for _, label in held_out])
+
+
+def fit_confidence_scale(scores: Sequence[Sequence[float]], truths: Sequence[int]) -> float:
+    """The s for which softmax(s × scores) gives the true labels the highest likelihood (Platt-style scaling).
+
+    SVM scores are margins, not probabilities: unscaled, their softmax calls most right answers
+    unsure. The negative log-likelihood is convex in s, so a ternary search on log s finds it.
+    """
+    def loss(scale: float) -> float:
+        total = 0.0
+        for row, truth in zip(scores, truths, strict=True):
+            top = max(row)
+            total += math.log(sum(math.exp(scale * (score - top)) for score in row)) - scale * (row[truth] - top)
+        return total
+
+    low, high = math.log(0.1), math.log(100.0)
+    for _ in range(60):
+        left, right = low + (high - low) / 3, high - (high - low) / 3
+        if loss(math.exp(left)) <= loss(math.exp(right)):
+            high = right
+        else:
+            low = left
+    return round(math.exp((low + high) / 2), 4)
 
 
 @dataclass(frozen=True)
@@ -178,12 +220,17 @@ def _score_fold(
     return macro_f1([label for _, label in held_out], predicted)
 
 
-def _best_label(model: KeywordModel, vector: dict[str, float]) -> str:
-    """What `model.scores` picks, from a message's vector (its counts are already at hand)."""
+def _label_scores(model: KeywordModel, vector: dict[str, float]) -> list[float]:
+    """`model.scores` in label order, from a message's vector (its counts are already at hand)."""
     totals = list(model.bias)
     for feature, value in vector.items():
         for index, weight in enumerate(model.weights.get(feature, ())):
             totals[index] += weight * value
+    return totals
+
+
+def _best_label(model: KeywordModel, vector: dict[str, float]) -> str:
+    totals = _label_scores(model, vector)
     return model.labels[max(range(len(totals)), key=totals.__getitem__)]
 
 

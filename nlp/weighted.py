@@ -203,7 +203,8 @@ class WeightedClassifier:
         if self._model is not None:
             best = max(scores, key=scores.__getitem__)
             top = scores[best]
-            total = sum(math.exp(score - top) for score in scores.values())
+            scale = self._model.confidence_scale
+            total = sum(math.exp(scale * (score - top)) for score in scores.values())
             return best, 1.0 / total
         positive = {category: score for category, score in scores.items() if score > 0}
         if not positive:

@@ -19,6 +19,7 @@ from nlp.model import KeywordModel, features
 from nlp.training import (
     LabelledRow,
     cross_validate,
+    fit_confidence_scale,
     log_count_ratios,
     macro_f1,
     read_labelled,
@@ -67,6 +68,27 @@ def test_a_saved_model_loads_back_to_the_same_scores(model: KeywordModel, tmp_pa
     saved = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
     keywords = saved["categories"]["drainage"]["keywords"]
     assert list(keywords.values()) == sorted(keywords.values(), reverse=True)  # reviewable: strongest first
+
+
+def test_the_confidence_scale_is_the_one_that_generated_the_labels() -> None:
+    rng = random.Random(3)
+    scores = [[rng.gauss(0.0, 1.0) for _ in range(4)] for _ in range(3000)]
+    truths = []
+    for row in scores:
+        weights = [math.exp(4.0 * score) for score in row]
+        truths.append(rng.choices(range(4), weights=weights)[0])
+    assert fit_confidence_scale(scores, truths) == pytest.approx(4.0, rel=0.1)
+
+
+def test_a_trained_model_keeps_its_confidence_scale_and_old_files_load(model: KeywordModel, tmp_path: Path) -> None:
+    assert model.confidence_scale != 1.0  # fitted on a held-out third, not left at its default
+    model.save(tmp_path / "model.json")
+    assert KeywordModel.load(tmp_path / "model.json").confidence_scale == model.confidence_scale
+    saved = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    del saved["confidence_scale"]
+    assert KeywordModel.from_json(saved).confidence_scale == 1.0
+    with pytest.raises(ValueError, match="confidence_scale must be a positive number"):
+        KeywordModel.from_json({**saved, "confidence_scale": -2})
 
 
 def test_the_classifier_takes_its_categories_from_a_model(model: KeywordModel, settings: Settings) -> None:
