@@ -64,3 +64,17 @@ def test_a_broken_cache_is_rebuilt(tmp_path: Path) -> None:
 def test_keywords_become_single_tokens() -> None:
     segment.add_words(["楼道堆物测试词"])
     assert "楼道堆物测试词" in segment.tokens("三楼楼道堆物测试词很多")
+
+
+def test_jieba_loads_without_pkg_resources_and_leaves_it_importable() -> None:
+    code = (
+        "import sys; from nlp import segment; print('pkg_resources' in sys.modules); "
+        "import jieba._compat as compat; print(compat.get_module_res('dict.txt').readline().split()[0].decode()); "
+        "print(sys.modules.get('pkg_resources', 'unblocked'))"  # not left as None, which would block it
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "AT&T", "unblocked"]
