@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -309,7 +310,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"config error in {config_path}:\n{error}", file=sys.stderr)
         return 2
-    return HANDLERS[args.command](args, settings, environment.database_url)
+    try:
+        return HANDLERS[args.command](args, settings, environment.database_url)
+    except BrokenPipeError:
+        # The reader stopped early (`huiyin ledger | head`): no traceback. Python's documented recipe
+        # points stdout at devnull so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -63,6 +63,17 @@ def test_a_bad_config_fails_with_the_key_and_line_not_a_traceback(tmp_path: Path
     assert "Traceback" not in run.stderr
 
 
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    explain = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "--config", str(REPO / "config.yaml"),
+         "explain", "3号楼下水道堵了"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    explain.stdout.close()  # like `| head` exiting before huiyin writes
+    assert explain.wait(timeout=60) == 1
+    assert "Traceback" not in explain.stderr.read().decode()
+
+
 @pytest.mark.parametrize(
     "argv",
     [
