@@ -53,13 +53,17 @@ class KeywordModel:
 
     def scores(self, tokens: Sequence[str]) -> dict[str, float]:
         """Each label's score for a tokenised message."""
+        return dict(zip(self.labels, self.vector_scores(vectorise(features(tokens), self.idf)), strict=True))
+
+    def vector_scores(self, vector: dict[str, float]) -> list[float]:
+        """Each label's score, in label order, for a message already vectorised with this model's idf."""
         totals = list(self.bias)
-        for feature, value in vectorise(features(tokens), self.idf).items():
+        for feature, value in vector.items():
             row = self.weights.get(feature)
             if row is not None:
                 for index, weight in enumerate(row):
                     totals[index] += weight * value
-        return dict(zip(self.labels, totals, strict=True))
+        return totals
 
     def contributions(self, tokens: Sequence[str], label: str) -> list[Evidence]:
         """The features of a message that score for `label`, strongest first (weights rounded for reading)."""

@@ -82,7 +82,7 @@ def _calibrated_scale(
     folds = stratified_folds([label for _, label in labelled], CALIBRATION_FOLDS, seed)
     learnt = _fit([example for example, fold in zip(labelled, folds, strict=True) if fold], labels, cost, min_df, seed)
     held_out = [example for example, fold in zip(labelled, folds, strict=True) if not fold]
-    scores = [_label_scores(learnt, vectorise(counts, learnt.idf)) for counts, _ in held_out]
+    scores = [learnt.vector_scores(vectorise(counts, learnt.idf)) for counts, _ in held_out]
     return fit_confidence_scale(scores, [labels.index(label) for _, label in held_out])
 
 
@@ -220,17 +220,9 @@ def _score_fold(
     return macro_f1([label for _, label in held_out], predicted)
 
 
-def _label_scores(model: KeywordModel, vector: dict[str, float]) -> list[float]:
-    """`model.scores` in label order, from a message's vector (its counts are already at hand)."""
-    totals = list(model.bias)
-    for feature, value in vector.items():
-        for index, weight in enumerate(model.weights.get(feature, ())):
-            totals[index] += weight * value
-    return totals
-
-
 def _best_label(model: KeywordModel, vector: dict[str, float]) -> str:
-    totals = _label_scores(model, vector)
+    """What `model.scores` picks, from a message's vector (its counts are already at hand)."""
+    totals = model.vector_scores(vector)
     return model.labels[max(range(len(totals)), key=totals.__getitem__)]
 
 
