@@ -34,15 +34,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     import uvicorn
 
-    from board.environment import board_secrets
     from board.readonly import read_only_engine
     from board.web import create_app
-    from bot.cli import _build
+    from bot.app import build_app
     from ledger.clock import SystemClock
+    from settings.secrets import board_secrets
 
     clock = SystemClock(settings.tz)
     secrets = board_secrets()
-    bot = _build(settings, database_url, clock)[0] if secrets.api_key else None
+    bot = build_app(settings, database_url, clock)[0] if secrets.api_key else None
     app = create_app(settings, read_only_engine(database_url), clock, secrets, bot=bot)
     host, port = args.host or settings.board.host, args.port or settings.board.port
     print(f"回音看板 · {settings.community.name}：http://{host}:{port}/ （数据：{database_url}）")

@@ -22,8 +22,8 @@ from fastapi.responses import JSONResponse, Response
 
 from board.snapshot import LedgerSnapshot
 from board.views import Masker
-from handlers.messages import Incoming
 from ledger.lifecycle import OPEN_STATES, Status
+from ledger.messages import Incoming
 from nlp.classification import Classification, Classifier, Intent
 from settings.models import Category, Settings
 from storage.db import new_session

@@ -20,15 +20,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
 from board import open311, texts
-from board.environment import BoardSecrets
 from board.export import taizhang_rows, to_csv, to_xlsx
-from board.links import CadreLink, check_link
 from board.snapshot import LedgerSnapshot, load_snapshot
 from board.stats import weekly_stats
 from board.views import Filters, Masker, TicketRow, ticket_row, timeline, wall_rows
 from handlers.texts import format_time
 from ledger.clock import Clock
+from ledger.links import CadreLink, check_link
 from settings.models import Cadre, Settings
+from settings.secrets import BoardSecrets
 
 if TYPE_CHECKING:
     from bot.app import Huiyin

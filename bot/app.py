@@ -13,15 +13,16 @@ from handlers import agenda, board_link, cadre, resident, texts
 from handlers.attachments import handle_attachment, is_attachment
 from handlers.commands import CommandName
 from handlers.context import Context
-from handlers.dedup import duplicate_of
-from handlers.messages import Incoming, sanitised
 from handlers.recategorise import recategorise
 from handlers.reports import handle_report
 from handlers.router import Route, always, command_dispatcher, ignore, is_command, is_from_cadre, is_not_text, route
 from ledger.clock import Clock
+from ledger.dedup import duplicate_of
+from ledger.messages import Incoming, sanitised
 from nlp.classification import Classifier
+from nlp.weighted import build_classifier
 from settings.models import Settings
-from storage.db import new_session
+from storage.db import make_engine, new_session
 from storage.directory import remember_member, sync_directory
 from storage.messages import enqueue, recent_inbound, record_inbound
 from storage.schema import init_schema
@@ -121,3 +122,11 @@ class Huiyin:
             enqueue(session, ctx.reply(texts.INTERNAL_ERROR), now=now)
             session.commit()
         return 1
+
+
+def build_app(settings: Settings, database_url: str, clock: Clock) -> tuple[Huiyin, Engine]:
+    """The bot on `database_url` with the configured classifier, schema migrated and directory mirrored."""
+    engine = make_engine(database_url)
+    app = Huiyin(settings, engine, build_classifier(settings), clock)
+    app.prepare()
+    return app, engine

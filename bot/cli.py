@@ -14,12 +14,12 @@ from pathlib import Path
 
 from board.cli import HANDLERS as BOARD_HANDLERS
 from board.cli import add_commands as add_board_commands
-from bot.app import Huiyin
+from bot.app import build_app
 from bot.console import HELP, ConsoleSession, ConsoleTransport
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, SharedDrain
 from handlers.texts import STATUS_NAMES
 from jobs.runner import JobRunner
-from jobs.scheduler import SharedDrain, new_scheduler, start_jobs
+from jobs.scheduler import new_scheduler, start_jobs
 from ledger.clock import ManualClock, SystemClock
 from ledger.lifecycle import Status
 from nlp.evaluation import evaluate, format_report
@@ -37,18 +37,11 @@ from storage.tickets import active_reporters, all_tickets, ledger_fields
 log = logging.getLogger("huiyin")
 
 
-def _build(settings: Settings, database_url: str, clock) -> tuple[Huiyin, object]:
-    engine = make_engine(database_url)
-    app = Huiyin(settings, engine, build_classifier(settings), clock)
-    app.prepare()
-    return app, engine
-
-
 def cmd_run(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     if (getattr(args, "transport", None) or settings.transport) == "wechaty":
         return cmd_run_wechaty(args, settings, database_url)
     clock = SystemClock(settings.tz)
-    app, engine = _build(settings, database_url, clock)
+    app, engine = build_app(settings, database_url, clock)
     sender = SharedDrain(OutboxSender(engine, ConsoleTransport(print), clock))
     session = ConsoleSession(settings, app, sender, clock, print, id_prefix=f"console-{dt.datetime.now():%Y%m%d%H%M%S}")
     print(f"回音 · {settings.community.name}（数据：{database_url}）")
@@ -72,7 +65,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, database_url: str) -> 
 def cmd_replay(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     start = dt.datetime.now(settings.tz).replace(second=0, microsecond=0)
     clock = ManualClock(start)
-    app, engine = _build(settings, args.database_url or "sqlite://", clock)
+    app, engine = build_app(settings, args.database_url or "sqlite://", clock)
     sender = OutboxSender(engine, ConsoleTransport(print), clock)
     session = ConsoleSession(
         settings, app, sender, clock, print, echo=True, id_prefix=f"replay-{Path(args.file).stem}",
@@ -202,7 +195,7 @@ def cmd_run_wechaty(args: argparse.Namespace, settings: Settings, database_url: 
 
     environment = load_environment(args.env_file)
     clock = SystemClock(settings.tz)
-    app, engine = _build(settings, database_url, clock)
+    app, engine = build_app(settings, database_url, clock)
     try:
         runner = WechatyRunner(app, endpoint=environment.puppet_endpoint, token=environment.puppet_token)
     except ValueError as error:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from bot.app import Huiyin
 from bot.outbox import OutboxSender
-from handlers.messages import Incoming, MessageKind, Outgoing
 from jobs.runner import JobRunner
 from ledger.clock import Clock, ManualClock
+from ledger.messages import Incoming, MessageKind, Outgoing
 from settings.models import Settings
 
 BOT_NAME = "回音"

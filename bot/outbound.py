@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Engine
 
-from handlers.messages import Outgoing
 from handlers.texts import mention_prefix
 from ledger.clock import Clock
+from ledger.messages import Outgoing
 from settings.models import Outbound
 from storage.db import new_session
 from storage.messages import as_outgoing, mark_sent, pending, sent_since

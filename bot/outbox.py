@@ -9,6 +9,7 @@ transport accepted a row and the process died before the mark was committed — 
 from __future__ import annotations
 
 import logging
+import threading
 
 from sqlalchemy.engine import Engine
 
@@ -41,3 +42,16 @@ class OutboxSender:
                     session.commit()
                     sent += 1
         return sent
+
+
+class SharedDrain:
+    """An outbox sender shared by the console and the scheduler's thread: one drain at a time, so a row is
+    never delivered twice by two drains running together."""
+
+    def __init__(self, sender: OutboxSender) -> None:
+        self.sender = sender
+        self._lock = threading.Lock()
+
+    def drain(self) -> int:
+        with self._lock:
+            return self.sender.drain()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from handlers.messages import Outgoing
+from ledger.messages import Outgoing
 
 
 class Transport(Protocol):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from handlers import texts
 from handlers.commands import Command
 from handlers.context import Context
-from handlers.messages import Outgoing
-from handlers.texts import STATUS_NAMES
 from handlers.views import find_ticket
-from jobs import texts
-from jobs.agenda import candidates
-from jobs.store import ticket_views
+from ledger.agenda import candidates
 from ledger.lifecycle import Action, Status, is_open
+from ledger.messages import Outgoing
 from storage.tickets import Actor, apply_action
+from storage.views import ticket_views
 
 
 def list_candidates(ctx: Context, command: Command) -> list[Outgoing]:
@@ -32,7 +31,7 @@ def mark(ctx: Context, command: Command) -> list[Outgoing]:
         return [ctx.reply(texts.AGENDA_ALREADY.format(number=ticket.id), ticket_id=ticket.id)]
     status = Status(ticket.status)
     if not is_open(status):
-        return [ctx.reply(texts.AGENDA_NOT_OPEN.format(number=ticket.id, status=STATUS_NAMES[status]))]
+        return [ctx.reply(texts.AGENDA_NOT_OPEN.format(number=ticket.id, status=texts.STATUS_NAMES[status]))]
     apply_action(
         ctx.session, ticket, Action.AGENDA, actor=Actor(cadre.id, cadre.name), now=ctx.now, changes={"agenda": True}
     )

@@ -14,8 +14,8 @@ import datetime as dt
 
 from handlers import texts
 from handlers.context import Context
-from handlers.messages import MessageKind, Outgoing
 from ledger.lifecycle import Status, is_open
+from ledger.messages import MessageKind, Outgoing
 from storage.models import Ticket
 from storage.tickets import tickets_reported_by
 

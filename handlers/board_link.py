@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from board.environment import LINK_SECRET_VARIABLE, board_secrets
-from board.links import sign_link
 from handlers.commands import Command
 from handlers.context import Context
-from handlers.messages import Outgoing
+from ledger.links import sign_link
+from ledger.messages import Outgoing
+from settings.secrets import LINK_SECRET_VARIABLE, board_secrets
 
 LINK = "{cadre}，这是您的看板链接，{hours}小时内有效（含居民实名，请勿转发）：\n{url}"
 PRIVATE_ONLY = "看板链接含居民实名，请私聊我发送「看板」获取。"

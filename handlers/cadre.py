@@ -7,10 +7,10 @@ import datetime as dt
 from handlers import texts
 from handlers.commands import COMMANDS, Command
 from handlers.context import Context, can_handle
-from handlers.messages import Outgoing
 from handlers.views import category_name, find_ticket, ticket_line
 from ledger.dates import format_day, parse_day
 from ledger.lifecycle import Action, IllegalTransition, Status
+from ledger.messages import Outgoing
 from ledger.rota import shifts_of
 from settings.models import Cadre
 from storage.directory import add_swap, swaps

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from handlers import texts
 from handlers.commands import Command, CommandError, parse_command
-from handlers.messages import Incoming, Outgoing
+from ledger.messages import Incoming, Outgoing
 from ledger.rota import Duty, on_duty
 from nlp.classification import Classifier
 from settings.models import Cadre, Role, Settings

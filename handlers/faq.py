@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.messages import Outgoing
+from ledger.messages import Outgoing
 from nlp import texts
 from nlp.faq import match_faq
 

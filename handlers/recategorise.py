@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from handlers.commands import Command
 from handlers.context import Context, can_handle
-from handlers.messages import Outgoing
-from handlers.texts import STATUS_NAMES
 from handlers.views import category_name, find_ticket
 from ledger.deadlines import resolution_due, response_due, shift_windows
 from ledger.lifecycle import Action, IllegalTransition
+from ledger.messages import Outgoing
+from ledger.wording import STATUS_NAMES
 from nlp import texts
 from storage.tickets import Actor, apply_action
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 from handlers import faq, texts
 from handlers.context import Context
-from handlers.messages import Outgoing
 from ledger.deadlines import describe_minutes, resolution_due, response_due, shift_windows
 from ledger.lifecycle import Action, Status
+from ledger.messages import Outgoing
 from ledger.rota import Duty, escalation_chain
 from nlp import texts as nlp_texts
 from nlp.classification import Classification, Intent

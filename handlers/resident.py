@@ -6,10 +6,10 @@ from handlers import cadre as cadre_commands
 from handlers import texts
 from handlers.commands import Command, Rating, rating_value
 from handlers.context import Context, can_handle
-from handlers.messages import Outgoing
 from handlers.views import category_name, find_ticket, latest_note, ticket_line
 from ledger.deadlines import resolution_due, shift_windows
 from ledger.lifecycle import Action, IllegalTransition, Status
+from ledger.messages import Outgoing
 from ledger.rota import escalation_chain
 from settings.models import Cadre, Role
 from storage.models import Ticket

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from handlers import texts
 from handlers.commands import COMMANDS, Command, CommandError, CommandName
 from handlers.context import Context
-from handlers.messages import MessageKind, Outgoing
+from ledger.messages import MessageKind, Outgoing
 
 Handler = Callable[[Context], list[Outgoing]]
 CommandHandler = Callable[[Context, Command], list[Outgoing]]

@@ -6,24 +6,12 @@ template starts with the content, not with the people it addresses.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
-
-from ledger.lifecycle import Status
 from ledger.privacy import mask_name as mask_name  # the one masking implementation (ledger/privacy.py)
-
-STATUS_NAMES: dict[Status, str] = {
-    Status.NEW: "待分派",
-    Status.ASSIGNED: "已分派",
-    Status.ACCEPTED: "已签收",
-    Status.IN_PROGRESS: "办理中",
-    Status.RESOLVED: "已办结",
-    Status.CLOSED: "已关闭",
-    Status.REOPENED: "重新办理",
-    Status.TRANSFERRED: "已转派",
-    Status.RETURNED: "已退回",
-    Status.CANCELLED: "已撤销",
-}
+from ledger.wording import NO_PLACE as NO_PLACE
+from ledger.wording import STATUS_NAMES as STATUS_NAMES
+from ledger.wording import format_time as format_time
+from ledger.wording import mention_prefix as mention_prefix
+from ledger.wording import place_text as place_text
 
 ACTION_VERBS: dict[str, str] = {
     "accept": "签收",
@@ -51,7 +39,6 @@ EMERGENCY_NUMBERS = {"rescue": "119", "police": "110", "medical": "120"}
 WITHIN = "{duration}内"
 BY_TIME = "工作时间内，{time}前"
 DUTY_LABELS = {"grid": "今日值班 ", "community": "社区值班 ", "grid_leader": "网格长 ", "secretary": "书记 "}
-NO_PLACE = ""
 
 # Announcements to the originating group (mentioning the reporters)
 ACCEPTED = "#{number} 已由 {cadre} 签收，正在处理。"
@@ -111,23 +98,13 @@ SYNTAX_PROBLEMS = {
     "missing_date": "缺少日期。",
 }
 
+# Meeting agenda (议题 / 立项)
+AGENDA_HEADER = "当前议事候选："
+AGENDA_EMPTY = "目前没有议事候选。多户反映或同一地点反复出现的问题会自动列入；干部可发送「立项 编号」。"
+AGENDA_MARKED = "#{number} 已立项为议事议题（{cadre}），办结前每周通报都会列出。"
+AGENDA_ALREADY = "#{number} 已经立项。"
+AGENDA_NOT_OPEN = "#{number} 当前状态是「{status}」，只有未办结的事项可以立项。"
+
 HELP_REPORTING = "直接在群里描述问题和地点即可登记，例如「3号楼2单元楼道灯不亮」。"
 HELP_RESIDENT_HEADER = "居民指令："
 HELP_CADRE_HEADER = "干部指令："
-
-
-def mention_prefix(names: Iterable[str]) -> str:
-    """`@张阿姨 @王芳 ` for the people a message addresses (empty when none)."""
-    unique = list(dict.fromkeys(n for n in names if n))
-    return "".join(f"@{name} " for name in unique)
-
-
-def format_time(instant: dt.datetime | None, tz: dt.tzinfo) -> str:
-    if instant is None:
-        return "—"
-    local = instant.astimezone(tz)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def place_text(location: str | None) -> str:
-    return location or NO_PLACE

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers import texts
 from handlers.context import Context
-from handlers.messages import Outgoing
 from ledger.lifecycle import Status
+from ledger.messages import Outgoing
 from storage.models import Ticket
 from storage.tickets import get_ticket, ticket_events
 

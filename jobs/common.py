@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from handlers.messages import Outgoing
-from handlers.texts import mention_prefix, place_text
-from jobs.model import TicketView
+from ledger.messages import Outgoing
+from ledger.views import TicketView
+from ledger.wording import mention_prefix
 from settings.models import Cadre, Settings
-
-
-def category_name(settings: Settings, view: TicketView) -> str:
-    category = settings.category(view.category)
-    return category.name if category else view.category
 
 
 def cadre_name(settings: Settings, cadre_id: str | None) -> str:
     cadre = settings.cadre(cadre_id) if cadre_id else None
     return cadre.name if cadre else "待分派"
-
-
-def place(view: TicketView) -> str:
-    return place_text(view.location)
 
 
 def to_cadres(settings: Settings, text: str, mention: list[Cadre], ticket_id: int | None = None) -> list[Outgoing]:

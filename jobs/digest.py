@@ -14,13 +14,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from handlers.messages import Outgoing
 from jobs import texts
-from jobs.agenda import candidates
-from jobs.common import cadre_name, category_name, place
-from jobs.model import Occurrence, TicketView
+from jobs.common import cadre_name
+from jobs.model import Occurrence
+from ledger.agenda import candidates
 from ledger.lifecycle import Status, is_open
+from ledger.messages import Outgoing
 from ledger.rates import Period, TicketFacts, compute_rates, format_rate
+from ledger.views import TicketView, category_name, place
 from settings.models import GroupKind, Settings
 
 JOB = "digest"

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from jobs import texts
-from jobs.common import category_name, place, to_reporters
-from jobs.model import Occurrence, TicketChange, TicketView
+from jobs.common import to_reporters
+from jobs.model import Occurrence, TicketChange
 from ledger.lifecycle import Action, Status
+from ledger.views import TicketView, category_name, place
 from settings.models import Settings
 
 JOB = "follow_up"

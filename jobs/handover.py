@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from handlers.texts import STATUS_NAMES, format_time
 from jobs import texts
-from jobs.common import cadre_name, category_name, place, private
-from jobs.model import Occurrence, TicketView
+from jobs.common import cadre_name, private
+from jobs.model import Occurrence
 from ledger.lifecycle import is_open
 from ledger.rota import on_duty
+from ledger.views import TicketView, category_name, place
+from ledger.wording import STATUS_NAMES, format_time
 from settings.models import WEEKDAYS, Cadre, RotaOverride, Settings
 
 JOB = "handover"

@@ -6,34 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.messages import Outgoing
-from ledger.lifecycle import Action, Status
-
-
-@dataclass(frozen=True)
-class TicketView:
-    """One ticket as the jobs see it: its ledger fields plus when its current deadlines started."""
-
-    number: int
-    status: Status
-    category: str
-    location: str | None
-    grid_id: str | None
-    chat_id: str
-    chat_name: str
-    chat_is_private: bool
-    assignee_id: str | None
-    created_at: dt.datetime
-    response_due_at: dt.datetime | None
-    first_response_at: dt.datetime | None
-    resolution_due_at: dt.datetime | None
-    resolution_since: dt.datetime | None  # when the current resolution deadline was set (creation or reopening)
-    resolved_at: dt.datetime | None
-    commitment_date: dt.date | None
-    committed_at: dt.datetime | None
-    rating: str | None
-    agenda: bool
-    reporters: tuple[tuple[str, str], ...] = ()  # (member id, name) of the active reporters
+from ledger.lifecycle import Action
+from ledger.messages import Outgoing
 
 
 @dataclass(frozen=True)

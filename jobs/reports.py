@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers.messages import Outgoing
 from jobs import texts
-from jobs.common import cadre_name, category_name, place, private
-from jobs.model import Occurrence, TicketView
+from jobs.common import cadre_name, private
+from jobs.model import Occurrence
 from ledger.dates import format_day
 from ledger.lifecycle import is_open
+from ledger.messages import Outgoing
+from ledger.views import TicketView, category_name, place
 from settings.models import Role, Settings
 
 JOB = "daily"

@@ -23,16 +23,18 @@ from jobs.digest import digest, parse_week, render, week_before
 from jobs.digest import period_of as digest_period
 from jobs.handover import changes_between, handover
 from jobs.handover import period_of as handover_period
-from jobs.model import Occurrence, TicketView
+from jobs.model import Occurrence
 from jobs.reports import daily_report
 from jobs.reports import period_of as daily_period
-from jobs.store import carry_out, done_periods, job_run, ticket_views
+from jobs.store import carry_out, done_periods, job_run
 from ledger.clock import ManualClock
 from ledger.lifecycle import OPEN_STATES, RESOLVED_STATES
+from ledger.views import TicketView
 from settings.models import Settings
 from storage.db import new_session
 from storage.directory import swaps
 from storage.tickets import ticket_facts
+from storage.views import ticket_views
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.engine import Engine
 
-from bot.outbox import OutboxSender
 from jobs import calendar
 from jobs.runner import JobRunner
 from ledger.clock import Clock
@@ -126,16 +125,3 @@ def start_jobs(
             log.info("job %s: trigger changed in config, rescheduled (%s)", spec.name, spec.trigger)
             scheduler.reschedule_job(spec.name, trigger=spec.trigger)
     scheduler.resume()
-
-
-class SharedDrain:
-    """An outbox sender shared by the console and the scheduler's thread: one drain at a time, so a row is
-    never delivered twice by two drains running together."""
-
-    def __init__(self, sender: OutboxSender) -> None:
-        self.sender = sender
-        self._lock = threading.Lock()
-
-    def drain(self) -> int:
-        with self._lock:
-            return self.sender.drain()

@@ -22,13 +22,14 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers.texts import format_time
 from jobs import texts
-from jobs.common import cadre_name, category_name, place, private, to_cadres
-from jobs.model import Occurrence, TicketChange, TicketView
+from jobs.common import cadre_name, private, to_cadres
+from jobs.model import Occurrence, TicketChange
 from ledger.deadlines import describe_minutes
 from ledger.lifecycle import Action, is_open
 from ledger.rota import escalation_chain
+from ledger.views import TicketView, category_name, place
+from ledger.wording import format_time
 from settings.models import Cadre, Role, Settings
 
 JOB = "sla"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ledger.wording import LIST_SEPARATOR as LIST_SEPARATOR
+
 DEADLINE_NAMES = {"response": "首次响应", "resolution": "办结", "commitment": "承诺办结"}
 
 # Reminders and escalations
@@ -53,14 +55,3 @@ DIGEST_NO_THANKS = "本周暂无办结事项。"
 DIGEST_AGENDA = "议事候选（周议事会 / 月协商会）："
 DIGEST_AGENDA_MORE = "……另有 {count} 项，干部发送「议题」查看全部"
 DIGEST_NONE = "无"
-LIST_SEPARATOR = "、"
-
-# Agenda (议事)
-AGENDA_FLAGGED = "· #{number}【{category}】{place} 已立项，{status}"
-AGENDA_HOUSEHOLDS = "· #{number}【{category}】{place} {households} 户反映"
-AGENDA_RECURRING = "· {place}【{category}】{days} 天内反映 {count} 次（{numbers}）"
-AGENDA_HEADER = "当前议事候选："
-AGENDA_EMPTY = "目前没有议事候选。多户反映或同一地点反复出现的问题会自动列入；干部可发送「立项 编号」。"
-AGENDA_MARKED = "#{number} 已立项为议事议题（{cadre}），办结前每周通报都会列出。"
-AGENDA_ALREADY = "#{number} 已经立项。"
-AGENDA_NOT_OPEN = "#{number} 当前状态是「{status}」，只有未办结的事项可以立项。"

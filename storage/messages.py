@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from handlers.dedup import Earlier
-from handlers.messages import Incoming, Outgoing
+from ledger.dedup import Earlier
+from ledger.messages import Incoming, Outgoing
 from storage.models import InboundMessage, OutboxMessage
 
 

@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from bot.app import Huiyin
-from bot.cli import _build
+from bot.app import build_app
 from bot.console import ConsoleSession
 from bot.outbox import OutboxSender
 from ledger.clock import ManualClock
@@ -33,7 +33,7 @@ def replay(
 ) -> tuple[Huiyin, RecordingTransport]:
     """Run a conversation through the real bot into `database_url`, as `huiyin replay` does; what it said."""
     clock = ManualClock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    app, engine = _build(settings, database_url, clock)
+    app, engine = build_app(settings, database_url, clock)
     transport = RecordingTransport()
     sender = OutboxSender(engine, transport, clock)
     session = ConsoleSession(settings, app, sender, clock, lambda _line: None, id_prefix=id_prefix)

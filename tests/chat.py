@@ -8,8 +8,8 @@ import itertools
 from bot.app import Huiyin
 from bot.console import PRIVATE, ConsoleSession, Speaker
 from bot.outbox import OutboxSender
-from handlers.messages import Incoming, MessageKind, Outgoing
 from ledger.clock import ManualClock
+from ledger.messages import Incoming, MessageKind, Outgoing
 from storage.db import new_session
 
 GROUP_G1 = "1-3号楼业主群"

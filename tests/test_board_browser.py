@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
-from board.environment import LINK_SECRET_VARIABLE, BoardSecrets
 from board.readonly import read_only_engine
 from board.snapshot import load_snapshot
 from board.stats import week_of
@@ -22,6 +21,7 @@ from board.web import create_app
 from ledger.clock import ManualClock
 from ledger.rates import compute_rates, format_rate
 from settings.models import Settings
+from settings.secrets import LINK_SECRET_VARIABLE, BoardSecrets
 from tests.board_ledger import REPO, SATURDAY_NOON, replay, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -9,13 +9,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from board.environment import LINK_SECRET_VARIABLE, BoardSecrets
-from board.links import CadreLink, LinkProblem, check_link, sign_link
 from board.readonly import read_only_engine
 from board.snapshot import load_snapshot
 from board.web import create_app
 from ledger.clock import ManualClock
+from ledger.links import CadreLink, LinkProblem, check_link, sign_link
 from settings.models import Settings
+from settings.secrets import LINK_SECRET_VARIABLE, BoardSecrets
 from tests.chat import Chat
 from tests.conftest import MONDAY_9AM
 

@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from board.environment import BoardSecrets
 from board.readonly import read_only_engine
 from board.web import create_app
 from handlers import texts
 from ledger.clock import ManualClock
 from ledger.privacy import mask_name, mask_numbers, mask_text
 from settings.models import Settings
+from settings.secrets import BoardSecrets
 from tests.board_ledger import SATURDAY_NOON, replay
 
 

@@ -13,10 +13,10 @@ from sqlmodel import col, select
 
 from bot.cli import main
 from jobs.digest import digest, parse_week, week_before
-from jobs.store import ticket_views
 from storage.db import make_engine, new_session
 from storage.models import JobRun, OutboxMessage, TicketEvent
 from storage.tickets import ticket_facts
+from storage.views import ticket_views
 from tests.chat import Chat
 from tests.conftest import REPO, SHANGHAI
 

@@ -11,15 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from board.environment import BoardSecrets
 from board.export import COLUMNS
 from board.readonly import read_only_engine
 from board.web import create_app
 from bot.cli import main
-from handlers.texts import STATUS_NAMES
 from ledger.clock import ManualClock
 from ledger.lifecycle import Status
+from ledger.wording import STATUS_NAMES
 from settings.models import Settings
+from settings.secrets import BoardSecrets
 from storage.db import make_engine, new_session
 from storage.tickets import active_reporters, all_tickets
 from tests.board_ledger import REPO, SATURDAY_NOON, replay

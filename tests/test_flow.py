@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from handlers.messages import MessageKind
+from ledger.messages import MessageKind
 from storage.models import Ticket
 from storage.tickets import active_reporters, all_tickets
 from tests.chat import GROUP_G1, GROUP_G2, Chat

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from jobs.agenda import candidates
+from ledger.agenda import candidates
 from ledger.lifecycle import Action, Status
 from storage.tickets import get_ticket, ledger_fields, rebuild_ticket, ticket_events
 from tests.chat import GROUP_G2, Chat

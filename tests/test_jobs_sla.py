@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers.messages import Outgoing
-from handlers.texts import format_time
 from jobs.runner import JobRunner
 from jobs.sla import Step, chases
-from jobs.store import ticket_views
 from ledger.lifecycle import Action, Status
+from ledger.messages import Outgoing
+from ledger.wording import format_time
+from storage.views import ticket_views
 from tests.chat import GROUP_G2, Chat
 from tests.conftest import MONDAY_9AM, SHANGHAI
 from tests.test_jobs_support import actions, check_every, tick, view

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers.messages import Outgoing
-from jobs.model import TicketView
 from jobs.runner import JobRunner
 from ledger.lifecycle import Status
+from ledger.messages import Outgoing
+from ledger.views import TicketView
 from storage.tickets import ticket_events
 from tests.chat import Chat
 from tests.conftest import MONDAY_9AM

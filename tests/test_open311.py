@@ -15,11 +15,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from board.environment import BoardSecrets
 from board.readonly import read_only_engine
 from board.web import create_app
 from ledger.clock import ManualClock
 from settings.models import Settings
+from settings.secrets import BoardSecrets
 from storage.db import new_session
 from storage.tickets import get_ticket, ledger_fields, ticket_events
 from tests.board_ledger import SATURDAY_NOON, replay

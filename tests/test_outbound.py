@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.outbound import Batch, PacedOutbox, Pacer, merge, plan, split_mentions
-from handlers.messages import Outgoing
 from ledger.clock import ManualClock
+from ledger.messages import Outgoing
 from settings.models import Outbound
 from storage.db import new_session
 from storage.messages import enqueue

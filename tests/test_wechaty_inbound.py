@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from bot.wechaty_transport.supervisor import backoff_seconds, outage_worth_reporting
-from handlers.dedup import Earlier, duplicate_of
-from handlers.messages import MessageKind
+from ledger.dedup import Earlier, duplicate_of
+from ledger.messages import MessageKind
 from storage.db import new_session
 from storage.tickets import all_tickets
 from tests.chat import GROUP_G1, Chat

@@ -14,7 +14,7 @@ from bot.wechaty_transport import texts
 from bot.wechaty_transport.compat import load_wechaty
 from bot.wechaty_transport.supervisor import Supervisor
 from bot.wechaty_transport.transport import WechatyTransport
-from handlers.messages import Outgoing
+from ledger.messages import Outgoing
 from settings.models import Role
 from storage.db import new_session
 from storage.messages import enqueue

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from bot.outbound import split_mentions
-from handlers.messages import Incoming, MessageKind, Outgoing
+from ledger.messages import Incoming, MessageKind, Outgoing
 
 log = logging.getLogger(__name__)
 

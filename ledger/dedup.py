@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from handlers.messages import Incoming, MessageKind
+from ledger.messages import Incoming, MessageKind
 
 
 @dataclass(frozen=True)

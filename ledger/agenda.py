@@ -12,11 +12,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from handlers.texts import STATUS_NAMES
-from jobs import texts
-from jobs.common import category_name, place
-from jobs.model import TicketView
+from ledger import wording as texts
 from ledger.lifecycle import Status, is_open
+from ledger.views import TicketView, category_name, place
+from ledger.wording import STATUS_NAMES
 from settings.models import Settings
 
 

@@ -1,0 +1,45 @@
+"""A ticket as the pure job and agenda functions read it, and how it is named in chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ledger.lifecycle import Status
+from ledger.wording import place_text
+from settings.models import Settings
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """One ticket as the jobs see it: its ledger fields plus when its current deadlines started."""
+
+    number: int
+    status: Status
+    category: str
+    location: str | None
+    grid_id: str | None
+    chat_id: str
+    chat_name: str
+    chat_is_private: bool
+    assignee_id: str | None
+    created_at: dt.datetime
+    response_due_at: dt.datetime | None
+    first_response_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    resolution_since: dt.datetime | None  # when the current resolution deadline was set (creation or reopening)
+    resolved_at: dt.datetime | None
+    commitment_date: dt.date | None
+    committed_at: dt.datetime | None
+    rating: str | None
+    agenda: bool
+    reporters: tuple[tuple[str, str], ...] = ()  # (member id, name) of the active reporters
+
+
+def category_name(settings: Settings, view: TicketView) -> str:
+    category = settings.category(view.category)
+    return category.name if category else view.category
+
+
+def place(view: TicketView) -> str:
+    return place_text(view.location)

@@ -1,0 +1,49 @@
+"""Wording that every layer above the ledger shares: status names, mentions, times and places as chat shows them.
+
+Handlers and jobs both write chat messages; what they must say alike lives here, below both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from ledger.lifecycle import Status
+
+STATUS_NAMES: dict[Status, str] = {
+    Status.NEW: "待分派",
+    Status.ASSIGNED: "已分派",
+    Status.ACCEPTED: "已签收",
+    Status.IN_PROGRESS: "办理中",
+    Status.RESOLVED: "已办结",
+    Status.CLOSED: "已关闭",
+    Status.REOPENED: "重新办理",
+    Status.TRANSFERRED: "已转派",
+    Status.RETURNED: "已退回",
+    Status.CANCELLED: "已撤销",
+}
+
+NO_PLACE = ""
+
+# Agenda candidates (议事), as the digest and 议题 list them
+AGENDA_FLAGGED = "· #{number}【{category}】{place} 已立项，{status}"
+AGENDA_HOUSEHOLDS = "· #{number}【{category}】{place} {households} 户反映"
+AGENDA_RECURRING = "· {place}【{category}】{days} 天内反映 {count} 次（{numbers}）"
+LIST_SEPARATOR = "、"
+
+
+def mention_prefix(names: Iterable[str]) -> str:
+    """`@张阿姨 @王芳 ` for the people a message addresses (empty when none)."""
+    unique = list(dict.fromkeys(n for n in names if n))
+    return "".join(f"@{name} " for name in unique)
+
+
+def format_time(instant: dt.datetime | None, tz: dt.tzinfo) -> str:
+    if instant is None:
+        return "—"
+    local = instant.astimezone(tz)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def place_text(location: str | None) -> str:
+    return location or NO_PLACE
