@@ -8,7 +8,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# `make run` installs what the bot and the board need; `make test` adds the dev extras (pytest, ruff,
+# Playwright, schemathesis, scikit-learn for the baseline bench).
 $(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -27,7 +33,7 @@ chromium:
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei) || \
 		echo "chromium could not be installed: the browser tests will be skipped (and fail in CI)"
 
-test: $(VENV)/.installed chromium
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
