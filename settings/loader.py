@@ -1,14 +1,16 @@
 """Read `config.yaml` into `Settings`, turning everything wrong with it into lines the secretary can act on.
 
 Every problem becomes one line `<file>:<line>: <key path>: <what is wrong>`, e.g.
-`config.yaml:42: rota[2].end: '25:00' is not a time (use HH:MM, e.g. '08:00')`, and all of them are
-reported at once so a broken file can be fixed in one pass instead of one error per restart.
+`config.yaml:42: rota[2].end: '25:00' 不是时间（请写成 HH:MM，如 '08:00'）`, and all of them are
+reported at once so a broken file can be fixed in one pass instead of one error per restart. The key
+path and line are for finding the spot; the message (`settings.texts`) is Chinese, for the secretary.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -17,7 +19,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from settings.models import Settings, reference_problems
+from settings import texts
+from settings.models import Settings
+from settings.rules import ConfigProblem, config_problems
 
 Loc = Sequence[str | int]
 
@@ -32,32 +36,55 @@ class ConfigError(Exception):
 
 def load_settings(path: str | Path) -> Settings:
     """Read and validate the configuration file at `path`; raise ConfigError listing every problem."""
-    path = Path(path)
+    return load_settings_text(read_config_file(path), name=str(path))
+
+
+def read_config_file(path: str | Path) -> str:
+    """The text of the configuration file at `path`; ConfigError when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found"]) from None
+        raise ConfigError([f"{path}: {texts.FILE_NOT_FOUND}"]) from None
     except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not a UTF-8 text file (save it as UTF-8)"]) from None
+        raise ConfigError([f"{path}: {texts.NOT_UTF8}"]) from None
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot read the file ({exc.strerror or exc})"]) from None
-    return load_settings_text(text, name=str(path))
+        raise ConfigError([f"{path}: {texts.UNREADABLE.format(reason=exc.strerror or exc)}"]) from None
 
 
 def load_settings_text(text: str, name: str = "config.yaml") -> Settings:
     """Validate configuration given as YAML text; `name` is the file name used in problem lines."""
-    root, data = _parse(text, name)
+    reading = read_settings_text(text, name)
+    if reading.problems or reading.settings is None:
+        raise ConfigError(reading.problems)
+    return reading.settings
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What reading a configuration found: every problem as a line and, when its values are well-formed
+    (even if they do not fit together), the settings and the parsed document to locate more findings."""
+
+    problems: list[str]
+    settings: Settings | None = None
+    document: Document | None = None
+
+
+def read_settings_text(text: str, name: str = "config.yaml") -> Reading:
+    """Parse and validate YAML text, collecting the problems instead of raising them."""
+    try:
+        root, data = _parse(text, name)
+    except ConfigError as error:
+        return Reading(error.problems)
     if not isinstance(root, MappingNode) or not isinstance(data, dict):
-        raise ConfigError([_not_a_mapping(root, name)])
-    document = _Document(name, root)
+        return Reading([_not_a_mapping(root, name)])
+    document = Document(name, root)
+    punctuation = list(_full_width_commas(root))
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(document.report((err["loc"], _describe(err)) for err in exc.errors())) from None
-    problems = [(p.loc, p.message) for p in reference_problems(settings)]
-    if problems:
-        raise ConfigError(document.report(problems))
-    return settings
+        problems = [ConfigProblem(tuple(err["loc"]), _describe(err)) for err in exc.errors()]
+        return Reading(document.report(punctuation + problems))
+    return Reading(document.report(punctuation + list(config_problems(settings))), settings, document)
 
 
 class _TextForBadDates:
@@ -109,44 +136,50 @@ def _parse(text: str, name: str) -> tuple[Node | None, Any]:
         raise ConfigError([_syntax_problem(exc, name)]) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
-        raise ConfigError([f"{name}:{line}: invalid YAML: {exc.reason} (character #x{exc.character:04x})"]) from None
+        raise ConfigError([f"{name}:{line}: {texts.SPECIAL_CHARACTER.format(code=exc.character)}"]) from None
     except RecursionError:
-        raise ConfigError([f"{name}: invalid YAML: lists or mappings nested too deeply"]) from None
+        raise ConfigError([f"{name}: {texts.NESTED_TOO_DEEPLY}"]) from None
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, name: str) -> str:
     mark = exc.problem_mark
     where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-    message = exc.problem
-    if exc.context:
-        started = f" that starts on line {exc.context_mark.line + 1}" if exc.context_mark else ""
-        message = f"{message} ({exc.context}{started})"
-    return f"{where}: invalid YAML: {message}"
+    problem = str(exc.problem)
+    problem = next((said for start, said in texts.YAML_PROBLEMS if problem.startswith(start)), problem)
+    if exc.context and exc.context_mark:
+        context = texts.YAML_CONTEXTS.get(exc.context, exc.context)
+        message = texts.INVALID_YAML_IN.format(problem=problem, context=context, line=exc.context_mark.line + 1)
+    else:
+        message = texts.INVALID_YAML.format(problem=problem)
+    return f"{where}: {message}"
 
 
 def _not_a_mapping(root: Node | None, name: str) -> str:
     if root is None:
-        return f"{name}: the file is empty (it needs community:, grids:, cadres: and categories:)"
-    found = "a list" if isinstance(root, SequenceNode) else "a single value"
-    return f"{name}:{root.start_mark.line + 1}: the top level must be keys such as community:, grids:, not {found}"
+        return f"{name}: {texts.EMPTY_FILE}"
+    found = texts.FOUND_LIST if isinstance(root, SequenceNode) else texts.FOUND_VALUE
+    return f"{name}:{root.start_mark.line + 1}: {texts.NOT_A_MAPPING.format(found=found)}"
 
 
 def _describe(err: ErrorDetails) -> str:
     """Say what is wrong in the words of someone editing the file, not in pydantic's."""
     kind, value, ctx = err["type"], err["input"], err.get("ctx", {})
     if kind == "missing":
-        return "is required"
+        return texts.REQUIRED
     if kind == "extra_forbidden":
         return _unknown_key(err["loc"])
     if kind == "value_error":
-        return err["msg"].removeprefix("Value error, ")
+        return str(ctx.get("error", err["msg"]))
     if kind in ("enum", "literal_error"):
-        return f"{value!r} is not allowed (use one of {ctx['expected']})"
-    message = "must be a set of `key: value` lines" if kind == "model_type" else err["msg"]
+        return texts.NOT_ALLOWED.format(value=value, expected=ctx["expected"].replace(" or ", ", "))
+    if kind == "string_too_long":
+        return texts.STRING_TOO_LONG.format(length=len(value), max_length=ctx["max_length"])
+    template = texts.VALUE_TYPES.get(kind)
+    message = template.format(**ctx) if template else texts.OTHER_VALUE_PROBLEM.format(detail=err["msg"])
     if value is None:
-        return f"{message} (got nothing)"
+        return texts.GOT_NOTHING.format(message=message)
     if isinstance(value, str | int | float):
-        return f"{message} (got {value!r})"
+        return texts.GOT.format(message=message, value=value)
     return message
 
 
@@ -154,8 +187,8 @@ def _unknown_key(loc: Loc) -> str:
     known = _known_keys(loc[:-1])
     close = difflib.get_close_matches(str(loc[-1]), known, n=1)
     if close:
-        return f"unknown key, did you mean {close[0]!r}?"
-    return f"unknown key (known keys: {', '.join(known)})" if known else "unknown key"
+        return texts.UNKNOWN_KEY_SUGGESTION.format(suggestion=close[0])
+    return texts.UNKNOWN_KEY_KNOWN.format(known=", ".join(known)) if known else texts.UNKNOWN_KEY
 
 
 def _known_keys(loc: Loc) -> list[str]:
@@ -176,16 +209,51 @@ def _known_keys(loc: Loc) -> list[str]:
     return []
 
 
-class _Document:
+_LIST_MARKS = ("，", "、")  # Chinese punctuation typed where a flow list wants an ASCII comma
+
+
+def _full_width_commas(root: Node) -> Iterator[ConfigProblem]:
+    """Find `[7号楼，8号楼]`: YAML reads it as the one item '7号楼，8号楼', so the mistake changes no type.
+
+    Only unquoted items are reported: quoting one (`["7号楼，8号楼"]`) keeps the mark on purpose.
+    """
+    stack: list[tuple[tuple[str | int, ...], Node]] = [((), root)]
+    seen: set[int] = set()  # an alias shares its anchor's node, and may even contain itself
+    while stack:
+        loc, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack.extend(((*loc, key.value), value) for key, value in node.value if isinstance(key, ScalarNode))
+        elif isinstance(node, SequenceNode):
+            stack.extend(((*loc, index), item) for index, item in enumerate(node.value))
+            if node.flow_style:
+                yield from _comma_items(loc, node)
+
+
+def _comma_items(loc: tuple[str | int, ...], node: SequenceNode) -> Iterator[ConfigProblem]:
+    for index, item in enumerate(node.value):
+        if not isinstance(item, ScalarNode) or item.style:  # a quoted item keeps its marks on purpose
+            continue
+        mark = next((m for m in _LIST_MARKS if m in item.value), None)
+        if mark is not None:
+            parts = [part.strip() for part in item.value.replace("、", "，").split("，")]
+            suggestion = ", ".join(part for part in parts if part)
+            message = texts.FULL_WIDTH_COMMA.format(value=item.value, mark=mark, suggestion=suggestion)
+            yield ConfigProblem((*loc, index), message)
+
+
+class Document:
     """The parsed file's node tree, used to turn key locations into key paths and line numbers."""
 
     def __init__(self, name: str, root: MappingNode) -> None:
         self.name = name
         self.root = root
 
-    def report(self, problems: Iterable[tuple[Loc, str]]) -> list[str]:
-        """Format (loc, message) pairs as problem lines, in the order they appear in the file."""
-        located = [(*self.locate(loc), message) for loc, message in problems]
+    def report(self, problems: Iterable[ConfigProblem]) -> list[str]:
+        """Format problems as lines, in the order they appear in the file."""
+        located = [(*self.locate(p.loc), p.message) for p in problems]
         located.sort(key=lambda item: (item[1] is None, item[1] or 0))
         lines = []
         for path, line, message in located:

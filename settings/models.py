@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from settings import texts
+from settings.limits import CHAT_ID_LENGTH, ID_LENGTH, NAME_LENGTH
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -35,7 +36,7 @@ def _parse_time(value: object) -> dt.time:
             return dt.time(0, 0)
         if hour < 24 and minute < 60:
             return dt.time(hour, minute)
-    raise ValueError(f"{value!r} is not a time (use HH:MM, e.g. '08:00')")
+    raise ValueError(texts.NOT_A_TIME.format(value=value))
 
 
 def _parse_date(value: object) -> dt.date:
@@ -46,21 +47,21 @@ def _parse_date(value: object) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD, e.g. '2026-11-23')") from None
+        raise ValueError(texts.NOT_A_DATE.format(value=value)) from None
 
 
 def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a known timezone (e.g. 'Asia/Shanghai')") from None
+        raise ValueError(texts.UNKNOWN_TIMEZONE.format(value=value)) from None
     return value
 
 
 def _check_weekday(value: object) -> str:
     day = str(value).strip().lower()[:3]
     if day not in WEEKDAYS:
-        raise ValueError(f"{value!r} is not a weekday (use one of {', '.join(WEEKDAYS)})")
+        raise ValueError(texts.NOT_A_WEEKDAY.format(value=value, days=", ".join(WEEKDAYS)))
     return day
 
 
@@ -68,7 +69,7 @@ ClockTime = Annotated[dt.time, BeforeValidator(_parse_time)]
 CalendarDate = Annotated[dt.date, BeforeValidator(_parse_date)]
 Weekday = Annotated[str, BeforeValidator(_check_weekday)]
 TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", min_length=1, max_length=64)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", min_length=1, max_length=ID_LENGTH)]
 
 
 class _Strict(BaseModel):
@@ -93,15 +94,15 @@ class Community(_Strict):
 
 class Grid(_Strict):
     id: Identifier
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
     buildings: list[str] = Field(default_factory=list)
     places: list[str] = Field(default_factory=list, description="named spots such as 东门, 地下车库")
 
 
 class Cadre(_Strict):
     id: Identifier
-    name: str = Field(min_length=1)
-    chat_id: str = Field(min_length=1, description="WeChat contact id the cadre writes from")
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
+    chat_id: str = Field(min_length=1, max_length=CHAT_ID_LENGTH, description="WeChat contact id the cadre writes from")
     aliases: list[str] = Field(default_factory=list)
     role: Role = Role.CADRE
     grids: list[str] = Field(default_factory=list)
@@ -127,8 +128,10 @@ class RotaOverride(_Strict):
 
 
 class ChatGroup(_Strict):
-    name: str = Field(min_length=1)
-    id: str | None = Field(default=None, description="room id; the name is matched when absent")
+    name: str = Field(min_length=1, max_length=CHAT_ID_LENGTH)
+    id: str | None = Field(
+        default=None, max_length=CHAT_ID_LENGTH, description="room id; the name is matched when absent"
+    )
     grids: list[str] = Field(default_factory=list)
     kind: GroupKind = GroupKind.RESIDENTS
 
@@ -153,9 +156,7 @@ def _check_cron(value: str) -> str:
     try:
         CronTrigger.from_crontab(value)
     except ValueError as error:
-        raise ValueError(
-            f"{value!r} is not a cron line (minute hour day month weekday, e.g. '0 9 * * mon'): {error}"
-        ) from None
+        raise ValueError(texts.NOT_A_CRON_LINE.format(value=value, error=error)) from None
     return value
 
 
@@ -285,48 +286,3 @@ class Settings(_Strict):
     @property
     def fallback_category(self) -> Category:
         return self.category("other") or self.categories[-1]
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong in the configuration, at a key path such as ("rota", 2, "end")."""
-
-    loc: tuple[str | int, ...]
-    message: str
-
-
-def reference_problems(settings: Settings) -> Iterator[ConfigProblem]:
-    """Yield every id that points at nothing, and every required role that is missing."""
-    grid_ids = {g.id for g in settings.grids}
-    cadre_ids = {c.id for c in settings.cadres}
-
-    for key, items in (("grids", settings.grids), ("cadres", settings.cadres), ("categories", settings.categories)):
-        seen: set[str] = set()
-        for index, item in enumerate(items):
-            if item.id in seen:
-                yield ConfigProblem((key, index, "id"), f"duplicate id {item.id!r}")
-            seen.add(item.id)
-    for index, cadre in enumerate(settings.cadres):
-        for gi, grid in enumerate(cadre.grids):
-            if grid not in grid_ids:
-                yield ConfigProblem(("cadres", index, "grids", gi), f"unknown grid {grid!r}")
-    for index, shift in enumerate(settings.rota):
-        if shift.grid is not None and shift.grid not in grid_ids:
-            yield ConfigProblem(("rota", index, "grid"), f"unknown grid {shift.grid!r}")
-        if shift.cadre not in cadre_ids:
-            yield ConfigProblem(("rota", index, "cadre"), f"unknown cadre {shift.cadre!r}")
-        if shift.start == shift.end:
-            yield ConfigProblem(("rota", index, "end"), "a shift cannot start and end at the same time")
-    for index, override in enumerate(settings.rota_overrides):
-        if override.cadre not in cadre_ids:
-            yield ConfigProblem(("rota_overrides", index, "cadre"), f"unknown cadre {override.cadre!r}")
-        if override.replacement is not None and override.replacement not in cadre_ids:
-            yield ConfigProblem(
-                ("rota_overrides", index, "replacement"), f"unknown cadre {override.replacement!r}"
-            )
-    for index, group in enumerate(settings.groups):
-        for gi, grid in enumerate(group.grids):
-            if grid not in grid_ids:
-                yield ConfigProblem(("groups", index, "grids", gi), f"unknown grid {grid!r}")
-    if not any(c.role is Role.SECRETARY for c in settings.cadres):
-        yield ConfigProblem(("cadres",), "at least one cadre must have role 'secretary' (end of the chain)")

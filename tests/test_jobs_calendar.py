@@ -86,7 +86,7 @@ def test_a_bad_schedule_is_reported_with_its_key(tmp_path) -> None:
     bad.write_text(config.replace('digest_cron: "0 9 * * mon"', 'digest_cron: "every monday"'), encoding="utf-8")
     with pytest.raises(ConfigError) as error:
         load_settings(bad)
-    assert "schedule.digest_cron" in str(error.value) and "is not a cron line" in str(error.value)
+    assert "schedule.digest_cron" in str(error.value) and "不是 cron 时间" in str(error.value)
     bad.write_text(config.replace("reminder_fraction: 0.75", "reminder_fraction: 1.5"), encoding="utf-8")
     with pytest.raises(ConfigError) as error:
         load_settings(bad)

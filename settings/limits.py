@@ -1,0 +1,9 @@
+"""How long the values that config.yaml gives the ledger may be: the widths of its columns.
+
+`storage/models.py` declares its columns with these, and `settings/models.py` validates with them, so a
+name too long for PostgreSQL is a line-numbered config error instead of a database error at start-up.
+"""
+
+ID_LENGTH = 64  # grid, cadre and category ids
+NAME_LENGTH = 64  # cadre and grid names
+CHAT_ID_LENGTH = 128  # WeChat contact and room ids, group names

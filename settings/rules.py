@@ -1,0 +1,119 @@
+"""What must hold between the sections of a well-formed configuration (errors), and what is worth a look (warnings).
+
+Each rule yields `ConfigProblem`s at key paths; the loader turns them into line-numbered lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from settings import texts
+from settings.models import GroupKind, Role, Settings
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong in the configuration, at a key path such as ("rota", 2, "end")."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+def config_problems(settings: Settings) -> Iterator[ConfigProblem]:
+    """Yield every error: ids that point at nothing or repeat, missing roles, and values two entries share."""
+    yield from _references(settings)
+    yield from _cadres(settings)
+    yield from _groups(settings)
+    yield from _buildings(settings)
+
+
+def config_warnings(settings: Settings) -> Iterator[ConfigProblem]:
+    """Yield what the bot can run with but is probably not meant: grids nobody leads, unreachable categories."""
+    for index, grid in enumerate(settings.grids):
+        if not any(c.role is Role.GRID_LEADER and grid.id in c.grids for c in settings.cadres):
+            yield ConfigProblem(("grids", index), texts.NO_GRID_LEADER.format(value=grid.id))
+    fallback = settings.fallback_category
+    for index, category in enumerate(settings.categories):
+        if category != fallback and not category.keywords and not category.weights:
+            yield ConfigProblem(("categories", index, "keywords"), texts.NO_KEYWORDS.format(value=category.id))
+
+
+def _references(settings: Settings) -> Iterator[ConfigProblem]:
+    grid_ids = {g.id for g in settings.grids}
+    cadre_ids = {c.id for c in settings.cadres}
+
+    for key, items in (("grids", settings.grids), ("cadres", settings.cadres), ("categories", settings.categories)):
+        yield from _repeated(key, "id", [item.id for item in items], texts.DUPLICATE_ID)
+    for index, cadre in enumerate(settings.cadres):
+        for gi, grid in enumerate(cadre.grids):
+            if grid not in grid_ids:
+                yield ConfigProblem(("cadres", index, "grids", gi), texts.UNKNOWN_GRID.format(value=grid))
+    for index, shift in enumerate(settings.rota):
+        if shift.grid is not None and shift.grid not in grid_ids:
+            yield ConfigProblem(("rota", index, "grid"), texts.UNKNOWN_GRID.format(value=shift.grid))
+        if shift.cadre not in cadre_ids:
+            yield ConfigProblem(("rota", index, "cadre"), texts.UNKNOWN_CADRE.format(value=shift.cadre))
+        if shift.start == shift.end:
+            yield ConfigProblem(("rota", index, "end"), texts.EMPTY_SHIFT)
+    for index, override in enumerate(settings.rota_overrides):
+        if override.cadre not in cadre_ids:
+            yield ConfigProblem(("rota_overrides", index, "cadre"), texts.UNKNOWN_CADRE.format(value=override.cadre))
+        if override.replacement is not None and override.replacement not in cadre_ids:
+            loc = ("rota_overrides", index, "replacement")
+            yield ConfigProblem(loc, texts.UNKNOWN_CADRE.format(value=override.replacement))
+    for index, group in enumerate(settings.groups):
+        for gi, grid in enumerate(group.grids):
+            if grid not in grid_ids:
+                yield ConfigProblem(("groups", index, "grids", gi), texts.UNKNOWN_GRID.format(value=grid))
+    if not any(c.role is Role.SECRETARY for c in settings.cadres):
+        yield ConfigProblem(("cadres",), texts.NO_SECRETARY)
+
+
+def _repeated(key: str, field: str, values: Iterable[str | None], template: str) -> Iterator[ConfigProblem]:
+    """A problem at every entry of `key` whose `field` repeats an earlier entry's (None is no value)."""
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value is not None and value in seen:
+            yield ConfigProblem((key, index, field), template.format(value=value))
+        if value is not None:
+            seen.add(value)
+
+
+def _cadres(settings: Settings) -> Iterator[ConfigProblem]:
+    """A chat id or a name (`@王芳`, `换班 王芳`) must lead to one cadre: the ledger keys cadres by chat id."""
+    chat_owners: dict[str, str] = {}
+    name_owners: dict[str, str] = {}
+    for index, cadre in enumerate(settings.cadres):
+        if cadre.chat_id in chat_owners:
+            message = texts.DUPLICATE_CHAT_ID.format(value=cadre.chat_id, other=chat_owners[cadre.chat_id])
+            yield ConfigProblem(("cadres", index, "chat_id"), message)
+        chat_owners.setdefault(cadre.chat_id, cadre.name)
+        names: list[tuple[tuple[str | int, ...], str]] = [(("name",), cadre.name)]
+        names += [(("aliases", ai), alias) for ai, alias in enumerate(cadre.aliases)]
+        for loc, name in names:
+            owner = name_owners.get(name)
+            if owner is not None and owner != cadre.id:
+                yield ConfigProblem(("cadres", index, *loc), texts.DUPLICATE_CADRE_NAME.format(value=name, other=owner))
+        for _, name in names:
+            name_owners.setdefault(name, cadre.id)
+
+
+def _groups(settings: Settings) -> Iterator[ConfigProblem]:
+    """Groups are matched by room name or id, and the ledger keys them by name: each may appear once."""
+    yield from _repeated("groups", "name", [g.name for g in settings.groups], texts.DUPLICATE_GROUP_NAME)
+    yield from _repeated("groups", "id", [g.id for g in settings.groups], texts.DUPLICATE_GROUP_ID)
+    cadres_groups = [(index, g) for index, g in enumerate(settings.groups) if g.kind is GroupKind.CADRES]
+    for index, _ in cadres_groups[1:]:
+        yield ConfigProblem(("groups", index, "kind"), texts.SECOND_CADRES_GROUP.format(other=cadres_groups[0][1].name))
+
+
+def _buildings(settings: Settings) -> Iterator[ConfigProblem]:
+    """A building decides the grid of a report, so it can be in one grid only."""
+    grid_of: dict[str, str] = {}
+    for index, grid in enumerate(settings.grids):
+        for bi, building in enumerate(grid.buildings):
+            other = grid_of.setdefault(building, grid.id)
+            if other != grid.id:
+                message = texts.BUILDING_IN_TWO_GRIDS.format(value=building, other=other)
+                yield ConfigProblem(("grids", index, "buildings", bi), message)
