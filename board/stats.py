@@ -59,10 +59,13 @@ def _minutes(delta: dt.timedelta | None) -> float | None:
     return None if delta is None else round(delta.total_seconds() / 60, 1)
 
 
-def weekly_stats(settings: Settings, facts: Sequence[TicketFacts], day: dt.date) -> WeeklyStats:
+def weekly_stats(
+    settings: Settings, facts: Sequence[TicketFacts], day: dt.date, now: dt.datetime | None = None
+) -> WeeklyStats:
+    """The week holding `day`; a week still running at `now` is judged as of `now` (see `ledger.rates`)."""
     tz = settings.tz
     period = week_of(day, tz)
-    rates = compute_rates(facts, period)
+    rates = compute_rates(facts, period, now)
     received = [f for f in facts if f.created_at in period and f.status is not Status.CANCELLED]
     categories = Counter(f.category for f in received)
     grids = Counter(f.grid_id for f in received)
@@ -72,7 +75,7 @@ def weekly_stats(settings: Settings, facts: Sequence[TicketFacts], day: dt.date)
         by_grid.append((texts.NO_GRID, grids[None]))
     cadres = []
     for cadre in settings.cadres:
-        own = compute_rates([f for f in facts if f.assignee_id == cadre.id], period)
+        own = compute_rates([f for f in facts if f.assignee_id == cadre.id], period, now)
         if own.received or own.due or own.rated:
             cadres.append(
                 CadreLine(cadre.name, own.received, own.responded_in_time, own.resolved, own.due, own.rated,

@@ -1,10 +1,23 @@
-"""The weekly digest posted to every residents' group: the week's numbers, rates, where problems came from,
-what is still open, who to thank, and what to bring to the meeting.
+"""The weekly digest: the week's numbers, rates, where problems came from, what is still open, who to thank,
+and what to bring to the meeting.
 
 A digest covers one ISO week, Monday 00:00 to Monday 00:00 in the community's timezone: the last complete
-week before the moment it is posted (by default Monday 09:00, `schedule.digest_cron`). Rates come from
-`ledger.rates` (their definitions are written there and in the README); everything else is counted here
-from the same ticket facts. The text is kept with the job run, so `huiyin digest` shows what was posted.
+week before the moment it is posted (by default Monday 09:00, `schedule.digest_cron`). Each residents' group
+gets the figures of its own grids (`groups[].grids` in config.yaml; a group listing none, or all of them, gets
+the whole community's), counting also the tickets without a grid that were reported in that group; the
+cadres' group gets the whole community's. A residents' group whose grids had nothing to tell (nothing
+received, resolved, due, rated or overdue, nothing open, no agenda candidate) gets no digest that week, so
+a quiet week or a newly installed bot posts nothing to residents; the cadres' group then gets one line.
+
+Rates come from `ledger.rates` (their definitions are written there and in the README). The 办结 figure and
+the thanks count the same tickets: those resolved in the week (`ledger.rates.resolved_in`), so the thanks
+add up to the 办结 figure. Open tickets and agenda candidates are taken as of the end of the week: a ticket
+created after it is not listed, and ages are measured to the week's end (in hours under a day). Ticket
+states are those known when the digest is composed, so a ticket resolved between the week's end and the
+posting is not listed as open.
+
+Every group's text is kept with the job run under a line naming the group, so `huiyin digest` prints
+exactly what was posted.
 """
 
 from __future__ import annotations
@@ -17,12 +30,12 @@ from dataclasses import dataclass
 from jobs import texts
 from jobs.common import cadre_name
 from jobs.model import Occurrence
-from ledger.agenda import candidates
+from ledger.agenda import Candidate, candidates
 from ledger.lifecycle import Status, is_open
 from ledger.messages import Outgoing
-from ledger.rates import Period, TicketFacts, compute_rates, format_rate
+from ledger.rates import Period, Rates, TicketFacts, compute_rates, format_rate, judged_at, resolved_in
 from ledger.views import TicketView, category_name, place
-from settings.models import GroupKind, Settings
+from settings.models import ChatGroup, GroupKind, Settings
 
 JOB = "digest"
 _WEEK_KEY = re.compile(r"^(\d{4})-W(\d{1,2})$")
@@ -54,39 +67,81 @@ def parse_week(text: str, tz: dt.tzinfo) -> Week:
     return week_of(dt.date.fromisocalendar(int(match[1]), int(match[2]), 1), tz)
 
 
+@dataclass(frozen=True)
+class Post:
+    """One group's digest for a week; `text` is None when the group gets nothing."""
+
+    group: ChatGroup
+    text: str | None
+
+
 def _top(counter: Counter[str], limit: int) -> str:
     items = [texts.DIGEST_COUNT_ITEM.format(name=n, count=c) for n, c in counter.most_common(limit)]
     return texts.LIST_SEPARATOR.join(items) or texts.DIGEST_NONE
 
 
-def render(
-    settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime
-) -> str:
-    """The digest text for `week`, as posted at `now`."""
+def scope(settings: Settings, group: ChatGroup) -> frozenset[str] | None:
+    """The grids whose figures `group` gets; None for the whole community (the cadres' group, or a residents'
+    group listing no grid or every grid)."""
+    grids = frozenset(group.grids)
+    if group.kind is GroupKind.CADRES or not grids or grids >= {g.id for g in settings.grids}:
+        return None
+    return grids
+
+
+def covers(settings: Settings, group: ChatGroup, grids: frozenset[str] | None, view: TicketView) -> bool:
+    """Whether a ticket counts in `group`'s digest: it is in one of the group's grids, or it has no grid and
+    was reported in that group."""
+    if grids is None:
+        return True
+    if view.grid_id is not None:
+        return view.grid_id in grids
+    return not view.chat_is_private and settings.group(view.chat_id, view.chat_name) is group
+
+
+def render_group(
+    settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime,
+    group: ChatGroup,
+) -> str | None:
+    """`group`'s digest text for `week`, composed at `now`; None when a residents' group has nothing to hear."""
+    grids = scope(settings, group)
+    if grids is not None:
+        views = [v for v in views if covers(settings, group, grids, v)]
+        numbers = {v.number for v in views}
+        facts = [f for f in facts if f.number in numbers]
     limit, period = settings.schedule.digest_top, week.period
-    rates = compute_rates(facts, period)
+    as_of = judged_at(period, now)
+    rates = compute_rates(facts, period, now)
+    resolved = resolved_in(facts, period)
+    still_open = sorted(
+        (v for v in views if is_open(v.status) and v.created_at < as_of), key=lambda v: (v.created_at, v.number)
+    )
+    agenda = candidates(settings, views, as_of)
+    start, end = _day(period.start.date()), _day((period.end - dt.timedelta(days=1)).date())
+    if _quiet(rates, resolved, still_open, agenda):
+        if group.kind is GroupKind.RESIDENTS:
+            return None
+        return texts.DIGEST_QUIET.format(community=settings.community.name, start=start, end=end)
     received = [f for f in facts if f.status is not Status.CANCELLED and f.created_at in period]
     categories = Counter(_category(settings, f.category) for f in received)
     places = Counter(f.location for f in received if f.location)
-    resolved_by = Counter(
-        cadre_name(settings, f.assignee_id) for f in facts if f.resolved_at in period and f.assignee_id is not None
-    )
-    still_open = sorted(
-        (v for v in views if is_open(v.status) and v.created_at < period.end), key=lambda v: (v.created_at, v.number)
-    )[:limit]
-    last_day = (period.end - dt.timedelta(days=1)).date()
+    names = [g.name for g in settings.grids if grids is not None and g.id in grids]  # config order
+    resolved_by = Counter(cadre_name(settings, f.assignee_id) for f in resolved if f.assignee_id is not None)
     lines = [
         texts.DIGEST_HEADER.format(
-            community=settings.community.name, start=_day(period.start.date()), end=_day(last_day)
+            community=settings.community.name, start=start, end=end,
+            scope=texts.DIGEST_SCOPE.format(grids=texts.LIST_SEPARATOR.join(names)) if names else "",
         ),
         texts.DIGEST_COUNTS.format(
-            received=rates.received, responded=rates.responded_in_time, resolved=rates.resolved, overdue=rates.overdue
+            received=rates.received, responded=rates.responded_in_time, resolved=len(resolved), overdue=rates.overdue
         ),
         texts.DIGEST_RATES.format(
             response=format_rate(rates.response_rate), resolution=format_rate(rates.resolution_rate),
             satisfaction=format_rate(rates.satisfaction_rate),
         ),
-        texts.DIGEST_DEFINITIONS.format(due=rates.due, rated=rates.rated),
+        texts.DIGEST_DEFINITIONS.format(
+            answerable=rates.response_counted, due_resolved=rates.resolved, due=rates.due, rated=rates.rated
+        ),
         texts.DIGEST_TOP_CATEGORIES.format(items=_top(categories, limit)),
         texts.DIGEST_TOP_PLACES.format(items=_top(places, limit)),
     ]
@@ -95,21 +150,56 @@ def render(
         lines += [
             texts.DIGEST_LONGEST_LINE.format(
                 number=v.number, category=category_name(settings, v), place=place(v),
-                days=(period.end - v.created_at).days, assignee=cadre_name(settings, v.assignee_id),
+                age=_age(as_of - v.created_at), assignee=cadre_name(settings, v.assignee_id),
             )
-            for v in still_open
+            for v in still_open[:limit]
         ]
     if resolved_by:
-        names = [texts.DIGEST_THANKS_ITEM.format(name=n, count=c) for n, c in _ranked(resolved_by)]
-        lines.append(texts.DIGEST_THANKS.format(names=texts.LIST_SEPARATOR.join(names)))
+        thanked = [texts.DIGEST_THANKS_ITEM.format(name=n, count=c) for n, c in _ranked(resolved_by)]
+        lines.append(texts.DIGEST_THANKS.format(names=texts.LIST_SEPARATOR.join(thanked)))
     else:
         lines.append(texts.DIGEST_NO_THANKS)
-    agenda = candidates(settings, views, now)
     lines.append(texts.DIGEST_AGENDA + ("" if agenda else texts.DIGEST_NONE))
     lines += [c.line for c in agenda[:limit]]
     if len(agenda) > limit:  # a phone screen: the rest are one `议题` away
         lines.append(texts.DIGEST_AGENDA_MORE.format(count=len(agenda) - limit))
     return "\n".join(lines)
+
+
+def posts(
+    settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime
+) -> list[Post]:
+    """Every group's digest for `week`, in config order."""
+    return [Post(g, render_group(settings, facts, views, week, now, g)) for g in settings.groups]
+
+
+def output(posted: list[Post]) -> str:
+    """What `huiyin digest` prints: each group's text under a line naming the group."""
+    return "\n\n".join(
+        texts.DIGEST_OUTPUT_SKIPPED.format(group=p.group.name)
+        if p.text is None
+        else texts.DIGEST_OUTPUT_GROUP.format(group=p.group.name) + "\n" + p.text
+        for p in posted
+    )
+
+
+def render(
+    settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime
+) -> str:
+    """The digest of `week` as `huiyin digest` prints it, composed at `now` (see `output`)."""
+    return output(posts(settings, facts, views, week, now))
+
+
+def _quiet(rates: Rates, resolved: list[TicketFacts], still_open: list[TicketView], agenda: list[Candidate]) -> bool:
+    return not (rates.received or rates.due or rates.overdue or rates.rated or resolved or still_open or agenda)
+
+
+def _age(delta: dt.timedelta) -> str:
+    """`2 天` from a day on, `5 小时` under a day: "已 0 天" reads as "just now" and misleads."""
+    if delta.days:
+        return texts.DIGEST_AGE_DAYS.format(days=delta.days)
+    hours = int(delta.total_seconds() // 3600)
+    return texts.DIGEST_AGE_HOURS.format(hours=hours) if hours else texts.DIGEST_AGE_UNDER_AN_HOUR
 
 
 def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
@@ -128,13 +218,11 @@ def _day(day: dt.date) -> str:
 def digest(
     settings: Settings, facts: list[TicketFacts], views: list[TicketView], at: dt.datetime
 ) -> Occurrence:
-    """The digest posted at `at` (covering the week before), to every residents' group."""
+    """The digest posted at `at` (covering the week before): each group's own, to the groups that get one."""
     week = week_before(at, settings.tz)
-    text = render(settings, facts, views, week, at)
-    replies = tuple(
-        Outgoing(g.id or g.name, text, g.name) for g in settings.groups if g.kind is GroupKind.RESIDENTS
-    )
-    return Occurrence(JOB, week.key, at, replies, output=text)
+    posted = posts(settings, facts, views, week, at)
+    replies = tuple(Outgoing(p.group.id or p.group.name, p.text, p.group.name) for p in posted if p.text is not None)
+    return Occurrence(JOB, week.key, at, replies, output=output(posted))
 
 
 def period_of(settings: Settings, at: dt.datetime) -> str:

@@ -5,11 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ElementTree
 
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
 from board import charts
 from board.stats import week_of, weekly_stats
+from board.web import create_app
+from ledger.clock import ManualClock
 from ledger.lifecycle import Status
 from ledger.rates import Period, compute_rates, median_first_response
 from settings.models import Settings
+from settings.secrets import BoardSecrets
+from tests.chat import GROUP_G2, Chat
 from tests.conftest import MONDAY_9AM, SHANGHAI
 from tests.test_rates import facts
 
@@ -69,6 +76,31 @@ def test_weekly_stats_use_the_one_implementation_of_the_rates(settings: Settings
     points = ElementTree.fromstring(stats.response_chart).findall(f"{SVG}circle")
     assert [p.find(f"{SVG}title").text for p in points] == ["11/16：120", "11/23：75"]
     assert len(ElementTree.fromstring(stats.response_chart).findall(f"{SVG}polyline")) == 1
+
+
+def test_the_running_week_counts_no_response_time_that_has_not_run_out(settings: Settings) -> None:
+    start = MONDAY_9AM
+    tickets = [facts(1, first_response_at=start + 1.5 * H), facts(2, created=2.5 * H)]  # #2 due at +3.5 h
+    day = start.date()
+    running = weekly_stats(settings, tickets, day, now=start + 3 * H)
+    assert (running.rates.response_counted, running.response_rate) == (1, "100%")
+    assert running.rates == compute_rates(tickets, WEEK, start + 3 * H)
+    [wangfang] = running.cadres
+    assert (wangfang.received, wangfang.responded_in_time) == (2, 1)
+    late = weekly_stats(settings, tickets, day, now=start + 4 * H)
+    assert (late.rates.response_counted, late.response_rate) == (2, "50%")
+
+
+def test_the_stats_page_leaves_out_a_ticket_reported_minutes_ago(
+    settings: Settings, engine: Engine, chat: Chat
+) -> None:
+    chat.say("张阿姨", "3号楼2单元下水道堵了")
+    chat.say("刘姐", "5号楼门口路灯坏了", group=GROUP_G2)
+    chat.say("李军", "接单 2", group=GROUP_G2, advance=10 * M)
+    client = TestClient(create_app(settings, engine, ManualClock(chat.clock.now()), BoardSecrets(None, None)))
+    page = client.get("/stats")
+    assert page.status_code == 200
+    assert "1/1 按时响应" in page.text  # #1 is still inside its hour: neither late nor on time yet
 
 
 def test_chart_labels_are_escaped() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ledger.lifecycle import Status
-from ledger.rates import Period, TicketFacts, compute_rates, format_rate, is_overdue
+from ledger.rates import Period, TicketFacts, compute_rates, format_rate, is_overdue, resolved_in
 from storage.tickets import ticket_facts
 from tests.chat import Chat
 from tests.conftest import MONDAY_9AM
@@ -40,13 +40,60 @@ def test_definitions_on_hand_made_tickets() -> None:
         facts(7, created=8 * dt.timedelta(days=1)),  # after the week
     ]  # fmt: skip
     rates = compute_rates(tickets, WEEK)
-    assert (rates.received, rates.responded_in_time) == (4, 2)
+    assert (rates.received, rates.response_counted, rates.responded_in_time) == (4, 4, 2)
     assert (rates.due, rates.resolved) == (3, 2)
     assert rates.overdue == 3  # #2 resolved late, #3 not resolved, #8 still open from before
     assert (rates.rated, rates.satisfied) == (3, 2)
     assert format_rate(rates.response_rate) == "50%"
     assert format_rate(rates.resolution_rate) == "66.7%"
     assert format_rate(rates.satisfaction_rate) == "66.7%"
+
+
+def test_a_ticket_still_inside_its_response_time_counts_neither_way() -> None:
+    start = MONDAY_9AM
+    tickets = [
+        facts(1, first_response_at=start + 1.5 * H),  # answered in time (due at +2 h)
+        facts(2, created=3 * H),  # due at +4 h: unanswered and late by +5 h
+        facts(3, created=4.5 * H),  # due at +5.5 h: still inside its hour at +5 h
+        facts(4, created=4.5 * H, first_response_at=start + 4.75 * H),  # answered early: counts at once
+    ]
+    running = compute_rates(tickets, WEEK, now=start + 5 * H)
+    assert (running.received, running.response_counted, running.responded_in_time) == (4, 3, 2)
+    assert format_rate(running.response_rate) == "66.7%"
+    assert compute_rates(tickets, WEEK, now=start + 6 * H).response_counted == 4  # #3's hour has passed
+    assert compute_rates(tickets, WEEK, now=start + 30 * 24 * H) == compute_rates(tickets, WEEK)  # a past week
+
+
+def test_a_past_week_leaves_out_a_late_report_whose_response_time_runs_into_the_next_week() -> None:
+    sunday_night = WEEK.end - MONDAY_9AM - 0.5 * H  # created 30 minutes before the week ends, due 30 after
+    late, answered = facts(1, created=sunday_night), facts(2, created=sunday_night, first_response_at=WEEK.end)
+    assert compute_rates([late], WEEK).response_counted == 0 and compute_rates([late], WEEK).response_rate is None
+    assert (compute_rates([answered], WEEK).response_counted, compute_rates([answered], WEEK).response_rate) == (1, 1)
+
+
+def test_a_running_week_counts_no_resolution_deadline_before_it_comes() -> None:
+    start = MONDAY_9AM
+    tickets = [
+        facts(1),  # due at +49 h, not resolved
+        facts(2, resolved_at=start + 5 * H),  # due at +49 h, resolved already
+        facts(3, created=-47 * H),  # due at +1 h, not resolved: overdue
+    ]
+    running = compute_rates(tickets, WEEK, now=start + 10 * H)
+    assert (running.due, running.resolved, running.overdue) == (2, 1, 1)
+    ended = compute_rates(tickets, WEEK)
+    assert (ended.due, ended.resolved, ended.overdue) == (3, 1, 2)
+
+
+def test_resolved_in_counts_tickets_resolved_in_the_period_whenever_they_were_due() -> None:
+    start = MONDAY_9AM
+    tickets = [
+        facts(1, resolved_at=start + 5 * H),  # due in the week
+        facts(2, created=6 * 24 * H, resolved_at=start + 6 * 24 * H + 2 * H),  # due next week: still 办结 this week
+        facts(3, created=-10 * 24 * H, resolved_at=start - H),  # resolved the week before
+        facts(4, status=Status.CANCELLED, resolved_at=start + 2 * H),  # counts nowhere
+    ]
+    assert [t.number for t in resolved_in(tickets, WEEK)] == [1, 2]
+    assert compute_rates(tickets, WEEK).resolved == 1  # the 解决率 numerator is only the tickets due in the week
 
 
 def test_nothing_to_divide_by_is_shown_as_a_dash() -> None:
