@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from settings.models import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def _day(text: str) -> dt.date:
@@ -31,19 +36,42 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--unmasked", action="store_true", help="show reporters' names and numbers in full")
 
 
+def open_ledger(database_url: str, *, empty_ok: bool = False) -> Engine | int:
+    """A read-only engine on the ledger for a command, or the exit code after one line on stderr saying why
+    there is nothing to read: 2 for a database that cannot be read, 0 for one the bot never ran on (unless
+    `empty_ok`: the board shows an empty wall until then). Never creates or changes anything."""
+    from board.readonly import read_only_engine
+    from storage import texts
+    from storage.db import LedgerUnavailable
+    from storage.schema import check_ledger
+
+    try:
+        engine = read_only_engine(database_url)
+        found = check_ledger(engine)
+    except LedgerUnavailable as error:
+        print(error, file=sys.stderr)
+        return 2
+    if found or empty_ok:
+        return engine
+    print(texts.EMPTY_LEDGER, file=sys.stderr)
+    return 0
+
+
 def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     import uvicorn
 
-    from board.readonly import read_only_engine
     from board.web import create_app
     from bot.app import build_app
     from ledger.clock import SystemClock
     from settings.secrets import board_secrets
 
+    engine = open_ledger(database_url, empty_ok=True)
+    if isinstance(engine, int):
+        return engine
     clock = SystemClock(settings.tz)
     secrets = board_secrets()
     bot = build_app(settings, database_url, clock)[0] if secrets.api_key else None
-    app = create_app(settings, read_only_engine(database_url), clock, secrets, bot=bot)
+    app = create_app(settings, engine, clock, secrets, bot=bot)
     host, port = args.host or settings.board.host, args.port or settings.board.port
     print(f"回音看板 · {settings.community.name}：http://{host}:{port}/ （数据：{database_url}）")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -52,14 +80,16 @@ def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -
 
 def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     from board.export import taizhang_rows, to_csv, to_xlsx
-    from board.readonly import read_only_engine
     from board.snapshot import load_snapshot
     from board.views import Masker
 
     if args.start and args.end and args.end < args.start:
         print("--to is before --from")
         return 2
-    snapshot = load_snapshot(read_only_engine(database_url))
+    engine = open_ledger(database_url)
+    if isinstance(engine, int):
+        return engine
+    snapshot = load_snapshot(engine)
     masker = Masker(settings, snapshot.resident_names, masked=not args.unmasked)
     rows = taizhang_rows(settings, snapshot, masker, start=args.start, end=args.end)
     out = Path(args.out or f"huiyin-taizhang-{dt.datetime.now(settings.tz).date().isoformat()}.{args.format}")

@@ -4,6 +4,9 @@ GETs read the ledger like the wall does and show only public, masked fields. `PO
 the request to the bot (`bot.app.Huiyin.handle`) as a message in the cadres' group, so it becomes a ticket
 exactly as a chat report would: same classification (skipped for the category when `service_code` is
 given), duplicate merging, rota, deadlines and announcements.
+
+Every answer, errors included, is well-formed XML: characters XML 1.0 cannot carry are dropped from what is
+written, and a POST whose fields hold control characters is refused with 400, as are dates out of range.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
+import re
 import uuid
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +41,13 @@ PREFIX = "/open311/v2"
 DEFAULT_WINDOW = dt.timedelta(days=90)
 MAX_PAGE_SIZE = 1000
 MAX_DESCRIPTION = 2000
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
+"""The dates a query may give: far enough inside Python's range that the 90-day default window fits."""
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""What XML 1.0 cannot carry at all: dropped from every text written as XML."""
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Control characters (tab and line breaks aside) and non-characters: refused in what clients send."""
 API_SENDER_NAME = "Open311"
 API_CHAT_NAME = "Open311"
 
@@ -48,6 +59,8 @@ ERRORS = {
     "unknown_service": "service_code {code!r} is not a service of this community",
     "not_a_problem": "the description does not read as a problem report; give a service_code",
     "bad_date": "{field} is not an ISO 8601 date-time",
+    "date_out_of_range": "{field} must be from 1970 to 2999",
+    "control_characters": "{field} contains control characters",
     "bad_status": "status must be open, closed or both (comma-separated)",
     "bad_range": "end_date is before start_date",
     "not_found": "no service request {id!r}",
@@ -82,7 +95,7 @@ def _xml_value(parent: ElementTree.Element, key: str, value: Any) -> None:
     elif isinstance(value, bool):
         child.text = "true" if value else "false"
     elif value is not None:
-        child.text = str(value)
+        child.text = _XML_ILLEGAL.sub("", str(value))  # ElementTree would write them, and no parser reads that
 
 
 def to_xml(root: str, item: str, items: Sequence[Mapping[str, Any]]) -> bytes:
@@ -133,7 +146,8 @@ def service_request(settings: Settings, snapshot: LedgerSnapshot, ticket: Ticket
     category = settings.category(ticket.category)
     grid = settings.grid(ticket.grid_id)
     owner = settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
-    note = snapshot.latest_note(ticket.id)
+    hidden = masker.hides(ticket)
+    note = None if hidden else snapshot.latest_note(ticket.id)
     if ticket.commitment_date:
         expected = dt.datetime.combine(ticket.commitment_date, dt.time(23, 59, 59), tzinfo=tz)
     else:
@@ -142,10 +156,10 @@ def service_request(settings: Settings, snapshot: LedgerSnapshot, ticket: Ticket
     return {
         "service_request_id": str(ticket.id),
         "status": "open" if Status(ticket.status) in OPEN_STATES else "closed",
-        "status_notes": masker.text(note) if note else None,
+        "status_notes": masker.text(note.text) if note else None,
         "service_name": category.name if category else ticket.category,
         "service_code": ticket.category,
-        "description": masker.text(ticket.description),
+        "description": None if hidden else masker.text(ticket.description),
         "agency_responsible": owner.name if owner else None,
         "service_notice": None,
         "requested_datetime": _iso(ticket.created_at, tz),
@@ -167,7 +181,10 @@ def parse_when(value: str | None, field: str, tz: dt.tzinfo) -> dt.datetime | No
         instant = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise Open311Error(400, ERRORS["bad_date"].format(field=field)) from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=tz)
+    instant = instant if instant.tzinfo else instant.replace(tzinfo=tz)
+    if not EARLIEST <= instant < LATEST:
+        raise Open311Error(400, ERRORS["date_out_of_range"].format(field=field))
+    return instant
 
 
 def select_requests(
@@ -303,7 +320,13 @@ def make_router(deps: Open311Deps) -> APIRouter:
         last_name: Annotated[str | None, Form()] = None,
         account_id: Annotated[str | None, Form()] = None,
     ) -> Response:
+        fields = {
+            "api_key": api_key, "service_code": service_code, "description": description,
+            "address_string": address_string, "first_name": first_name, "last_name": last_name,
+            "account_id": account_id,
+        }  # fmt: skip
         try:
+            refuse_control_characters(fields)
             ticket_id = _create(deps, api_key, service_code, description, address_string, first_name, last_name)
         except Open311Error as error:
             return error_response(fmt, error.status, error.description)
@@ -312,6 +335,13 @@ def make_router(deps: Open311Deps) -> APIRouter:
         return respond(fmt, "service_requests", "request", [answer], status=201)
 
     return router
+
+
+def refuse_control_characters(fields: Mapping[str, str | None]) -> None:
+    """400 for the first field that holds a control character (XML cannot carry most; none belongs in a report)."""
+    for name, value in fields.items():
+        if value and _CONTROL.search(value):
+            raise Open311Error(400, ERRORS["control_characters"].format(field=name))
 
 
 def _create(

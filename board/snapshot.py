@@ -17,6 +17,7 @@ from ledger.lifecycle import Action
 from ledger.rates import TicketFacts
 from storage.db import new_session
 from storage.models import Member, OutboxMessage, Ticket, TicketEvent, TicketReporter
+from storage.schema import ledger_exists
 from storage.tickets import all_tickets, ticket_facts
 
 NOTE_ACTIONS = (Action.PROGRESS.value, Action.RESOLVE.value, Action.RETURN.value)
@@ -36,6 +37,14 @@ class Announcement:
 
 
 @dataclass(frozen=True)
+class Note:
+    """What a cadre wrote when reporting progress, resolving or returning a ticket (`NOTE_ACTIONS`)."""
+
+    text: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
 class LedgerSnapshot:
     """The tickets with their reporters (active or not), cadres' notes, facts for the rates, and public messages.
 
@@ -46,17 +55,19 @@ class LedgerSnapshot:
 
     tickets: list[Ticket]
     reporters: dict[int, list[Reporter]] = field(default_factory=dict)
-    notes: dict[int, list[str]] = field(default_factory=dict)
+    notes: dict[int, list[Note]] = field(default_factory=dict)
     facts: dict[int, TicketFacts] = field(default_factory=dict)
     announcements: dict[int, list[Announcement]] = field(default_factory=dict)
     resident_names: frozenset[str] = frozenset()
 
-    def latest_note(self, ticket_id: int) -> str | None:
+    def latest_note(self, ticket_id: int) -> Note | None:
         notes = self.notes.get(ticket_id)
         return notes[-1] if notes else None
 
 
 def load_snapshot(engine: Engine) -> LedgerSnapshot:
+    if not ledger_exists(engine):  # the bot has not run on this database yet: an empty wall, not an error
+        return LedgerSnapshot(tickets=[])
     with new_session(engine) as session:
         tickets = all_tickets(session)
         chats = {t.id: t.chat_id for t in tickets}
@@ -64,12 +75,12 @@ def load_snapshot(engine: Engine) -> LedgerSnapshot:
         query = select(TicketReporter.ticket_id, TicketReporter.member_name, TicketReporter.active)
         for ticket_id, name, active in session.exec(query.order_by(col(TicketReporter.id))):
             reporters[ticket_id].append(Reporter(name, active))
-        notes: dict[int, list[str]] = defaultdict(list)
-        query = select(TicketEvent.ticket_id, TicketEvent.note).where(
+        notes: dict[int, list[Note]] = defaultdict(list)
+        query = select(TicketEvent.ticket_id, TicketEvent.note, TicketEvent.at).where(
             col(TicketEvent.action).in_(NOTE_ACTIONS), TicketEvent.note != ""
         )
-        for ticket_id, note in session.exec(query.order_by(col(TicketEvent.id))):
-            notes[ticket_id].append(note)
+        for ticket_id, note, at in session.exec(query.order_by(col(TicketEvent.id))):
+            notes[ticket_id].append(Note(note, at))
         announcements: dict[int, list[Announcement]] = defaultdict(list)
         query = select(OutboxMessage.ticket_id, OutboxMessage.chat_id, OutboxMessage.text, OutboxMessage.created_at)
         query = query.where(col(OutboxMessage.ticket_id).is_not(None), ~col(OutboxMessage.is_private))

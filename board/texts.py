@@ -9,6 +9,7 @@ DAYS_HOURS = "{days}天{hours}小时"
 HOURS_MINUTES = "{hours}小时{minutes}分"
 MINUTES = "{minutes}分钟"
 COMMITMENT = "{day} 承诺办结"
+PRIVATE_REPORT = "（居民私聊反映，内容不公开）"
 STATUS_FILTERS = {"open": "办理中", "overdue": "已超期", "resolved": "近期办结"}
 
 FORBIDDEN_TITLE = "链接无效"

@@ -1,6 +1,7 @@
 """What the wall shows of each ticket, built from a ledger snapshot by pure functions.
 
 Public rows carry masked names and numbers (`ledger.privacy`); the cadre view asks for `masked=False`.
+A ticket reported to the bot in private shows to the public without its text: category, place and status.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from urllib.parse import urlencode
 
 from board import texts
 from board.snapshot import LedgerSnapshot
-from handlers.texts import STATUS_NAMES, format_time
 from ledger.dates import format_day
 from ledger.lifecycle import OPEN_STATES, Status
 from ledger.privacy import mask_name, mask_text
 from ledger.rates import is_overdue
+from ledger.wording import STATUS_NAMES, format_time
 from settings.models import Settings
 from storage.models import Ticket
 
@@ -44,6 +45,7 @@ class TicketRow:
     status_name: str
     is_open: bool
     overdue: bool
+    urgent: bool
     recent: bool
     age: str
     deadline: str
@@ -52,6 +54,7 @@ class TicketRow:
     description: str
     reporters: tuple[str, ...]
     last_update: str
+    """The last note a cadre wrote on it (progress, resolution, return), or else its status in words."""
     last_update_at: str
 
 
@@ -99,6 +102,13 @@ class Masker:
     def name(self, name: str) -> str:
         return mask_name(name) if self.masked else name
 
+    def hides(self, ticket: Ticket) -> bool:
+        """Whether the ticket's text (description, notes, reporters) is kept from this reader.
+
+        A resident who wrote to the bot in private did not tell the neighbours; only cadres read it.
+        """
+        return self.masked and ticket.chat_is_private
+
 
 def ticket_row(
     settings: Settings, snapshot: LedgerSnapshot, ticket: Ticket, now: dt.datetime, masker: Masker
@@ -111,8 +121,9 @@ def ticket_row(
     facts = snapshot.facts.get(ticket.id)
     is_open = status in OPEN_STATES
     ended_at = ticket.resolved_at or ticket.closed_at
-    messages = snapshot.announcements.get(ticket.id, [])
-    last = messages[-1] if messages else None
+    hidden = masker.hides(ticket)
+    note = None if hidden else snapshot.latest_note(ticket.id)
+    reporters = [] if hidden else snapshot.reporters.get(ticket.id, [])
     if ticket.commitment_date:
         deadline = texts.COMMITMENT.format(day=format_day(ticket.commitment_date, now.astimezone(tz).date()))
     else:
@@ -122,14 +133,14 @@ def ticket_row(
         place=ticket.location or texts.NO_PLACE, grid_id=ticket.grid_id, grid=grid.name if grid else texts.NO_PLACE,
         owner_id=ticket.assignee_id, owner=owner.name if owner else texts.NO_OWNER, status=status,
         status_name=STATUS_NAMES[status], is_open=is_open,
-        overdue=is_open and facts is not None and is_overdue(facts, now),
+        overdue=is_open and facts is not None and is_overdue(facts, now), urgent=ticket.urgent,
         recent=not is_open and status is not Status.CANCELLED and ended_at is not None and now - ended_at <= RECENT,
         age=duration_text((ended_at if not is_open and ended_at else now) - ticket.created_at), deadline=deadline,
         created=format_time(ticket.created_at, tz), created_at=ticket.created_at,
-        description=masker.text(ticket.description),
-        reporters=tuple(masker.name(r.member_name) for r in snapshot.reporters.get(ticket.id, []) if r.active),
-        last_update=masker.text(last.text) if last else texts.NOTHING,
-        last_update_at=format_time(last.created_at, tz) if last else texts.NOTHING,
+        description=texts.PRIVATE_REPORT if hidden else masker.text(ticket.description),
+        reporters=tuple(masker.name(r.member_name) for r in reporters if r.active),
+        last_update=masker.text(note.text) if note else STATUS_NAMES[status],
+        last_update_at=format_time(note.at, tz) if note else texts.NOTHING,
     )  # fmt: skip
 
 
@@ -150,9 +161,11 @@ def _may_show(ticket: Ticket, now: dt.datetime) -> bool:
     return Status(ticket.status) in OPEN_STATES or (ended_at is not None and now - ended_at <= RECENT)
 
 
-def timeline(settings: Settings, snapshot: LedgerSnapshot, ticket_id: int, masker: Masker) -> list[TimelineEntry]:
-    """The texts the ticket's group saw, in order, masked for the public."""
+def timeline(settings: Settings, snapshot: LedgerSnapshot, ticket: Ticket, masker: Masker) -> list[TimelineEntry]:
+    """The texts the ticket's group saw, in order, masked for the public (none of a privately reported one)."""
+    if masker.hides(ticket):
+        return []
     return [
         TimelineEntry(format_time(m.created_at, settings.tz), masker.text(m.text))
-        for m in snapshot.announcements.get(ticket_id, [])
+        for m in snapshot.announcements.get(ticket.id, [])
     ]

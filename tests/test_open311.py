@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from sqlalchemy import text
 
 from board.readonly import read_only_engine
 from board.web import create_app
@@ -119,6 +120,13 @@ def test_request_filters_paging_and_the_default_window(week) -> None:
         ("post", "/requests.json", {"api_key": KEY}, 400, "description"),
         ("post", "/requests.xml", {"api_key": KEY, "description": "x", "service_code": "zzz"}, 400, "zzz"),
         ("post", "/requests.json", {"api_key": KEY, "description": "谢谢大家"}, 400, "service_code"),
+        ("get", "/requests.json?start_date=9999-12-31", None, 400, "start_date"),
+        ("get", "/requests.xml?start_date=9999-12-31T23:59:59-12:00", None, 400, "start_date"),
+        ("get", "/requests.xml?end_date=0001-01-01", None, 400, "end_date"),
+        ("get", "/requests.json?end_date=0001-01-01T00:00:00%2B14:00", None, 400, "end_date"),
+        ("post", "/requests.xml", {"api_key": KEY, "description": "漏水", "account_id": "a\x01b"}, 400, "account_id"),
+        ("post", "/requests.json", {"api_key": KEY, "description": "3号楼\x0b漏水"}, 400, "description"),
+        ("post", "/requests.xml", {"api_key": KEY, "description": "漏水", "last_name": "\ufffe"}, 400, "last_name"),
     ],
 )
 def test_errors_come_as_the_spec_error_list(week, method, path, data, status, words) -> None:
@@ -130,6 +138,19 @@ def test_errors_come_as_the_spec_error_list(week, method, path, data, status, wo
     else:
         [error] = response.json()
     assert int(error["code"]) == status and words in error["description"]
+
+
+def test_xml_is_well_formed_whatever_the_ledger_holds(settings: Settings, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'huiyin.db'}"
+    bot, _ = replay(settings, url, ["@time 2026-11-27 09:00", "[1-3号楼业主群] 张阿姨: 3号楼2单元下水道堵了"])
+    with bot.engine.begin() as connection:  # as an older version of the bot, or another writer, may have stored it
+        connection.execute(text("UPDATE ticket SET description = :text"), {"text": "3号楼2单元\x07下水道堵了\x1b[0m"})
+    client = TestClient(board_app(settings, url))
+    for path in ("/requests.xml", "/requests/1.xml"):
+        [request] = xml_items(client.get(API + path).text, "request")
+        assert request["description"] == "3号楼2单元下水道堵了[0m"
+    [error] = xml_items(client.get(f"{API}/requests/1%01%0C.xml").text, "error")
+    assert error["code"] == "404"
 
 
 def test_post_opens_a_ticket_exactly_as_a_chat_report_would(settings: Settings, tmp_path) -> None:
