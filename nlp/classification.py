@@ -41,6 +41,8 @@ class Classification:
     grid_id: str | None
     urgent: bool
     confidence: float
+    # The classifier is unsure whether this is a ticket: a cadre confirms it privately first (`nlp.learned`).
+    needs_triage: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:

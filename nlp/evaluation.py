@@ -3,8 +3,10 @@
 A row's predicted label is `none` when its predicted intent is chatter, otherwise its predicted
 category. `macro_f1` averages F1 over every label present in the file's `label` column (`none`
 included when present). When the file has an `intent` column: `intent_accuracy`,
-`false_ticket_rate` (share of the rows whose intent is chatter that would open a ticket) and
-`urgent_recall` (share of the rows whose intent is urgent that are predicted urgent).
+`false_ticket_rate` (share of the rows whose intent is chatter that would open a ticket in public:
+a row sent to a cadre's private triage opens none) and `urgent_recall` (share of the rows whose
+intent is urgent that are predicted urgent). `triage_rate` is the share of all rows that would go
+to triage; a triaged row counts with its predicted category in `macro_f1`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from nlp.training import NO_LABEL, LabelledRow
 
 def predicted_label(classification: Classification) -> str:
     return NO_LABEL if classification.intent is Intent.CHATTER else classification.category
+
+
+def opens_public_ticket(classification: Classification) -> bool:
+    """A ticket announced in the group at once: not chatter, and not waiting for a cadre's triage."""
+    return classification.is_ticket and not classification.needs_triage
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -49,12 +56,13 @@ def evaluate(classifier: Classifier, rows: Sequence[LabelledRow]) -> dict:
         "macro_f1": round(sum(per_label[label]["f1"] for label in present) / len(present), 4) if present else None,
         "per_label": per_label,
         "confusion": {t: {p: pairs[(t, p)] for p in labels if pairs[(t, p)]} for t in present},
+        "triage_rate": _ratio(sum(verdict.needs_triage for verdict in verdicts), len(rows)),
     }
     with_intent = [(row, verdict) for row, verdict in zip(rows, verdicts, strict=True) if row.intent]
     if with_intent:
         chatter = [verdict for row, verdict in with_intent if row.intent == Intent.CHATTER.value]
         urgent = [verdict for row, verdict in with_intent if row.intent == Intent.URGENT.value]
-        false_tickets = [verdict for verdict in chatter if verdict.is_ticket]
+        false_tickets = [verdict for verdict in chatter if opens_public_ticket(verdict)]
         agreed = sum(row.intent == verdict.intent.value for row, verdict in with_intent)
         result["intent_accuracy"] = _ratio(agreed, len(with_intent))
         result["false_ticket_rate"] = _ratio(len(false_tickets), len(chatter))

@@ -66,7 +66,7 @@ def train(rows: Iterable[LabelledRow], *, cost: float = DEFAULT_COST, min_df: in
         raise ValueError("no labelled rows to learn from")
     labels = tuple(sorted({label for _, label in labelled}))
     scale = _calibrated_scale(labelled, labels, cost, min_df, seed)
-    return replace(_fit(labelled, labels, cost, min_df, seed), confidence_scale=scale)
+    return replace(fit_counts(labelled, labels, cost, min_df, seed), confidence_scale=scale)
 
 
 # Share of the rows held out, by a stratified split, to calibrate the confidence: one fold of three.
@@ -80,7 +80,8 @@ def _calibrated_scale(
     if len(labels) < 2 or len(labelled) < CALIBRATION_FOLDS:
         return 1.0
     folds = stratified_folds([label for _, label in labelled], CALIBRATION_FOLDS, seed)
-    learnt = _fit([example for example, fold in zip(labelled, folds, strict=True) if fold], labels, cost, min_df, seed)
+    training = [example for example, fold in zip(labelled, folds, strict=True) if fold]
+    learnt = fit_counts(training, labels, cost, min_df, seed)
     held_out = [example for example, fold in zip(labelled, folds, strict=True) if not fold]
     scores = [learnt.vector_scores(vectorise(counts, learnt.idf)) for counts, _ in held_out]
     return fit_confidence_scale(scores, [labels.index(label) for _, label in held_out])
@@ -215,7 +216,7 @@ def _score_fold(
     seed: int,
 ) -> float:
     """Macro-F1 on the held-out part of a model learnt from the training part."""
-    model = _fit(training, labels, cost, min_df, seed)
+    model = fit_counts(training, labels, cost, min_df, seed)
     predicted = [_best_label(model, vectorise(counts, model.idf)) for counts, _ in held_out]
     return macro_f1([label for _, label in held_out], predicted)
 
@@ -229,8 +230,14 @@ def _best_label(model: KeywordModel, vector: dict[str, float]) -> str:
 Sparse = tuple[list[int], list[float]]  # feature numbers and their values
 
 
-def _fit(labelled: Sequence[Featurised], labels: tuple[str, ...], cost: float, min_df: int, seed: int) -> KeywordModel:
-    """NBSVM over the rows: per label, log-count ratios, then the SVM on the ratio-scaled vectors."""
+def fit_counts(
+    labelled: Sequence[Featurised], labels: tuple[str, ...], cost: float, min_df: int, seed: int
+) -> KeywordModel:
+    """NBSVM over the rows: per label, log-count ratios, then the SVM on the ratio-scaled vectors.
+
+    The rows are feature counts, so any featurisation works: `nlp.intent` passes words, character
+    n-grams and cue features.
+    """
     frequencies, total = document_frequencies(counts for counts, _ in labelled)
     idf = {
         feature: math.log((1 + total) / (1 + count)) + 1.0 for feature, count in frequencies.items() if count >= min_df

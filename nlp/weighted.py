@@ -22,6 +22,7 @@ import logging
 import math
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nlp import cues
@@ -53,9 +54,14 @@ def _core(message: str) -> str:
     return _PLACEHOLDER.sub(" ", message).casefold().strip()
 
 
+def message_core(text: str) -> str:
+    """The text the classifier reads of a message: normalised, placeholders blanked, case folded."""
+    return _core(normalise_message(text[:MAX_CHARS]))
+
+
 def message_tokens(text: str) -> list[str]:
     """The tokens the classifier reads from a message: `huiyin train` learns from exactly these."""
-    return [token for token in raw_tokens(_core(normalise_message(text[:MAX_CHARS]))) if not token.isspace()]
+    return [token for token in raw_tokens(message_core(text)) if not token.isspace()]
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,28 @@ class WeightedClassifier:
     def model(self) -> KeywordModel | None:
         return self._model
 
+    @property
+    def lexicon(self) -> Lexicon:
+        return self._lexicon
+
+    def categorise(
+        self, text: str, intent: Intent, prefer: str | None = None, raw: Sequence[str] | None = None
+    ) -> tuple[Classification, Explanation]:
+        """The verdict for an intent decided elsewhere (`nlp.learned`): category, place and confidence as here.
+
+        `prefer` is the category to take when no keyword points anywhere (a danger's category); `raw`
+        the jieba tokens of `message_core(text)` when the caller has them, so the text is segmented once.
+        """
+        reading = self._read(text, raw)
+        if reading is None:
+            verdict = Classification(intent, prefer or self._fallback, None, None, intent is Intent.URGENT, NO_EVIDENCE)
+            return verdict, Explanation(verdict, (), "no letters", {})
+        scores, evidence = self._scores(reading.tokens)
+        if prefer is not None and not any(score > 0 for score in scores.values()):
+            scores = {**scores, prefer: 1.0}
+        verdict = self._verdict(reading, intent, scores, prefer=prefer)
+        return verdict, Explanation(verdict, reading.tokens, "category keywords", scores, evidence)
+
     def classify(self, text: str) -> Classification:
         return self.explain(text).classification
 
@@ -147,12 +175,14 @@ class WeightedClassifier:
         verdict = self._verdict(reading, Intent.REPORT, scores)
         return Explanation(verdict, reading.tokens, "category keywords without a cue", scores, evidence)
 
-    def _read(self, text: str) -> _Reading | None:
+    def _read(self, text: str, raw: Sequence[str] | None = None) -> _Reading | None:
+        """The message as read; `raw`: jieba's tokens of its core when the caller has segmented it already."""
         message = normalise_message(text[:MAX_CHARS])
         core = _core(message)
         if _LETTER.search(core) is None:
             return None
-        raw = raw_tokens(core)
+        if raw is None:
+            raw = raw_tokens(core)
         return _Reading(message, core, tuple(t for t in raw if not t.isspace()), cues.token_starts(raw))
 
     def _scores(self, tokens: tuple[str, ...]) -> tuple[dict[str, float], tuple[Evidence, ...]]:

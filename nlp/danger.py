@@ -1,0 +1,207 @@
+"""Danger to people right now, recognised by concept rather than by exact phrase.
+
+Each concept (fire, gas, trapped, ...) is a few short patterns that combine the parts residents
+use to say it: a subject (`煤气`, `电梯`, `孩子`), a state (`味`, `出不来`, `找不到`) and the
+words between them, so `煤气那股味`, `困了个人在里面` or `娃儿找不着了` match without being
+listed. A match is set aside when it is
+
+- denied just before it (`没有着火`, `不是煤气味`; `是不是着火了` still alarms),
+- hypothetical, warned about, imagined or habitual in its clause (`容易着火`, `万一起火`,
+  `以为着火了`, `差点摔了`, `老人摔了好几个`: a hazard to report, not an emergency),
+- over (`火已经灭了`, `孩子找到了`, `原来是…`), or in a forwarded notice (`【通知】消防演练…`),
+- everyday usage of the concept's words (`没气了` about the bill: `欠费`; `抽烟` for smoke;
+  `蚊子咬` for bitten; `手机掉水里` for water).
+
+Idioms such as `热死了`, `笑死`, `困死了` or `吓死我了` match no pattern at all. The detector is
+tuned for recall (a missed emergency costs more than a false alarm): `nlp.learned` flags urgent
+when either it or the intent model says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nlp import cues
+
+# Characters that may sit between the parts of a pattern: anything but a clause break.
+_GAP = r"[^,.;:!?、，。；：！？\s]"
+_PERSON = (
+    r"(?:人|孩子|孩|小孩|娃|娃儿|儿子|女儿|闺女|孙子|孙女|外孙|宝宝|老人|老爷子|老太太|老太|大爷|阿婆|奶奶|爷爷"
+    r"|外婆|外公|我妈|我爸|老伴|阿姨|女孩|男孩)"
+)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One kind of danger: its patterns, the category it is ticketed under, and everyday words that excuse it."""
+
+    name: str
+    category: str
+    patterns: tuple[str, ...]
+    everyday: tuple[str, ...] = ()
+
+
+CONCEPTS = (
+    Concept("fire", "parking_fire", (
+        r"着火|起火|失火|火灾|火警|火光|火苗|明火|大火|有火|自燃|着起来|(?:烧|点|车|房|火)着了",
+        rf"烧(?:起来|着|焦|糊|黑)|冒{_GAP}{{0,2}}烟|(?:黑|浓)烟|烟{_GAP}{{0,2}}(?:大|浓|呛)|全是烟|有烟|烟味",
+        rf"(?:焦|糊|烧焦|烧糊)的?(?:味|臭)|烧{_GAP}{{0,4}}(?:电线|塑料|橡胶)|(?:电线|塑料){_GAP}{{0,2}}烧",
+        rf"冒火|火花|火星|打火(?!机)|电池{_GAP}{{0,2}}(?:爆|炸)|爆炸",
+    ), everyday=("抽烟", "吸烟", "二手烟", "烟头", "香烟", "烟花", "烟火", "烧烤", "油烟", "熏", "烤")),
+    Concept("gas", "parking_fire", (
+        rf"(?:煤气|燃气|天然气|液化气|瓦斯){_GAP}{{0,6}}(?:味|泄漏|泄露|漏|嘶|臭|报警)",
+        rf"(?:闻到|闻着|一股|有股){_GAP}{{0,4}}(?:煤气|燃气|天然气|液化气)|臭鸡蛋{_GAP}{{0,2}}味|漏气",
+    ), everyday=("欠费", "交费", "缴费", "充值", "没钱", "气费", "停气", "燃气表", "轮胎", "车胎", "气球", "安检")),
+    Concept("trapped", "facilities", (
+        rf"(?:困|关|卡|锁)(?:在|住|了)?(?:个|一个|几个|好几个|俩|两个)?{_PERSON}",
+        rf"被(?:困|关|卡|锁|夹)|(?:夹|卡)(?:住|到)(?:人|了人)|(?:电梯|里面|地下室|车里|屋里){_GAP}{{0,8}}(?:出不来|拍门|喊救命)",
+        rf"电梯{_GAP}{{0,8}}(?:困|关着)|里面有人|出不来了|{_PERSON}{_GAP}{{0,3}}(?:困|关|卡|锁)在",
+        rf"(?:困|关|锁)在{_GAP}{{0,4}}(?:电梯|里面|屋里|车里|地下室|家里)",
+    )),
+    Concept("fallen", "elderly_care", (
+        r"摔倒|跌倒|滑倒|摔伤|跌伤|摔下|跌下|摔在|倒在|倒地|晕倒|昏倒|晕过去|昏过去|晕了|昏迷|不省人事|休克",
+        r"抽搐|抽筋|口吐白沫|喘不上气|呼吸困难|没了?呼吸|说不出话|不能动|动不了|一动不动|叫不醒|叫不应|摔了一跤",
+        rf"(?:叫|喊|拍|敲|推|摇){_GAP}{{0,5}}(?:没反应|不应|不答应|没人应|没动静|没声|敲不开|不醒)",
+        rf"{_PERSON}{_GAP}{{0,6}}(?:几|两|三|四)天没(?:见|出门|开门|露面|动静)|没(?:声音|动静)了",
+        rf"流{_GAP}{{0,3}}血|出血|头破|骨折",
+        rf"(?:腿|胳膊|手|骨头){_GAP}{{0,3}}断|{_PERSON}(?:摔了|倒了|晕了)|从{_GAP}{{0,4}}(?:上|楼梯){_GAP}{{0,2}}(?:摔|掉|滚)",
+    )),
+    Concept("water", "security", (
+        rf"落水|溺水|呛水|掉{_GAP}{{0,2}}(?:河|湖|水|池|塘|沟|井|海)",
+        rf"(?:河|湖|水|池|塘)子?(?:里|中){_GAP}{{0,4}}(?:扑腾|漂|有人|喊)",
+        rf"{_PERSON}{_GAP}{{0,4}}(?:走到|掉|滑|落){_GAP}{{0,2}}(?:河|湖|水|池|塘)|淹(?:着|到|死)?(?:人|了人|孩子)",
+    ), everyday=("手机", "钥匙", "衣服", "东西", "杯子", "钓鱼", "鱼竿")),
+    Concept("bitten", "security", (
+        rf"被{_GAP}{{0,5}}咬|咬(?:伤|了一口|了一下|破|到人|出血|人)|把{_GAP}{{0,6}}{_PERSON}{_GAP}{{0,2}}咬",
+    ), everyday=("蚊子", "虫", "蚂蚁", "跳蚤", "臭虫", "拖鞋", "咬牙", "别摸")),
+    Concept("missing", "security", (
+        rf"{_PERSON}{_GAP}{{0,8}}(?:找不到|找不着|不见了|走丢|走失|丢了|跑丢|没回来|没回家|联系不上|失联)",
+        r"走失|走丢|跑丢",
+    )),
+    Concept("falling", "security", (
+        rf"高空(?:坠物|抛物)|(?:往下|从楼上|楼上){_GAP}{{0,4}}(?:扔|丢|砸|掉){_GAP}{{0,4}}(?:砸|到人|下来)|坠楼|坠落",
+        rf"(?:花盆|玻璃|瓷砖|砖|石头|水泥|外机|窗|酒瓶|板|牌|块|东西){_GAP}{{0,4}}(?:掉|砸|飞)下",
+        rf"砸(?:到|中|伤|在)(?:人|了人|路人|行人|小孩|头|一个|我)|往下{_GAP}{{0,2}}(?:扔|丢)",
+    )),
+    Concept("manhole", "facilities", (
+        rf"井盖{_GAP}{{0,4}}(?:没了|不见|丢|偷|掀|翻|开着|敞|塌|碎|缺|移位|掉)|井{_GAP}{{0,6}}没有?盖",
+        rf"井口{_GAP}{{0,3}}(?:敞|开着)|(?:窨井|下水井|污水井|雨水井|井盖){_GAP}{{0,3}}(?:敞|大洞|黑洞)",
+    )),
+    Concept("live_wire", "power", (
+        rf"电线{_GAP}{{0,6}}(?:掉|垂|耷拉|拖|断|裸露|露|泡|火花|火星|冒火|打火|落地|滋滋)|漏电|触电|被电|电(?:到|着)(?:人|了)",
+        rf"带电|通着电|高压线{_GAP}{{0,4}}(?:断|掉|落)|电线杆{_GAP}{{0,3}}(?:倒|歪|断)",
+    )),
+    Concept("collapse", "facilities", (
+        r"倒塌|坍塌|塌方|塌(?:了|下来|掉|一块|一截|一角)|垮(?:了|下来|掉)|摇摇欲坠",
+        rf"(?:要|快|随时|马上|眼看){_GAP}{{0,3}}(?:倒|塌|垮|断|掉|砸|飞)|裂缝{_GAP}{{0,4}}(?:越来越大|变大|扩大)",
+        r"树倒了|(?:树|墙|杆)(?:倒|断)了",
+    )),
+    Concept("violence", "security", (
+        rf"拿刀|持刀|动刀|刀子|砍人|打起来了|打人了|斗殴|跳楼|轻生|要跳|撬{_GAP}{{0,4}}门",
+        rf"爬{_GAP}{{0,4}}(?:窗|阳台){_GAP}{{0,3}}外",
+    )),
+    Concept("call_for_help", "other", (
+        r"救命|快来人|快救人|快打(?:119|120|110)|叫救护车|打120|打119",
+    )),
+)  # fmt: skip
+
+# Just before a match, these deny it.
+NEGATIONS = ("没有", "没", "不是", "并非", "无人", "无", "未", "别", "不")
+# In the clause before a match: a warning, a hypothesis, something imagined or seen elsewhere.
+HEDGES_BEFORE = (
+    "容易", "小心", "防止", "预防", "注意", "万一", "以免", "避免", "怕", "如果", "要是", "假如", "一旦",
+    "以为", "梦到", "梦见", "新闻", "电影", "剧", "视频", "差点", "差一点", "险些", "迟早", "早晚", "不要", "不能",
+    "遇到", "发生", "防",
+)  # fmt: skip
+# In the clause after a match.
+HEDGES_AFTER = ("隐患", "风险", "演练", "演习", "预防", "怎么办", "咋办", "的话", "安全")
+# Anywhere in the clause: the danger happens again and again (a hazard to report, not an emergency).
+HABITUAL = ("好几个", "好几次", "经常", "老是", "总是", "几次", "多次", "每次", "天天")
+# Anywhere in the message: it is over, or it was no danger.
+OVER = (
+    "灭了", "扑灭", "救出来", "已经出来", "人出来了", "找到了", "找到啦", "送医院", "送到医院", "出院", "没事了",
+    "虚惊", "原来是", "演练", "演习", "误报", "安全知识", "须知", "宣传",
+)  # fmt: skip
+QUESTIONS = ("是不是", "有没有")
+NEGATION_WINDOW = 3
+HEDGE_WINDOW = 8
+
+_CLAUSE = re.compile(r"[,.;:!?、，。；：！？\s]")
+_COMPILED = tuple((concept, re.compile("|".join(f"(?:{p})" for p in concept.patterns))) for concept in CONCEPTS)
+# One pass over the text first: most messages name no danger at all.
+_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _COMPILED))
+
+
+@dataclass(frozen=True)
+class Danger:
+    """A live danger found in a message: its concept, the matched text and the category to ticket it under."""
+
+    concept: str
+    match: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Every concept the patterns found, live or set aside (the intent model weighs both)."""
+
+    live: tuple[Danger, ...]
+    defused: tuple[str, ...]
+
+    @property
+    def first(self) -> Danger | None:
+        return self.live[0] if self.live else None
+
+
+def detect(text: str) -> Danger | None:
+    """The first live danger in a normalised, case-folded message, or None."""
+    return read(text).first
+
+
+def read(text: str) -> Reading:
+    """All concept matches in a normalised, case-folded message, split into live and set aside."""
+    if _ANY.search(text) is None:
+        return Reading((), ())
+    if cues.is_forwarded_notice(text) or any(word in text for word in OVER):
+        over = tuple(concept.name for concept, pattern in _COMPILED if pattern.search(text))
+        return Reading((), over)
+    live: list[Danger] = []
+    defused: list[str] = []
+    for concept, pattern in _COMPILED:
+        found = None
+        for match in pattern.finditer(text):
+            if not _set_aside(text, match.start(), match.end(), concept):
+                found = match.group()
+                break
+        if found is not None:
+            live.append(Danger(concept.name, found, concept.category))
+        elif pattern.search(text):
+            defused.append(concept.name)
+    return Reading(tuple(live), tuple(defused))
+
+
+def _set_aside(text: str, start: int, end: int, concept: Concept) -> bool:
+    before = _clause_before(text, start, HEDGE_WINDOW)
+    near = before[-NEGATION_WINDOW:]
+    for question in QUESTIONS:
+        near = near.replace(question, "")
+    if near.endswith(NEGATIONS) or any(negation in near for negation in ("没有", "不是", "并非", "无人")):
+        return True
+    after = _clause_after(text, end)
+    if any(hedge in before for hedge in HEDGES_BEFORE) or any(hedge in after for hedge in HEDGES_AFTER):
+        return True
+    if any(word in before or word in after for word in HABITUAL):
+        return True
+    return any(word in text for word in concept.everyday)
+
+
+def _clause_before(text: str, start: int, width: int) -> str:
+    window = text[max(start - width, 0) : start]
+    breaks = list(_CLAUSE.finditer(window))
+    return window[breaks[-1].end() :] if breaks else window
+
+
+def _clause_after(text: str, end: int) -> str:
+    following = _CLAUSE.search(text, end)
+    return text[end : following.start() if following else len(text)]

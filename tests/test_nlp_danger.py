@@ -1,0 +1,80 @@
+"""The danger detector: concepts in phrasings no list holds, negations, hypotheticals and everyday idioms."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from nlp.danger import CONCEPTS, detect, read
+
+# Phrasings built from parts (subject × words in between × state), so what is tested is the
+# combination, not a sentence on a list.
+COMBINATIONS = {
+    "gas": (("煤气", "燃气", "天然气", "液化气"), ("", "那个", "好像有点", "的那股"),
+            ("味道", "味儿", "泄漏了", "在漏")),
+    "trapped": (("困了", "关了", "卡了"), ("个", "两个", "好几个"), ("人在里面", "小孩", "老人")),
+    "missing": (("我家孩子", "小孙女", "我们家老爷子", "娃儿"), ("", "刚才", "一下午"),
+                ("找不着了", "不见了", "联系不上")),
+    "bitten": (("被", "刚刚被"), ("楼下的狗", "一条大黑狗", "野狗"), ("咬了", "咬伤了")),
+    "fire": (("楼道里", "车棚那边", "五楼"), ("", "突然"), ("着火了", "冒黑烟了", "烧起来了")),
+}
+
+
+def _phrasings(concept: str) -> list[str]:
+    return ["".join(parts) for parts in itertools.product(*COMBINATIONS[concept])]
+
+
+@pytest.mark.parametrize("concept", sorted(COMBINATIONS))
+def test_every_combination_of_a_concepts_parts_is_a_live_danger(concept: str) -> None:
+    missed = [text for text in _phrasings(concept) if (found := detect(text)) is None or found.concept != concept]
+    assert missed == []
+
+
+@pytest.mark.parametrize("concept", sorted(COMBINATIONS))
+@pytest.mark.parametrize("hedge", ["容易", "万一", "小心", "以为"])
+def test_a_hypothesis_or_a_warning_before_any_phrasing_is_no_emergency(concept: str, hedge: str) -> None:
+    assert [text for text in _phrasings(concept) if detect(hedge + text)] == []
+
+
+@pytest.mark.parametrize("concept", sorted(COMBINATIONS))
+def test_a_danger_that_is_over_or_in_a_forwarded_notice_is_no_emergency(concept: str) -> None:
+    for text in _phrasings(concept)[:6]:
+        assert detect(f"{text} 原来是虚惊一场") is None
+        assert detect(f"【通知】{text}") is None
+        assert read(f"【通知】{text}").defused  # still visible to the intent model as a defused danger
+
+
+@pytest.mark.parametrize("negation", ["没有", "不是", "没"])
+def test_a_denied_danger_is_not_live(negation: str) -> None:
+    for thing in ("着火", "煤气味", "漏电"):
+        assert detect(f"放心 {negation}{thing}") is None
+        assert detect(f"快来 {thing}了") is not None
+
+
+def test_a_question_about_a_danger_still_alarms() -> None:
+    assert detect("是不是着火了 好大的烟") is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["热死了", "笑死我了", "困死了", "累死了", "气死我了", "吓死我了 原来是猫", "饿死了", "这首歌火了", "我困了"],
+)
+def test_idioms_with_danger_words_match_no_concept(text: str) -> None:
+    assert read(text) == read("")
+
+
+@pytest.mark.parametrize("fuel", ["天然气", "煤气", "燃气"])
+@pytest.mark.parametrize("bill", ["欠费了吗", "卡里没钱了 去哪充值", "要去缴费吧"])
+def test_gas_running_out_because_of_the_bill_is_no_emergency(fuel: str, bill: str) -> None:
+    assert detect(f"{fuel}没气了 {bill}") is None
+    assert detect(f"{fuel}漏了 味道好大") is not None
+
+
+def test_a_hazard_that_happens_again_and_again_is_a_report_not_an_emergency() -> None:
+    assert detect("路灯坏了 老人在那摔倒过好几次") is None
+    assert detect("路灯坏了 有个老人刚在那摔倒了") is not None
+
+
+def test_every_concept_names_a_category() -> None:
+    assert all(concept.category for concept in CONCEPTS)
