@@ -81,28 +81,34 @@ class Huiyin:
             session.commit()
 
     def handle(self, incoming: Incoming) -> int:
-        """Handle `incoming`; return how many replies were queued (0 for a redelivered message)."""
+        """Handle `incoming`; return how many replies were queued (0 for a redelivered message).
+
+        Nothing a message carries escapes: a failure anywhere, recording the message id included, is
+        logged, rolled back and answered with an apology (see `_apologise`)."""
         incoming = sanitised(incoming)
         now = self.clock.now().astimezone(self.settings.tz)
-        with new_session(self.engine) as session:
-            if not record_inbound(session, incoming, now=now):
-                log.info("duplicate delivery of %s ignored", incoming.message_id)
-                return 0
-            if (original := self._repeats(session, incoming, now)) is not None:
-                log.info("duplicate delivery of %s (same text as %s) ignored", incoming.message_id, original)
-                session.commit()
-                return 0
-            if self.settings.cadre_by_chat_id(incoming.sender_id) is None:
-                remember_member(session, incoming.sender_id, incoming.sender_name, now=now)
-            ctx = Context(incoming, self.settings, self.classifier, session, now)
-            try:
-                replies = route(ROUTES, ctx)
-            except Exception:
-                log.exception("handling message %s failed; nothing was changed", incoming.message_id)
-                return self._apologise(incoming, ctx, now)
-            for reply in replies:
-                enqueue(session, reply, now=now)
+        try:
+            with new_session(self.engine) as session:  # closing it on the way out rolls a failure back
+                return self._handle(session, incoming, now)
+        except Exception:
+            log.exception("handling message %s failed; nothing was changed", incoming.message_id)
+        return self._apologise(incoming, now)
+
+    def _handle(self, session: Session, incoming: Incoming, now: dt.datetime) -> int:
+        if not record_inbound(session, incoming, now=now):
+            log.info("duplicate delivery of %s ignored", incoming.message_id)
+            return 0
+        if (original := self._repeats(session, incoming, now)) is not None:
+            log.info("duplicate delivery of %s (same text as %s) ignored", incoming.message_id, original)
             session.commit()
+            return 0
+        if self.settings.cadre_by_chat_id(incoming.sender_id) is None:
+            remember_member(session, incoming.sender_id, incoming.sender_name, now=now)
+        ctx = Context(incoming, self.settings, self.classifier, session, now)
+        replies = route(ROUTES, ctx)
+        for reply in replies:
+            enqueue(session, reply, now=now)
+        session.commit()
         return len(replies)
 
     def _repeats(self, session: Session, incoming: Incoming, now: dt.datetime) -> str | None:
@@ -113,14 +119,20 @@ class Huiyin:
         earlier = recent_inbound(session, sender_id=incoming.sender_id, chat_id=incoming.chat_id, since=since)
         return duplicate_of(incoming, earlier, now=now, window=self.duplicate_window)
 
-    def _apologise(self, incoming: Incoming, failed: Context, now: dt.datetime) -> int:
-        """Roll the failed change back, keep the message id (a redelivery must not fail again) and say sorry."""
-        failed.session.rollback()
-        with new_session(self.engine) as session:
-            record_inbound(session, incoming, now=now)
-            ctx = Context(incoming, self.settings, self.classifier, session, now)
-            enqueue(session, ctx.reply(texts.INTERNAL_ERROR), now=now)
-            session.commit()
+    def _apologise(self, incoming: Incoming, now: dt.datetime) -> int:
+        """Keep the message id (a redelivery must not fail again) and say sorry, in a fresh transaction.
+
+        If even that fails (the database is gone), it is logged and the message counts as unanswered."""
+        try:
+            with new_session(self.engine) as session:
+                if not record_inbound(session, incoming, now=now):
+                    return 0  # a concurrent delivery of the same message has it
+                ctx = Context(incoming, self.settings, self.classifier, session, now)
+                enqueue(session, ctx.reply(texts.INTERNAL_ERROR), now=now)
+                session.commit()
+        except Exception:
+            log.exception("could not apologise for message %s", incoming.message_id)
+            return 0
         return 1
 
 

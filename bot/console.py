@@ -4,6 +4,7 @@ Lines are what people type, plus a few switches (like Errbot's text backend):
   /群 1-3号楼业主群          speak in this group from now on
   /我是 张阿姨               speak as this person from now on
   /私聊                      speak to the bot in private from now on
+  /值班                      who is on duty now (the clock decides: the real one, or the replay's)
   [1-3号楼业主群] 张阿姨: …  a one-shot line in a group;  [私聊] 王芳: …  a one-shot private line
   @time 2026-11-23 09:00     set the clock (replay and tests)
   @redeliver                 deliver the previous message again, with the same id
@@ -14,16 +15,22 @@ Anything else is a message from the current speaker in the current chat.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.app import Huiyin
 from bot.outbox import OutboxSender
+from handlers.cadre import duty_lines
 from jobs.runner import JobRunner
 from ledger.clock import Clock, ManualClock
 from ledger.messages import Incoming, MessageKind, Outgoing
+from ledger.wording import format_time
 from settings.models import Settings
+from storage.db import new_session
+from storage.directory import swaps
 
 BOT_NAME = "回音"
 PRIVATE = "私聊"
@@ -31,9 +38,17 @@ _ONE_SHOT = re.compile(r"^\[(?P<chat>[^\]]+)\]\s*(?P<speaker>[^:：]+?)\s*[:：]
 _PLACEHOLDERS = {"[图片]": MessageKind.IMAGE, "[语音]": MessageKind.VOICE, "[表情]": MessageKind.OTHER}
 
 REDELIVERED = "（上一条消息被重复投递）"
-HELP = """在群里说话：直接输入文字。切换：/群 群名   /我是 名字   /私聊   /帮助   /退出
+ON_DUTY = "（按当前时间 {time}，值班的是：{duty}。以干部身份办理：/我是 名字）"
+HELP = """在群里说话：直接输入文字。切换：/群 群名   /我是 名字   /私聊   /值班   /帮助   /退出
 单行指定：[群名] 名字: 内容   或   [私聊] 名字: 内容
 当前可用的群：{groups}"""
+
+
+def lenient_stdin() -> None:
+    """Decode what is typed leniently: a byte that is not UTF-8 (a GBK paste, a misconfigured terminal)
+    becomes U+FFFD instead of ending the chat with a UnicodeDecodeError."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
 
 
 class ConsoleTransport:
@@ -116,11 +131,22 @@ class ConsoleSession:
             self.current = Speaker(self.current.chat, rest)
         elif word == PRIVATE:
             self.current = Speaker(PRIVATE, self.current.name)
+        elif word == "值班":
+            self.show_on_duty()
+            return True
         else:
             self.write(HELP.format(groups="、".join(g.name for g in self.settings.groups)))
             return True
         self.write(f"（现在以 {self.current.name} 的身份在 {self.current.chat} 说话）")
         return True
+
+    def show_on_duty(self) -> None:
+        """Say who is on duty now: on the console the clock decides, and a cadre may act only on some tickets."""
+        now = self.clock.now().astimezone(self.settings.tz)
+        with new_session(self.app.engine) as session:
+            overrides = swaps(session, since=now.date() - dt.timedelta(days=1))
+        duty = "；".join(duty_lines(self.settings, [g.id for g in self.settings.grids], now, overrides))
+        self.write(ON_DUTY.format(time=format_time(now, self.settings.tz), duty=duty))
 
     def _set_time(self, text: str) -> None:
         if not isinstance(self.clock, ManualClock):

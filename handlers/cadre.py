@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from handlers import texts
 from handlers.commands import COMMANDS, Command
 from handlers.context import Context, can_handle
-from handlers.views import category_name, find_ticket, ticket_line
-from ledger.dates import format_day, parse_day
-from ledger.lifecycle import Action, IllegalTransition, Status
+from handlers.views import find_ticket, public_detail, seen_by_residents, ticket_detail, ticket_line
+from ledger.dates import COMMITMENT_DAYS, SWAP_DAYS, format_day, last_day, parse_day
+from ledger.lifecycle import Action, IllegalTransition
 from ledger.messages import Outgoing
-from ledger.rota import shifts_of
-from settings.models import Cadre
+from ledger.rota import on_duty, shifts_of
+from settings.models import Cadre, RotaOverride, Settings
 from storage.directory import add_swap, swaps
 from storage.tickets import (
     Actor,
-    active_reporters,
     apply_action,
     get_ticket,
     open_tickets_assigned_to,
@@ -86,19 +86,23 @@ def transfer(ctx: Context, command: Command) -> list[Outgoing]:
     )
 
 
-def _future_day(ctx: Context, text: str) -> dt.date | Outgoing:
-    """The day `text` names, today or later, or the reply that says why it is not one."""
+def _future_day(ctx: Context, text: str, days: int, too_far: str) -> dt.date | Outgoing:
+    """The day `text` names, from today to `days` days ahead, or the reply that says why it is not one
+    (`too_far` for a day beyond that)."""
     today = ctx.now.date()
     day = parse_day(text, today)
     if day is None:
         return ctx.reply(texts.BAD_DATE.format(text=text))
     if day < today:
         return ctx.reply(texts.PAST_DATE.format(day=format_day(day, today)))
+    last = last_day(today, days)
+    if day > last:
+        return ctx.reply(too_far.format(day=format_day(day, today), last=format_day(last, today), days=days))
     return day
 
 
 def commit(ctx: Context, command: Command) -> list[Outgoing]:
-    day = _future_day(ctx, command.argument)
+    day = _future_day(ctx, command.argument, COMMITMENT_DAYS, texts.COMMITMENT_TOO_FAR)
     if isinstance(day, Outgoing):
         return [day]
     announcement = texts.COMMITTED.replace("{day}", format_day(day, ctx.now.date()))
@@ -128,22 +132,29 @@ def my_queue(ctx: Context, command: Command) -> list[Outgoing]:
 def on_duty_now(ctx: Context, command: Command) -> list[Outgoing]:
     group = ctx.settings.group(ctx.incoming.chat_id, ctx.incoming.chat_name)
     grid_ids = group.grids if group and group.grids else [g.id for g in ctx.settings.grids]
-    lines = [texts.ON_DUTY_HEADER.format(time=texts.format_time(ctx.now, ctx.tz))]
-    for grid_id in grid_ids:
-        duty = ctx.duty(grid_id)
-        grid = ctx.settings.grid(grid_id)
-        lines.append(
-            texts.ON_DUTY_LINE.format(
-                grid=grid.name if grid else grid_id, cadre=duty.cadre.name, source=texts.DUTY_SOURCES[duty.source.value]
-            )
-        )
+    overrides = swaps(ctx.session, since=ctx.now.date() - dt.timedelta(days=1))
+    header = texts.ON_DUTY_HEADER.format(time=texts.format_time(ctx.now, ctx.tz))
+    lines = [header, *duty_lines(ctx.settings, grid_ids, ctx.now, overrides)]
     return [ctx.reply("\n".join(lines), mention_sender=False)]
+
+
+def duty_lines(
+    settings: Settings, grid_ids: Sequence[str], now: dt.datetime, overrides: Sequence[RotaOverride]
+) -> list[str]:
+    """Who is on duty for each grid at `now`, and why (`第一网格：王芳（网格值班）`)."""
+    lines = []
+    for grid_id in grid_ids:
+        duty = on_duty(settings, grid_id, now, overrides)
+        grid = settings.grid(grid_id)
+        name, source = grid.name if grid else grid_id, texts.DUTY_SOURCES[duty.source.value]
+        lines.append(texts.ON_DUTY_LINE.format(grid=name, cadre=duty.cadre.name, source=source))
+    return lines
 
 
 def swap(ctx: Context, command: Command) -> list[Outgoing]:
     cadre = ctx.sender_cadre
     assert cadre is not None
-    day = _future_day(ctx, command.argument)
+    day = _future_day(ctx, command.argument, SWAP_DAYS, texts.SWAP_TOO_FAR)
     if isinstance(day, Outgoing):
         return [day]
     today = ctx.now.date()
@@ -158,22 +169,19 @@ def swap(ctx: Context, command: Command) -> list[Outgoing]:
 
 
 def show(ctx: Context, command: Command) -> list[Outgoing]:
-    """Full details for cadres, reporter names unmasked, with the latest progress note."""
+    """Full details, reporters' real names included, in private and in the cadres' group. In a residents'
+    group the group sees only what the progress wall shows and the cadre gets the full details privately."""
     ticket = find_ticket(ctx, command.ticket)
     if isinstance(ticket, Outgoing):
         return [ticket]
-    reporters = "、".join(r.member_name for r in active_reporters(ctx.session, ticket.id)) or "—"
-    commitment = ""
-    if ticket.commitment_date:
-        commitment = texts.COMMITMENT_SUFFIX.format(day=format_day(ticket.commitment_date, ctx.now.date()))
-    text = texts.TICKET_DETAIL.format(
-        number=ticket.id, category=category_name(ctx, ticket), status=texts.STATUS_NAMES[Status(ticket.status)],
-        place=ticket.location or "—", description=ticket.description, reporters=reporters,
-        assignee=ctx.cadre_name(ticket.assignee_id), created=texts.format_time(ticket.created_at, ctx.tz),
-        response_due=texts.format_time(ticket.response_due_at, ctx.tz),
-        resolution_due=texts.format_time(ticket.resolution_due_at, ctx.tz), commitment=commitment,
-    )
-    return [ctx.reply(text, ticket_id=ticket.id)]
+    detail = ticket_detail(ctx, ticket)
+    if not seen_by_residents(ctx):
+        return [ctx.reply(detail, ticket_id=ticket.id)]
+    incoming = ctx.incoming
+    return [
+        ctx.reply(public_detail(ctx, ticket) + texts.DETAIL_SENT_PRIVATELY, ticket_id=ticket.id),
+        Outgoing(incoming.sender_id, detail, incoming.sender_name, is_private=True, ticket_id=ticket.id),
+    ]
 
 
 def help_text(ctx: Context, command: Command) -> list[Outgoing]:

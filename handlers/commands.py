@@ -350,9 +350,9 @@ def _parse_rest(message: _Message, name: CommandName, position: int) -> Command 
         match = _TICKET.match(text, position)
         if match and text.startswith(_PLACE_SUFFIXES, match.end()):
             return None
-        if not match or not 0 < int(match[1]) <= MAX_TICKET:
+        ticket = _ticket_number(match[1]) if match else None
+        if ticket is None:
             return error(ProblemKind.BAD_TICKET)
-        ticket = int(match[1])
         position = message.skip_separators(match.end())
 
     mention = None
@@ -382,6 +382,17 @@ def _parse_rest(message: _Message, name: CommandName, position: int) -> Command 
             return error(ProblemKind.BAD_RATING)
 
     return Command(name, ticket, argument, mention)
+
+
+def _ticket_number(digits: str) -> int | None:
+    """The ticket number `digits` spell, or None outside 1 to MAX_TICKET.
+
+    Too many digits are refused before `int()`, which raises ValueError beyond 4,300 of them."""
+    significant = digits.lstrip("0")
+    if not significant or len(significant) > len(str(MAX_TICKET)):
+        return None
+    number = int(significant)
+    return number if number <= MAX_TICKET else None
 
 
 def rating_value(argument: str) -> Rating:

@@ -108,3 +108,15 @@ AGENDA_NOT_OPEN = "#{number} 当前状态是「{status}」，只有未办结的�
 HELP_REPORTING = "直接在群里描述问题和地点即可登记，例如「3号楼2单元楼道灯不亮」。"
 HELP_RESIDENT_HEADER = "居民指令："
 HELP_CADRE_HEADER = "干部指令："
+
+# How far ahead 承诺 and 换班 may reach (ledger/dates.py)
+COMMITMENT_TOO_FAR = "{day} 太远了，承诺办结的日期请定在一年之内（最晚 {last}）。"
+SWAP_TOO_FAR = "{day} 太远了，换班只能换 {days} 天之内的班（最晚 {last}）；更长的安排请联系书记调整排班表。"
+
+# 查 in a residents' group: only what the progress wall shows; the full details go to the cadre privately
+TICKET_DETAIL_PUBLIC = (
+    "#{number}【{category}】{status}\n地点：{place}\n内容：{description}\n反映人：{reporters}\n"
+    "负责人：{assignee}\n登记：{created}\n办结时限：{resolution_due}{commitment}{latest}"
+)
+TICKET_DETAIL_PRIVATE_REPORT = "#{number}【{category}】{status}\n地点：{place}\n（私聊反映的事项，群里不显示内容。）"
+DETAIL_SENT_PRIVATELY = "\n完整信息已私信发给您。"

@@ -1,9 +1,13 @@
 """What is due at an instant, and carrying it out: the one place both APScheduler and the replay call.
 
-`run(now)` carries out every occurrence due at `now` in one transaction (events, outbox rows and job runs
-together). Ticket jobs (sla, follow_up) are state-based: whatever came due since the last check is found
-at the next one. Calendar jobs (handover, daily, digest) take their latest fire time at or before `now`
-that is still within its grace (see `jobs.calendar`); the job-run key makes each happen once.
+`run(now)` carries out every occurrence due at `now`, each in its own transaction (its events, outbox rows
+and job run together). Ticket jobs (sla, follow_up) are state-based: whatever came due since the last check
+is found at the next one. Calendar jobs (handover, daily, digest) take their latest fire time at or before
+`now` that is still within its grace (see `jobs.calendar`); the job-run key makes each happen once.
+
+One bad row never stops a whole job: a ticket whose data makes a job fail is logged with its number and
+left out of that job (the others go ahead), and an occurrence that fails to be carried out is logged,
+rolled back and tried again at the next run, while the other occurrences are carried out.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +45,7 @@ log = logging.getLogger(__name__)
 
 JOBS = ("sla", "follow_up", "handover", "daily", "digest")
 TICKET_JOBS = frozenset({"sla", "follow_up"})
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,17 +63,33 @@ class JobRunner:
         statuses = OPEN_STATES | RESOLVED_STATES if set(jobs) <= TICKET_JOBS else None
         with new_session(self.engine) as session:
             views = ticket_views(session, statuses)
-            occurrences = [o for job in jobs for o in self.due(session, job, views, now, since)]
+            occurrences = [o for job in jobs for o in self._due_on_healthy(session, job, views, now, since)]
             done_before = done_periods(session, occurrences)
-            occurrences = [o for o in occurrences if (o.job, o.period) not in done_before]
-            try:
-                done = sum(carry_out(session, o, now=now) for o in occurrences)
+        return sum(self._carry_out(o, now) for o in occurrences if (o.job, o.period) not in done_before)
+
+    def _carry_out(self, occurrence: Occurrence, now: dt.datetime) -> bool:
+        """Carry `occurrence` out in a transaction of its own; False when it was done before or failed."""
+        try:
+            with new_session(self.engine) as session:
+                done = carry_out(session, occurrence, now=now)
                 session.commit()
-            except IntegrityError:  # another process carried out the same occurrence first
-                session.rollback()
-                log.warning("jobs at %s were carried out concurrently; left to the other run", now.isoformat())
-                return 0
+        except IntegrityError:  # another process carried out the same occurrence first
+            log.warning("%s %s was carried out concurrently; left to the other run", occurrence.job, occurrence.period)
+            return False
+        except Exception:
+            tickets = ", ".join(f"#{change.ticket_id}" for change in occurrence.changes) or "none"
+            log.exception(
+                "%s %s (tickets: %s) failed; rolled back and tried again at the next run, the others go ahead",
+                occurrence.job, occurrence.period, tickets,
+            )  # fmt: skip
+            return False
         return done
+
+    def _due_on_healthy(
+        self, session: Session, job: str, views: list[TicketView], now: dt.datetime, since: dt.datetime | None
+    ) -> list[Occurrence]:
+        """`due`, leaving out the tickets whose data makes the job fail."""
+        return _leaving_out_failing(job, views, lambda some: self.due(session, job, some, now, since), [])
 
     def due(
         self, session: Session, job: str, views: list[TicketView], now: dt.datetime, since: dt.datetime | None = None
@@ -114,8 +136,8 @@ class JobRunner:
             views = ticket_views(session, OPEN_STATES | RESOLVED_STATES)
         shift_changes = changes_between(settings, after, after + dt.timedelta(days=8))
         candidates = [
-            sla.next_at(settings, views, after),
-            follow_up.next_at(settings, views, after),
+            _leaving_out_failing("sla", views, lambda vs: sla.next_at(settings, vs, after), None),
+            _leaving_out_failing("follow_up", views, lambda vs: follow_up.next_at(settings, vs, after), None),
             shift_changes[0] if shift_changes else None,
             calendar.next_fire(calendar.daily_trigger(settings), after),
             calendar.next_fire(calendar.digest_trigger(settings), after),
@@ -142,3 +164,25 @@ def _ran(session: Session, job: str, at: dt.datetime, settings: Settings) -> boo
     """Whether the calendar occurrence of `job` firing at `at` was carried out (checked before composing it)."""
     period_of = {"handover": handover_period, "daily": daily_period, "digest": digest_period}[job]
     return job_run(session, job, period_of(settings, at)) is not None
+
+
+def _leaving_out_failing(job: str, views: list[TicketView], compute: Callable[[list[TicketView]], T], failed: T) -> T:
+    """`compute(views)`; if it raises, the tickets on which it raises alone are logged with their numbers and
+    left out, and it is computed again on the others. `failed` when it raises even so (logged)."""
+    try:
+        return compute(views)
+    except Exception:
+        pass
+    healthy = []
+    for view in views:
+        try:
+            compute([view])
+        except Exception:
+            log.exception("job %s fails on ticket #%s; left out of the job until its data is fixed", job, view.number)
+        else:
+            healthy.append(view)
+    try:
+        return compute(healthy)
+    except Exception:
+        log.exception("job %s failed (not on one ticket's data); skipped until the next run", job)
+        return failed

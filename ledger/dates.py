@@ -15,6 +15,10 @@ Spaces are ignored, a trailing 前 / 之前 / 以前 is dropped (承诺 12 11月
 brackets as `format_day` writes it is accepted if it agrees with the date. Text naming no real day
 (2月30日, 31号 in a 30-day month, 2月29日 in a year without one) gives None; so does anything else.
 Past full dates are returned as given: whether a day in the past is acceptable is the caller's call.
+
+How far ahead a command may reach is bounded (`last_day`): a 承诺 within a year (`COMMITMENT_DAYS`), a 换班
+within `SWAP_DAYS`. A promise further off is no promise, and a date such as 9999-12-31 would overflow
+the deadline arithmetic of the reminders (the end of the promised day).
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+
+COMMITMENT_DAYS = 365
+"""A 承诺 names a day at most this many days after today."""
+SWAP_DAYS = 60
+"""A 换班 names a day at most this many days after today. The rota is a weekly pattern, so any day could be
+swapped, but a 换班 is for the coming weeks: a longer absence belongs in config.yaml's `rota_overrides`,
+where the secretary sees it, and every duty lookup reads all the swaps from yesterday on."""
 
 _WEEKDAYS = "一二三四五六日"
 _WEEKDAY_INDEX = {name: index for index, name in enumerate(_WEEKDAYS)} | {"天": 6}
@@ -94,6 +105,11 @@ def _parse(text: str, today: dt.date) -> dt.date | None:
         monday = today - dt.timedelta(days=today.weekday())
         return monday + dt.timedelta(days=weekday + (7 if match["week"] == "下" else 0))
     return None
+
+
+def last_day(today: dt.date, days: int) -> dt.date:
+    """The last day a command may name when it may reach `days` days ahead of `today`."""
+    return today + dt.timedelta(days=days)
 
 
 def format_day(day: dt.date, today: dt.date) -> str:

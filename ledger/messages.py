@@ -49,10 +49,46 @@ class Outgoing:
     ticket_id: int | None = None
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What a transport hands in may be as long as people make it; the ledger's columns are not
+# (storage/models.py). Ids and room names are clipped to their columns' width; display names shorter
+# still, as they are repeated in every @-mention of a reply.
+ID_LENGTH = 128  # chat and sender ids: member_id, sender_id, chat_id, actor_id
+MESSAGE_ID_LENGTH = 191
+CHAT_NAME_LENGTH = 128  # a room's name (as configured in `groups:`), or the contact's in a private chat
+SENDER_NAME_LENGTH = 64  # member_name, actor_name
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # message text keeps tabs and line breaks
+_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _encodable(value: str) -> str:
+    """`value` with surrogate pairs joined into the character they stand for and lone surrogates replaced
+    by U+FFFD: a lone surrogate has no UTF-8, so neither SQLite nor PostgreSQL could store the message."""
+    if not _SURROGATE.search(value):
+        return value
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _label(value: str, length: int) -> str:
+    """An id or a name: encodable, without control characters, at most `length` characters."""
+    return _NAME_CONTROL.sub("", _encodable(value))[:length]
 
 
 def sanitised(incoming: Incoming) -> Incoming:
-    """Drop control characters a chat can carry but a ledger must not store (PostgreSQL refuses NUL)."""
-    cleaned = _CONTROL.sub("", incoming.text)
-    return incoming if cleaned == incoming.text else replace(incoming, text=cleaned)
+    """`incoming` fit for the ledger, whatever people typed or named themselves.
+
+    Control characters a chat can carry go (PostgreSQL refuses NUL), lone surrogates become U+FFFD, and
+    ids and names are clipped to the widths above, so no message fails to be stored.
+    """
+    cleaned = replace(
+        incoming,
+        message_id=_label(incoming.message_id, MESSAGE_ID_LENGTH),
+        chat_id=_label(incoming.chat_id, ID_LENGTH),
+        chat_name=_label(incoming.chat_name, CHAT_NAME_LENGTH),
+        sender_id=_label(incoming.sender_id, ID_LENGTH),
+        sender_name=_label(incoming.sender_name, SENDER_NAME_LENGTH),
+        text=_CONTROL.sub("", _encodable(incoming.text)),
+        mentions=tuple(_label(mention, ID_LENGTH) for mention in incoming.mentions),
+    )
+    return incoming if cleaned == incoming else cleaned

@@ -36,6 +36,7 @@ VALID = [
     ("议题", N.AGENDA, None, "", None),
     ("立项 12", N.MARK_AGENDA, 12, "", None),
     ("立项＃１２", N.MARK_AGENDA, 12, "", None),
+    ("接单 " + "0" * 5000 + "12", N.ACCEPT, 12, "", None),  # leading zeros do not count against the limit
     ("改类 12 给排水", N.RECATEGORISE, 12, "给排水", None),
     ("改类＃１２ 【给排水】 是楼上漏水", N.RECATEGORISE, 12, "【给排水】 是楼上漏水", None),
     ("接单 12", N.ACCEPT, 12, "", None),
@@ -178,6 +179,9 @@ ERRORS = [
     ("接单 十二", N.ACCEPT, ProblemKind.BAD_TICKET),
     ("接单 abc", N.ACCEPT, ProblemKind.BAD_TICKET),
     ("接单 99999999999", N.ACCEPT, ProblemKind.BAD_TICKET),
+    ("接单 " + "9" * 5000, N.ACCEPT, ProblemKind.BAD_TICKET),  # more digits than int() converts
+    ("查询 #" + "1" * 4301 + " 进度", N.QUERY, ProblemKind.BAD_TICKET),
+    ("接单 " + "0" * 5000, N.ACCEPT, ProblemKind.BAD_TICKET),
     ("查 一下水表", N.SHOW, ProblemKind.BAD_TICKET),
     ("转派 @李军 12", N.TRANSFER, ProblemKind.BAD_TICKET),
     ("进度 12", N.PROGRESS, ProblemKind.MISSING_ARGUMENT),

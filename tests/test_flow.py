@@ -221,7 +221,7 @@ def test_queries_mask_nothing_private_and_show_progress(chat: Chat) -> None:
         == "@李叔 #1【给排水】3号楼2单元办理中，负责人 王芳，登记于 11月23日 09:00。最新进展：已联系疏通公司"
     )
     assert "张阿姨" not in public.text.removeprefix("@李叔")
-    [detail] = chat.say("王芳", "查 1")
+    [detail] = chat.private("王芳", "查 1")
     assert "反映人：张阿姨" in detail.text and "响应时限：11月23日 10:00" in detail.text
     [mine] = chat.say("张阿姨", "我的反映")
     assert mine.text.startswith("@张阿姨 您最近反映的事项：\n#1【给排水】")
@@ -256,3 +256,35 @@ def test_a_category_that_pauses_outside_shifts_promises_a_time_within_working_ho
 
 def test_a_swap_into_the_past_is_refused(chat: Chat) -> None:
     assert chat.texts("王芳", "换班 11月20日 @李军") == ["@王芳 11月20日（周五） 已经过去，请给一个今天或以后的日期。"]
+
+
+def test_show_in_a_residents_group_posts_only_what_the_wall_shows_and_the_details_go_privately(chat: Chat) -> None:
+    chat.say("张阿姨", "3号楼2单元下水道堵了，张阿姨家电话13812345678")
+    chat.say("王芳", "进度 1 已联系张阿姨，师傅电话13987654321")
+    public, private = chat.say("王芳", "查 1")
+    assert (public.chat_id, public.is_private, private.chat_id, private.is_private) == (
+        GROUP_G1, False, "wxid_wangfang", True
+    )
+    assert public.text == (
+        "@王芳 #1【给排水】办理中\n地点：3号楼2单元\n内容：3号楼2单元下水道堵了，张**家电话138****5678\n"
+        "反映人：张**\n负责人：王芳\n登记：11月23日 09:00\n办结时限：11月25日 09:00\n"
+        "最新进展：已联系张**，师傅电话139****4321\n完整信息已私信发给您。"
+    )
+    assert "反映人：张阿姨" in private.text and "13812345678" in private.text
+
+
+def test_show_of_a_privately_reported_ticket_in_a_group_shows_no_text_at_all(chat: Chat) -> None:
+    chat.private("张阿姨", "我家楼上装修太吵了，晚上十点还在砸墙，我住5号楼")
+    public, private = chat.say("李军", "查 1", group=GROUP_G2)
+    assert public.text == (
+        "@李军 #1【噪音与邻里纠纷】已分派\n地点：5号楼\n（私聊反映的事项，群里不显示内容。）\n完整信息已私信发给您。"
+    )
+    assert private.is_private and "内容：我家楼上装修太吵了" in private.text and "反映人：张阿姨" in private.text
+
+
+def test_show_in_private_and_in_the_cadres_group_keeps_the_full_details(chat: Chat) -> None:
+    chat.say("张阿姨", "3号楼2单元下水道堵了")
+    [private] = chat.private("王芳", "查 1")
+    [cadres] = chat.say("王芳", "查 1", group="幸福里社区工作群")
+    for reply in (private, cadres):
+        assert "内容：3号楼2单元下水道堵了" in reply.text and "反映人：张阿姨" in reply.text

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+
+import pytest
 
 from jobs.runner import JobRunner
 from jobs.sla import Step, chases
 from ledger.lifecycle import Action, Status
 from ledger.messages import Outgoing
 from ledger.wording import format_time
+from storage.tickets import Actor, apply_action, get_ticket
 from storage.views import ticket_views
 from tests.chat import GROUP_G2, Chat
 from tests.conftest import MONDAY_9AM, SHANGHAI
@@ -123,3 +127,67 @@ def test_met_deadlines_drop_out(settings) -> None:
     responded = view(first_response_at=MONDAY_9AM + dt.timedelta(minutes=5))
     assert {c.deadline.kind for c in chases(settings, responded)} == {"resolution"}
     assert chases(settings, view(status=Status.RESOLVED)) == []
+
+
+def _steps_for(number: int, sent: list[tuple[dt.datetime, Outgoing]]) -> list[str]:
+    """Which steps the ticket's messages were: remind, leader, secretary."""
+    kinds = {"⏰ 提醒": "remind", "已升级至网格长": "leader", "已升级至书记": "secretary"}
+    return [kind for _, o in sent if f"#{number}【" in o.text for cue, kind in kinds.items() if cue in o.text]
+
+
+def _plant_commitment_of_9999(chat: Chat) -> None:
+    """Ticket #1 promised for 9999-12-31, written into the ledger directly: no command accepts it any more,
+    and the end of that day overflows the deadline arithmetic."""
+    with chat.session() as session:
+        ticket = get_ticket(session, 1)
+        assert ticket is not None
+        apply_action(
+            session, ticket, Action.COMMIT, actor=Actor("wangfang", "王芳"), now=chat.clock.now(),
+            changes={"commitment_date": dt.date(9999, 12, 31)},
+        )  # fmt: skip
+        session.commit()
+
+
+def test_a_ticket_whose_data_breaks_the_sla_job_is_logged_and_skipped_and_the_others_are_chased(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat.say("张阿姨", "3号楼2单元下水道堵了")
+    chat.say("孙大爷", "5号楼楼道灯不亮了", group=GROUP_G2)
+    _plant_commitment_of_9999(chat)
+    with caplog.at_level(logging.ERROR, logger="jobs.runner"):
+        sent = sla_messages(check_every(chat, MONDAY_9AM + dt.timedelta(hours=3)))
+    assert _steps_for(2, sent) == ["remind", "leader", "secretary"]
+    assert _steps_for(1, sent) == []
+    assert "job sla fails on ticket #1" in caplog.text and "OverflowError" in caplog.text
+    assert "#2" not in caplog.text
+
+
+def test_the_replay_clock_still_stops_for_the_other_tickets_when_one_breaks_the_sla_job(chat: Chat) -> None:
+    chat.say("张阿姨", "3号楼2单元下水道堵了")
+    chat.say("孙大爷", "5号楼楼道灯不亮了", group=GROUP_G2)
+    _plant_commitment_of_9999(chat)
+    sent = stops(chat, MONDAY_9AM + dt.timedelta(hours=3))
+    assert _steps_for(2, sent) == ["remind", "leader", "secretary"]
+
+
+def test_an_occurrence_that_fails_to_be_carried_out_is_retried_and_the_others_go_ahead(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat.say("张阿姨", "3号楼2单元下水道堵了")
+    chat.say("孙大爷", "5号楼楼道灯不亮了", group=GROUP_G2)
+    real_apply = apply_action
+
+    def failing_on_ticket_1(session, ticket, action, **kwargs):
+        if ticket.id == 1:
+            raise RuntimeError("disk full")
+        return real_apply(session, ticket, action, **kwargs)
+
+    monkeypatch.setattr("jobs.store.apply_action", failing_on_ticket_1)
+    with caplog.at_level(logging.ERROR, logger="jobs.runner"):
+        sent = sla_messages([(chat.clock.now(), o) for o in tick(chat, MONDAY_9AM + dt.timedelta(minutes=50))])
+    assert (_steps_for(1, sent), _steps_for(2, sent)) == ([], ["remind"])
+    assert "sla #1 response" in caplog.text and "(tickets: #1) failed" in caplog.text
+    assert actions(chat, 1).count(Action.REMIND.value) == 0  # rolled back: nothing half done
+    monkeypatch.undo()
+    retried = sla_messages([(chat.clock.now(), o) for o in tick(chat)])
+    assert (_steps_for(1, retried), _steps_for(2, retried)) == (["remind"], [])
