@@ -89,8 +89,11 @@ class PuppetService:
         self.streams.add(queue)
         try:
             while True:
+                # Not `asyncio.wait_for`: on Python 3.11 it can swallow the cancellation that `Server.close()`
+                # sends when an event arrives at the same moment, and the stream would then never end.
                 try:
-                    response = await asyncio.wait_for(queue.get(), self.heartbeat_seconds)
+                    async with asyncio.timeout(self.heartbeat_seconds):
+                        response = await queue.get()
                 except TimeoutError:
                     response = event(pb.EventType.EVENT_TYPE_HEARTBEAT, {"data": f"heartbeat@{self.now().isoformat()}"})
                 await self.thawed.wait()
@@ -150,8 +153,12 @@ class PuppetService:
         )
 
     async def message_send_text(self, request: pb.MessageSendTextRequest) -> pb.MessageSendTextResponse:
-        # The client sends mentions in the proto's misspelled field `mentonal_ids`, and then loads the
-        # message it just sent (`Room.say` → `Message.ready()`), so the id must resolve in MessagePayload.
+        # The client sends mentions in the proto's misspelled field `mentonal_ids`, and `Room.say` then loads
+        # the message it just sent (`Message.ready()`), so the id must resolve in MessagePayload. Strict, as a
+        # careful puppet is: a conversation nobody knows, or a mention of someone not in the room, is refused
+        # (real puppets differ: some fail, some send and the mention silently does nothing).
+        if problem := self.world.send_problem(request.conversation_id, list(request.mentonal_ids)):
+            raise grpclib.GRPCError(grpclib.const.Status.FAILED_PRECONDITION, problem)
         message = self.world.bot_sent(request.conversation_id, request.text, list(request.mentonal_ids), now=self.now())
         if self.echo_self:
             self.publish(message)

@@ -201,6 +201,14 @@ class World:
         self.messages[message.id] = message
         return message
 
+    def send_problem(self, conversation_id: str, mention_ids: list[str]) -> str | None:
+        """Why the bot may not send this (None: it may): an unknown chat, or a mention of a non-member."""
+        room = self.rooms.get(conversation_id)
+        if room is None:
+            return None if conversation_id in self.contacts else f"no room or contact {conversation_id}"
+        strangers = [m for m in mention_ids if m not in room.member_ids]
+        return f"not members of {conversation_id}: {', '.join(strangers)}" if strangers else None
+
     def bot_sent(self, conversation_id: str, text: str, mention_ids: list[str], *, now: dt.datetime) -> Message:
         """Record a `MessageSendText`; the returned message must be loadable by `MessagePayload`."""
         target = self.rooms.get(conversation_id)

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.outbound import Batch, PacedOutbox, Pacer, merge, plan, split_mentions
+from bot.outbound import Batch, Delivery, PacedOutbox, Pacer, Queued, delivery_of, merge, plan, split_mentions
+from bot.outbox import RetryPolicy, next_try, retry_delay
+from bot.wechaty_transport.transport import room_text
 from ledger.clock import ManualClock
 from ledger.messages import Outgoing
 from settings.models import Outbound
@@ -27,23 +29,71 @@ def reply(chat: str, text: str, *ids: str, ticket: int | None = None) -> Outgoin
     return Outgoing(chat, text, chat, tuple(ids), ticket_id=ticket)
 
 
+def d(chat: str, text: str, *ids: str, ticket: int | None = None, names: tuple[str, ...] = ()) -> Delivery:
+    return delivery_of(reply(chat, text, *ids, ticket=ticket), names)
+
+
+def q(row_id: int, delivery: Delivery, *, retried: bool = False, due: dt.datetime | None = None) -> Queued:
+    return Queued(row_id, delivery, retried, due)
+
+
 def test_split_mentions_takes_the_leading_names_only() -> None:
     assert split_mentions("@张阿姨 @王芳 收到，已登记 #1") == (["张阿姨", "王芳"], "收到，已登记 #1")
     assert split_mentions("@张阿姨\u2005@王芳 收到") == (["张阿姨", "王芳"], "收到")
     assert split_mentions("收到 @王芳 处理") == ([], "收到 @王芳 处理")
 
 
+def test_split_mentions_keeps_known_names_with_spaces_and_at_signs_whole() -> None:
+    text = "@Tom Lee @李@军 @张阿姨 收到，已登记 #1"
+    assert split_mentions(text, ["Tom Lee", "李@军", "张阿姨"]) == (["Tom Lee", "李@军", "张阿姨"], "收到，已登记 #1")
+    assert split_mentions("@Tom Lee 收到", ["Tom", "Tom Lee"]) == (["Tom Lee"], "收到")  # the longest name that fits
+    assert split_mentions("@Tom Lee 收到", ["张阿姨"]) == (["Tom"], "Lee 收到")  # unknown names end at a space
+
+
 def test_merge_addresses_everyone_once_and_keeps_the_bodies_in_order() -> None:
     merged = merge(
-        [
-            reply("g", "@张阿姨 @王芳 收到 #1", "r1", "w", ticket=1),
-            reply("g", "@李叔 @王芳 收到 #2", "r2", "w", ticket=2),
-        ]
+        [d("g", "@张阿姨 @王芳 收到 #1", "r1", "w", ticket=1), d("g", "@李叔 @王芳 收到 #2", "r2", "w", ticket=2)]
     )
-    assert merged.text == "@张阿姨 @王芳 @李叔 收到 #1\n收到 #2"
-    assert merged.mention_ids == ("r1", "w", "r2")
-    assert merged.ticket_id is None
-    assert merge([reply("g", "@a x", "a", ticket=3), reply("g", "@b y", "b", ticket=3)]).ticket_id == 3
+    assert merged.outgoing.text == "@张阿姨 @王芳 @李叔 收到 #1\n收到 #2"
+    assert merged.outgoing.mention_ids == ("r1", "w", "r2")
+    assert merged.outgoing.ticket_id is None
+    assert merge([d("g", "@a x", "a", ticket=3), d("g", "@b y", "b", ticket=3)]).outgoing.ticket_id == 3
+
+
+def test_merging_names_with_spaces_does_not_garble_the_mentions() -> None:
+    first = d("g", "@Tom Lee @李军 收到 #1", "t", "l", names=("Tom Lee", "李军"))
+    second = d("g", "@Ann Wu @李军 收到 #2", "a", "l", names=("Ann Wu", "李军"))
+    merged = merge([first, second])
+    assert merged.names == ("Tom Lee", "李军", "Ann Wu")
+    assert merged.outgoing.text == "@Tom Lee @李军 @Ann Wu 收到 #1\n收到 #2"
+    assert merged.mentions == (("t", "Tom Lee"), ("l", "李军"), ("a", "Ann Wu"))
+
+
+def test_room_text_mentions_the_reachable_for_real_and_keeps_the_others_as_plain_names() -> None:
+    delivery = d("g", "@张阿姨 @Tom Lee @王芳 收到 #1", "r1", "ghost", "w", names=("张阿姨", "Tom Lee", "王芳"))
+    assert room_text(delivery, {"r1": "张阿姨", "w": "王芳"}) == "@张阿姨\u2005@王芳 @Tom Lee 收到 #1"
+    assert room_text(delivery, {}) == "@张阿姨 @Tom Lee @王芳 收到 #1"
+
+
+def test_retries_back_off_exponentially_and_give_up_after_max_attempts() -> None:
+    assert [retry_delay(n, 1.0) for n in (1, 2, 3, 4, 8)] == [1.0, 2.0, 4.0, 8.0, 128.0]
+    assert retry_delay(20, 1.0) == 600.0
+    policy = RetryPolicy(max_attempts=3, initial_seconds=2.0)
+    assert next_try(1, policy, MONDAY_9AM) == MONDAY_9AM + 2 * S
+    assert next_try(2, policy, MONDAY_9AM) == MONDAY_9AM + 4 * S
+    assert next_try(3, policy, MONDAY_9AM) is None  # the third failure is the last
+
+
+def test_a_row_tried_before_is_sent_alone_and_never_merged_into_new_replies() -> None:
+    pacer = Pacer(Outbound(), SHANGHAI)
+    old, new1, new2 = d("g", "@a old", "a"), d("g", "@b new", "b"), d("g", "@c newer", "c")
+    assert plan([q(1, old, retried=True), q(2, new1), q(3, new2)], pacer, MONDAY_9AM, 10) == Batch((1,), old)
+    assert plan([q(2, new1), q(3, old, retried=True), q(4, new2)], pacer, MONDAY_9AM, 10) == Batch((2,), new1)
+    later = MONDAY_9AM + 5 * S  # backing off: holds up nothing behind it, and its due time is a wait
+    assert plan([q(1, old, retried=True, due=later), q(2, new1), q(3, new2)], pacer, MONDAY_9AM, 10) == Batch(
+        (2, 3), merge([new1, new2])
+    )
+    assert plan([q(1, old, retried=True, due=later)], pacer, MONDAY_9AM, 10) == 5 * S
 
 
 def test_a_chat_waits_its_interval_and_all_chats_share_the_minute() -> None:
@@ -70,13 +120,14 @@ def test_the_daily_cap_holds_until_local_midnight() -> None:
 
 def test_plan_merges_a_chats_queue_and_does_not_let_a_waiting_chat_block_others() -> None:
     pacer = Pacer(Outbound(group_interval_seconds=3), SHANGHAI)
-    queue = [(1, reply("g1", "a")), (2, reply("g2", "b")), (3, reply("g1", "c"))]
-    assert plan(queue, pacer, MONDAY_9AM, merge_max=10) == Batch((1, 3), merge([queue[0][1], queue[2][1]]))
+    a, b, c = d("g1", "a"), d("g2", "b"), d("g1", "c")
+    queue = [q(1, a), q(2, b), q(3, c)]
+    assert plan(queue, pacer, MONDAY_9AM, merge_max=10) == Batch((1, 3), merge([a, c]))
     pacer.record("g1", MONDAY_9AM)
-    assert plan(queue, pacer, MONDAY_9AM + S, merge_max=10) == Batch((2,), queue[1][1])
+    assert plan(queue, pacer, MONDAY_9AM + S, merge_max=10) == Batch((2,), b)
     pacer.record("g2", MONDAY_9AM + S)
     assert plan(queue, pacer, MONDAY_9AM + S, merge_max=10) == 2 * S
-    assert plan(queue, pacer, MONDAY_9AM + 3 * S, merge_max=1) == Batch((1,), queue[0][1])
+    assert plan(queue, pacer, MONDAY_9AM + 3 * S, merge_max=1) == Batch((1,), a)
     assert plan([], pacer, MONDAY_9AM, merge_max=10) is None
 
 
@@ -87,10 +138,11 @@ class Recorder:
         self.sent: list[Outgoing] = []
         self.failing: set[str] = set()
 
-    async def deliver(self, outgoing: Outgoing) -> None:
-        if outgoing.chat_id in self.failing:
+    async def deliver(self, delivery: Delivery) -> str:
+        if delivery.outgoing.chat_id in self.failing:
             raise ConnectionError("puppet refused")
-        self.sent.append(outgoing)
+        self.sent.append(delivery.outgoing)
+        return f"m{len(self.sent)}"
 
 
 def _outbox(engine: Engine, clock: ManualClock, limits: Outbound) -> tuple[PacedOutbox, Recorder]:
@@ -126,15 +178,17 @@ def test_a_failing_chat_keeps_its_rows_and_lets_the_others_through(engine: Engin
     _queue(engine, clock, reply("g1", "stuck"), reply("g2", "fine"))
 
     async def attempt() -> None:
-        with pytest.raises(ConnectionError):
-            await outbox.step()
-        assert await outbox.step() == dt.timedelta(0)
-        assert await outbox.step() == dt.timedelta(seconds=1)  # g1 is retried after its back-off
+        assert await outbox.step() == S  # a failed try pauses sending for the first back-off
+        clock.advance(S)
+        assert await outbox.step() == S  # g1 is due again first, and fails again: now it backs off 2 s
+        clock.advance(S)
+        assert await outbox.step() == dt.timedelta(0)  # meanwhile g2 goes
+        assert await outbox.step() == S
 
     asyncio.run(attempt())
     assert [o.text for o in recorder.sent] == ["fine"]
     recorder.failing.clear()
-    clock.advance(dt.timedelta(seconds=1))
+    clock.advance(S)
     asyncio.run(outbox.step())
     assert [o.text for o in recorder.sent] == ["fine", "stuck"]
 

@@ -21,9 +21,11 @@ from sqlmodel import select
 from gateway.harness import Stack, running, wait_until
 from gateway.server import Gateway
 from gateway.world import BOT_ID, WireKind, resident_id
+from ledger.messages import Outgoing
 from settings.models import Connection, Outbound, Settings
 from storage.db import new_session
-from storage.messages import pending
+from storage.directory import remember_member
+from storage.messages import enqueue, failed_rows, pending
 from storage.models import InboundMessage, OutboxMessage
 from storage.tickets import all_tickets, get_ticket
 from tests.conftest import MONDAY_9AM, REPO
@@ -148,9 +150,10 @@ def test_after_the_gateway_dies_the_bot_reconnects_and_delivers_the_queue_once_i
 
     async def scenario() -> None:
         async with running(slow, engine, MONDAY_9AM, scale=0.1) as stack:
-            for name, place in (("张阿姨", "3号楼2单元"), ("李叔", "1号楼"), ("孙大爷", "2号楼")):
-                stack.gateway.inject(name, f"{place}楼道灯不亮了", room=G1)
+            stack.gateway.inject("张阿姨", "3号楼2单元楼道灯不亮了", room=G1)
             before = await stack.gateway.wait_sent(1, timeout=TIMEOUT)
+            for name, place in (("李叔", "1号楼"), ("孙大爷", "2号楼")):
+                stack.gateway.inject(name, f"{place}楼道灯不亮了", room=G1)
             await wait_until(lambda: stack.runner.handled >= 3, TIMEOUT, "three reports handled")
             await wait_until(lambda: _pending(engine) == 2, TIMEOUT, "the first reply marked sent")
             assert len(stack.gateway.world.sent) == 1  # the group's next reply must wait 30 s
@@ -212,7 +215,7 @@ def _assert_within_limits(engine: Engine, limits: Outbound) -> None:
     """From the outbox's sent times: per chat at most one message per interval, at most per_minute a minute."""
     with new_session(engine) as session:
         rows = list(session.exec(select(OutboxMessage)))
-    messages = sorted({(r.sent_at, r.chat_id) for r in rows})
+    messages = sorted({(r.sent_at, r.chat_id) for r in rows if r.sent_at is not None})  # not the failed ones
     last: dict[str, dt.datetime] = {}
     for at, chat in messages:
         if chat in last:
@@ -287,5 +290,81 @@ def test_huiyin_run_with_the_wechaty_transport_serves_the_gateway(settings: Sett
             bot.terminate()
             await bot.communicate()
             await gateway.stop()
+
+    run(scenario())
+
+
+def test_poison_rows_and_a_gateway_restart_in_a_500_message_conversation_block_nothing(
+    settings: Settings, engine: Engine
+) -> None:
+    """Unreachable mentions are dropped (the text goes), a reply nobody can receive fails after its tries with one
+    alert to the secretary, and every other reply of 500 arrives, in order and within the limits, across a
+    gateway restart."""
+    limits = Outbound(group_interval_seconds=3, per_minute=30, daily_cap=5000, max_attempts=4, poll_seconds=2)
+    relaxed = settings.model_copy(
+        # A generous ding timeout: under this load a probe's answer can take longer than 10 virtual seconds.
+        update={"outbound": limits, "connection": Connection(outage_alert_minutes=600, ding_timeout_seconds=100)}
+    )
+    names = ["Tom Lee" if n == 7 else f"居民{n:03d}" for n in range(500)]  # a name with a space, replied to in merges
+    rooms = {name: (G1 if n % 2 else G2) for n, name in enumerate(names)}
+    ghost, left = "wxid_open311_ghost", "离群的人"
+
+    async def scenario() -> None:
+        async with running(relaxed, engine, MONDAY_9AM, scale=0.02) as stack:
+            stack.gateway.inject(left, "2号楼3单元楼道灯不亮", room=G1)
+            await stack.gateway.wait_sent(1, timeout=TIMEOUT)
+            stack.gateway.world.room(G1).member_ids.remove(resident_id(left))  # they left the group since
+            for n, name in enumerate(names[:250]):
+                stack.gateway.inject(name, f"{n % 3 + 1}号楼{n % 4 + 1}单元楼道灯不亮", room=rooms[name])
+            await wait_until(lambda: stack.runner.handled >= 251, 60, "the first 250 reports handled")
+            with new_session(engine) as session:  # written by another process, e.g. the board's Open311 API
+                remember_member(session, ghost, "Ghost Lee", now=stack.time.clock.now())  # a made-up contact
+                g1 = room_id(stack, G1)
+                for outgoing in (
+                    Outgoing(g1, f"@Ghost Lee @{names[1]} POISON-A 已受理", G1, (ghost, resident_id(names[1]))),
+                    Outgoing(g1, f"@{left} POISON-B 已受理", G1, (resident_id(left),)),
+                    Outgoing(ghost, "POISON-C 您的报修已受理", "Ghost Lee", is_private=True),
+                ):
+                    enqueue(session, outgoing, now=stack.time.clock.now())
+                session.commit()
+            assert _pending(engine) > 0  # the restart comes while replies wait
+            before = list(stack.gateway.world.sent)
+            await stack.gateway.stop()
+            await wait_until(lambda: stack.runner.supervisor.state != "online", TIMEOUT, "the loss noticed")
+            await stack.restart_gateway()
+            await stack.online()
+            for n, name in enumerate(names[250:], start=250):
+                stack.gateway.inject(name, f"{n % 3 + 1}号楼{n % 4 + 1}单元楼道灯不亮", room=rooms[name])
+            await wait_until(lambda: stack.runner.handled >= 501, 60, "all 500 reports handled")
+            await wait_until(lambda: _all_sent(engine), 60, "the outbox delivered or given up on")
+            sent = before + list(stack.gateway.world.sent)
+
+        with new_session(engine) as session:  # the order replies were queued in (handling runs concurrently)
+            rows = list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+        for topic in (G1, G2):
+            in_room = [s for s in sent if s.room_topic == topic]
+            first_seen = list(dict.fromkeys(m for s in in_room for m in s.mention_ids if m.startswith("wxid_r")))
+            queued = [r.mention_ids[0] for r in rows if r.chat_name == topic and "POISON" not in r.text]
+            expected = [m for m in dict.fromkeys(queued) if m != resident_id(left)]
+            assert len(expected) == sum(rooms[name] == topic for name in names)
+            assert [m for m in first_seen if m in expected] == expected  # every reply arrived, in order
+        mentioned = [m for s in sent for m in set(s.mention_ids) if m.startswith("wxid_r")]
+        repeated = {m for m in mentioned if mentioned.count(m) > 1} - {resident_id(names[1])}
+        assert len(repeated) <= limits.merge_max  # at most the one message in flight at the restart, again
+        [poison_a] = [s for s in sent if "POISON-A" in s.text]
+        assert ghost not in poison_a.mention_ids and "@Ghost Lee " in poison_a.text
+        [poison_b] = [s for s in sent if "POISON-B" in s.text]
+        assert resident_id(left) not in poison_b.mention_ids and f"@{left} " in poison_b.text
+        garbled = [
+            s.text for s in sent if s.room_topic and "Lee" in s.text.replace("@Tom Lee", "").replace("@Ghost Lee", "")
+        ]
+        assert not garbled, garbled[:2]
+        assert any(resident_id("Tom Lee") in s.mention_ids and "@Tom Lee\u2005" in s.text for s in sent)
+        alerts = [s for s in sent if s.conversation_id == "wxid_chenjie"]
+        assert len(alerts) == 1 and "POISON-C" in alerts[0].text and "试了 4 次" in alerts[0].text
+        with new_session(engine) as session:
+            [failed] = failed_rows(session)
+        assert failed.chat_id == ghost and failed.attempts == 4 and failed.last_error
+        _assert_within_limits(engine, limits)
 
     run(scenario())

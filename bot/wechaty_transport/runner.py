@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import Huiyin
 from bot.outbound import PacedOutbox, Sleep
+from bot.outbox import RetryPolicy
 from bot.wechaty_transport import texts
 from bot.wechaty_transport.compat import load_wechaty
 from bot.wechaty_transport.supervisor import Supervisor
@@ -55,8 +56,8 @@ class WechatyRunner:
             app.clock,
             self.settings.outbound,
             self.settings.tz,
+            policy=RetryPolicy.of(self.settings),
             sleep=sleep,
-            retry_seconds=self.settings.connection.backoff_initial_seconds,
         )
         self.supervisor = Supervisor(
             make_bot=self.make_bot,
@@ -93,8 +94,9 @@ class WechatyRunner:
     async def on_message(self, msg: Any) -> None:
         # Errors raised in here are only logged by the client (pyee), so everything is caught and logged.
         try:
-            if msg.is_self():
+            if msg.is_self():  # the echo of what the bot sent: confirms rows still marked in flight
                 self.own_messages += 1
+                self.outbox.confirm_echo(self.transport.echo_chats(msg), msg.text())
                 return
             incoming = self.transport.to_incoming(msg)
             queued = self.app.handle(incoming)

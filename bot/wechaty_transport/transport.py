@@ -3,19 +3,26 @@
 Verified against wechaty 0.10.7 / wechaty-puppet-service 0.8.10 / wechaty-grpc 0.20.19:
 - `Message.type()` is already remapped by the puppet (`_map_message_type`) to the wechaty-grpc enum.
 - `Message.mention_self()` and the mentions here read `MessagePayload.mention_ids`.
-- `Room.say(text, mention_ids)` itself prefixes `@name` (joined by U+2005) for every mentioned contact and
-  sends the ids in the proto's misspelled `mentonal_ids` field; so the `@…` our replies start with is
-  stripped before, or every resident would be addressed twice.
+- `Room.say(text, mention_ids)` prefixes `@name` (joined by U+2005) for every mentioned contact, loading each
+  contact first: an id the puppet does not know (a made-up Open311 contact, a console-only resident) makes
+  `Contact.ready()` raise (`GRPCError` NOT_FOUND from the loopback gateway; the puppet's own error from a real
+  one), so the whole send fails. Then it sends the ids in the proto's misspelled `mentonal_ids` field and loads
+  the sent message (`Message.ready()`) just to return it. So `deliver` does the same by hand: it mentions only
+  contacts that are members of the room (`RoomMemberList`) and load, keeps a plain `@name` for the others, and
+  calls `puppet.message_send_text` itself, whose answer (the new message id) confirms the send.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.outbound import split_mentions
-from ledger.messages import Incoming, MessageKind, Outgoing
+from handlers.texts import mention_prefix
+from ledger.messages import Incoming, MessageKind
+
+if TYPE_CHECKING:
+    from bot.outbound import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,20 @@ _KINDS = {
 
 def kind_of(message_type: Any) -> MessageKind:
     return _KINDS.get(getattr(message_type, "name", ""), MessageKind.OTHER)
+
+
+AT_SEPARATOR = "\u2005"  # what wechaty's Room.say puts between mentions
+
+
+def room_text(delivery: Delivery, reachable: dict[str, str]) -> str:
+    """The text for a room, the way Room.say writes it: `@name` (the contact's WeChat name) of every mentioned
+    contact in `reachable` (id → name) first, then a plain `@name` for the addressed people who cannot be
+    mentioned (not in the room, unknown to the puppet), then the body."""
+    ours = {name for contact_id, name in delivery.mentions if contact_id in reachable}
+    theirs = set(reachable.values())
+    plain = [name for name in delivery.names if name not in ours and name not in theirs]
+    real = AT_SEPARATOR.join(f"@{name}" for name in reachable.values())
+    return (f"{real} " if real else "") + mention_prefix(plain) + delivery.body
 
 
 def sent_at(timestamp: int | float) -> dt.datetime:
@@ -85,22 +106,51 @@ class WechatyTransport:
             kind=kind,
             mentions=tuple(payload.mention_ids or ()),
             is_private=room is None,
+            addressed=msg.wechaty.user_self().contact_id in (payload.mention_ids or ()),  # mention_self(), unawaited
         )
 
-    async def deliver(self, outgoing: Outgoing) -> None:
-        """Send one reply; raises (leaving it in the outbox) when offline or when the puppet refuses."""
+    async def deliver(self, delivery: Delivery) -> str | None:
+        """Send one message; returns the puppet's id for it. Raises (the rows are retried) when offline or
+        when the puppet refuses; a mention that cannot be made is dropped, not a reason to fail."""
         bot = self.bot
         if bot is None:
             raise ConnectionError("not connected to the puppet service")
+        outgoing = delivery.outgoing
         if outgoing.is_private:
             contact = bot.Contact.load(outgoing.chat_id)
             await contact.ready()
-            await contact.say(outgoing.text)
-            return
+            return await bot.puppet.message_send_text(conversation_id=contact.contact_id, message=outgoing.text)
         room_id = self.room_ids.get(outgoing.chat_id, outgoing.chat_id)
         room = bot.Room.load(room_id)
         await room.ready()
-        text = outgoing.text
-        if outgoing.mention_ids:
-            _names, text = split_mentions(text)
-        await room.say(text, mention_ids=list(outgoing.mention_ids) or None)
+        reachable = await self._reachable(bot, room_id, [contact_id for contact_id, _ in delivery.mentions])
+        return await bot.puppet.message_send_text(
+            conversation_id=room_id, message=room_text(delivery, reachable), mention_ids=list(reachable) or None
+        )
+
+    async def _reachable(self, bot: Any, room_id: str, contact_ids: list[str]) -> dict[str, str]:
+        """Id → WeChat name of the contacts in `contact_ids` that are members of the room and that the puppet
+        knows; the others are logged and left out."""
+        if not contact_ids:
+            return {}
+        members = set(await bot.puppet.room_members(room_id))
+        reachable: dict[str, str] = {}
+        for contact_id in contact_ids:
+            if contact_id not in members:
+                log.info("not mentioning %s in %s: not a member of the room", contact_id, room_id)
+                continue
+            contact = bot.Contact.load(contact_id)
+            try:
+                await contact.ready()
+            except Exception as error:
+                log.info("not mentioning %s in %s: contact not loadable (%s)", contact_id, room_id, error)
+                continue
+            reachable[contact_id] = contact.name
+        return reachable
+
+    def echo_chats(self, msg: Any) -> set[str]:
+        """The chat ids an outbox row for the bot's own message `msg` may carry: room id and topic, or contact."""
+        payload = msg.payload
+        if payload.room_id:
+            return {payload.room_id} | {topic for topic, rid in self.room_ids.items() if rid == payload.room_id}
+        return {payload.to_id}
