@@ -100,9 +100,16 @@ class PuppetService:
                 await stream.send_message(response)
         finally:
             self.streams.discard(queue)
-            while not queue.empty():  # undelivered events wait for the next stream, as a puppet would
+            # Undelivered events go to the stream that replaced this one (a bot restarted before its old
+            # connection was noticed dead would otherwise never see what was published in between), else
+            # wait for the next stream, as a puppet would. An event both streams hold arrives twice under one
+            # message id, which the bot records once.
+            heir = next(iter(self.streams), None)
+            while not queue.empty():
                 left = queue.get_nowait()
-                if not self.streams:
+                if heir is not None:
+                    heir.put_nowait(left)
+                else:
                     self.backlog.append(left)
 
     async def start(self, request: pb.StartRequest) -> pb.StartResponse:
