@@ -25,18 +25,20 @@ probabilities, both tuned on out-of-fold predictions of the training rows:
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from nlp import cues, danger
+from nlp.category import CategoryModel
 from nlp.classification import Intent
 from nlp.lexicon import Lexicon
-from nlp.model import KeywordModel, features, vectorise
+from nlp.model import KeywordModel, count_scores, is_word, scoring_rows, softmax, vectorise
 from nlp.segment import raw_tokens
 from nlp.training import fit_confidence_scale, fit_counts, stratified_folds
 from nlp.weighted import MIN_WEIGHT_WITHOUT_CUE, message_core
@@ -47,18 +49,21 @@ TICKET_LABELS = tuple(label for label in LABELS if label != Intent.CHATTER.value
 NGRAM = 3
 _RUN = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
+_SYMBOL = re.compile(r"[^\w\s]")
 # Length buckets (characters of the read text): a sticker, a reply, a sentence, a letter.
 _LENGTHS = ((4, "len:tiny"), (12, "len:short"), (40, "len:sentence"))
 
 
 @dataclass(frozen=True)
 class Reading:
-    """A message as the intent model reads it: jieba's tokens (`raw` with spaces), live dangers, features."""
+    """A message as the models read it: jieba's tokens (`raw` with spaces), live dangers, features, and the
+    community's keyword weight per category (empty without a lexicon)."""
 
     raw: tuple[str, ...]
     tokens: tuple[str, ...]
     dangers: tuple[danger.Danger, ...]
     features: Counter[str]
+    keywords: dict[str, float]
 
 
 def read(text: str, lexicon: Lexicon | None = None) -> Reading:
@@ -66,25 +71,48 @@ def read(text: str, lexicon: Lexicon | None = None) -> Reading:
     core = message_core(text)
     raw = tuple(raw_tokens(core))
     tokens = tuple(token for token in raw if not token.isspace())
-    counts = features(tokens)
-    counts.update(char_ngrams(core))
     found = danger.read(core)
-    counts.update(_cue_features(text, core, raw, found, lexicon))
-    return Reading(raw, tokens, found.live, counts)
+    keywords = keyword_weights(lexicon, tokens) if lexicon is not None else {}
+    names = _word_features(tokens)
+    names += _char_grams(core)
+    names += _cue_features(text, core, raw, found, keywords)
+    return Reading(raw, tokens, found.live, Counter(names), keywords)
+
+
+def keyword_weights(lexicon: Lexicon, tokens: Sequence[str]) -> dict[str, float]:
+    """The summed weight of the community's keywords per category among the tokens."""
+    weights: dict[str, float] = {}
+    for hit in lexicon.hits(tokens):
+        weights[hit.category] = weights.get(hit.category, 0.0) + hit.weight
+    return weights
+
+
+@lru_cache(maxsize=65536)
+def _is_word(token: str) -> bool:
+    return is_word(token)
+
+
+def _word_features(tokens: Sequence[str]) -> list[str]:
+    """What `nlp.model.features` counts (words and neighbouring pairs), as a list."""
+    words = [token for token in tokens if _is_word(token)]
+    return [*words, *(f"{a} {b}" for a, b in pairwise(words))]
 
 
 def char_ngrams(core: str, n: int = NGRAM) -> Counter[str]:
     """Character 1..n-grams of each run of letters and digits (digits as 0), and each symbol (emoji) alone."""
-    counts: Counter[str] = Counter()
+    return Counter(_char_grams(core, n))
+
+
+def _char_grams(core: str, n: int = NGRAM) -> list[str]:
+    names = []
     for run in _RUN.findall(_DIGIT.sub("0", core)):
-        for size in range(1, n + 1):
-            counts.update(f"c:{run[i : i + size]}" for i in range(len(run) - size + 1))
-    counts.update(f"c:{ch}" for ch in core if unicodedata.category(ch) == "So")
-    return counts
+        names += ["c:" + run[i : i + size] for size in range(1, n + 1) for i in range(len(run) - size + 1)]
+    names += ["c:" + ch for ch in _SYMBOL.findall(core) if unicodedata.category(ch) == "So"]
+    return names
 
 
 def _cue_features(
-    text: str, core: str, raw: Sequence[str], found: danger.Reading, lexicon: Lexicon | None
+    text: str, core: str, raw: Sequence[str], found: danger.Reading, keywords: dict[str, float]
 ) -> list[str]:
     flags = {
         "cue:problem": bool(cues.problem_cues(core, cues.token_starts(raw))),
@@ -99,15 +127,11 @@ def _cue_features(
     names = [name for name, on in flags.items() if on]
     names.extend(f"danger:{hit.concept}" for hit in found.live)
     names.append(next((name for limit, name in _LENGTHS if len(core) <= limit), "len:long"))
-    if lexicon is not None:
-        weights = Counter[str]()
-        for hit in lexicon.hits([token for token in raw if not token.isspace()]):
-            weights[hit.category] += hit.weight
-        strongest = max(weights.values(), default=0.0)
-        if strongest >= MIN_WEIGHT_WITHOUT_CUE:
-            names.append("lex:strong")
-        elif strongest > 0:
-            names.append("lex:some")
+    strongest = max(keywords.values(), default=0.0)
+    if strongest >= MIN_WEIGHT_WITHOUT_CUE:
+        names.append("lex:strong")
+    elif strongest > 0:
+        names.append("lex:some")
     return names
 
 
@@ -134,28 +158,15 @@ class IntentModel:
     triage_high: float
     urgent_threshold: float
     notes: tuple[str, ...] = ()
+    # The ticket's category (`nlp.category`); without it, the community's keywords alone decide.
+    category: CategoryModel | None = None
 
     def __post_init__(self) -> None:
-        # One lookup per feature when scoring: its idf and its weights (zero for a feature the SVM dropped).
-        zero = (0.0,) * len(self.linear.labels)
-        rows = {feature: (idf, *self.linear.weights.get(feature, zero)) for feature, idf in self.linear.idf.items()}
-        object.__setattr__(self, "_rows", rows)
+        object.__setattr__(self, "_rows", scoring_rows(self.linear))
 
     def scores(self, counts: Counter[str]) -> list[float]:
-        """Each label's score, as `KeywordModel.vector_scores(vectorise(counts, idf))` gives it, in one pass."""
-        rows: dict[str, tuple[float, ...]] = self._rows  # type: ignore[attr-defined]
-        known = [(rows[feature], count) for feature, count in counts.items() if feature in rows]
-        values = [(row, (1.0 + math.log(count)) * row[0]) for row, count in known]
-        norm = math.sqrt(sum(value * value for _, value in values))
-        a, b, c, d = self.linear.bias  # the four intents, checked by `from_json`; unrolled: this is the hot loop
-        if norm:
-            for row, value in values:
-                value /= norm
-                a += row[1] * value
-                b += row[2] * value
-                c += row[3] * value
-                d += row[4] * value
-        return [a, b, c, d]
+        """Each label's score, as `KeywordModel.vector_scores(vectorise(counts, idf))` gives it."""
+        return count_scores(self._rows, self.linear.bias, counts)  # type: ignore[attr-defined]
 
     def probabilities(self, counts: Counter[str]) -> dict[str, float]:
         return dict(zip(self.linear.labels, softmax(self.scores(counts), self.linear.confidence_scale), strict=True))
@@ -175,13 +186,16 @@ class IntentModel:
         return sorted(((f, round(w, 4)) for f, w in pushed if w), key=lambda item: -abs(item[1]))
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "format": FORMAT,
             "notes": list(self.notes),
             "triage": {"low": self.triage_low, "high": self.triage_high},
             "urgent_threshold": self.urgent_threshold,
             "linear": self.linear.to_json(),
         }
+        if self.category is not None:
+            data["category"] = self.category.to_json()
+        return data
 
     def save(self, path: Path | str) -> None:
         Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
@@ -199,19 +213,13 @@ class IntentModel:
             triage_high=float(data["triage"]["high"]),
             urgent_threshold=float(data["urgent_threshold"]),
             notes=tuple(data.get("notes", ())),
+            category=CategoryModel.from_json(data["category"]) if "category" in data else None,
         )
 
     @classmethod
     def load(cls, path: Path | str) -> IntentModel:
         with open(path, encoding="utf-8") as file:
             return cls.from_json(json.load(file))
-
-
-def softmax(scores: Sequence[float], scale: float) -> list[float]:
-    top = max(scores)
-    exps = [math.exp(scale * (score - top)) for score in scores]
-    total = sum(exps)
-    return [value / total for value in exps]
 
 
 def decide(probabilities: dict[str, float], urgent: bool, low: float, high: float) -> tuple[Intent, bool]:
@@ -230,18 +238,21 @@ def decide(probabilities: dict[str, float], urgent: bool, low: float, high: floa
 
 @dataclass(frozen=True)
 class Example:
-    """A training row: features, intent, where it comes from (`groupchat`, `chitchat`), the detector's say."""
+    """A training row: features, intent, where it comes from (`groupchat`, `chitchat`), the detector's say,
+    the keyword weight per category and the true category (`none` for chatter)."""
 
     text: str
     counts: Counter[str]
     intent: str
     source: str
     danger_found: bool
+    keywords: dict[str, float]
+    label: str = "none"
 
 
-def example(text: str, intent: str, source: str, lexicon: Lexicon | None = None) -> Example:
+def example(text: str, intent: str, source: str, lexicon: Lexicon | None = None, label: str = "none") -> Example:
     reading = read(text, lexicon)
-    return Example(text, reading.features, intent, source, bool(reading.dangers))
+    return Example(text, reading.features, intent, source, bool(reading.dangers), reading.keywords, label)
 
 
 @dataclass(frozen=True)

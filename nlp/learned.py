@@ -6,14 +6,17 @@ Beside `nlp.weighted` (which the bot uses today) and built on the same parts:
   `nlp/intent_model.json` unless another is given);
 - urgent when the danger detector (`nlp.danger`) finds a live danger or the model's P(urgent)
   reaches its threshold — a missed emergency costs more than a false alarm;
-- category, place and category confidence exactly as `nlp.weighted` gives them (the community's
-  keywords, or the keyword model `nlp.model` names); an urgent message without keywords takes the
-  danger's category;
+- category from the model's category part (`nlp.category`: NBSVM over the same features, blended
+  with the community's keywords, so words added to `config.yaml` still count), restricted to the
+  community's categories; an urgent message without keywords counts the danger's category as its
+  keyword. A model without a category part leaves category, place and category confidence to
+  `nlp.weighted` (the community's keywords, or the keyword model `nlp.model` names);
 - `needs_triage`: P(ticket) falls inside the model's band, so a cadre confirms it privately before
   anything is said in public. Urgent messages are never triaged.
 
-`confidence` is P(chatter) for chatter and, for tickets, the category confidence of `nlp.weighted`
-(the figure the loop compares with `nlp.min_confidence`); `explain` shows the intent probabilities.
+`confidence` is P(chatter) for chatter and, for tickets, P(category) (0.9 for urgent messages, as in
+`nlp.weighted`; the figure the loop compares with `nlp.min_confidence`); `explain` shows the intent
+probabilities and the features behind the category.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import copy
 import json
 from importlib import resources
 
-from nlp.classification import Classification, Evidence, Intent
+from nlp.category import CategoryModel
+from nlp.classification import Classification, Evidence, Intent, normalise_message
 from nlp.intent import Decision, IntentModel, Reading, decide, read
 from nlp.lexicon import Lexicon
 from nlp.model import KeywordModel
-from nlp.weighted import Explanation, WeightedClassifier, build_classifier
+from nlp.places import PlaceIndex
+from nlp.weighted import MAX_CHARS, URGENT_CONFIDENCE, Explanation, WeightedClassifier, build_classifier
 from settings.models import Settings
 
 DEFAULT_MODEL = "intent_model.json"
@@ -46,6 +51,7 @@ class LearnedClassifier:
         self, settings: Settings, model: IntentModel | None = None, keywords: KeywordModel | None = None
     ) -> None:
         self._categories = WeightedClassifier(settings, keywords)
+        self._places = PlaceIndex(settings)
         self._fallback = settings.fallback_category.id
         self._model = model if model is not None else default_model()
 
@@ -72,7 +78,7 @@ class LearnedClassifier:
         """The verdict, the features that pushed the intent and the words behind the category."""
         reading = read(text, self._categories.lexicon)
         decision = self._model.decide(reading.features, danger_found=bool(reading.dangers))
-        verdict, categories = self._verdict(text, decision, reading)
+        verdict, categories = self._verdict(text, decision, reading, explain=True)
         pushed = tuple(
             Evidence(feature, f"intent:{decision.intent.value}", weight)
             for feature, weight in self._model.contributions(reading.features, decision.intent.value)[:top]
@@ -89,25 +95,58 @@ class LearnedClassifier:
         scores = categories.scores if categories else {}
         return Explanation(verdict, reading.tokens, reason, scores, (*pushed, *evidence))
 
-    def with_probabilities(self, text: str, probabilities: dict[str, float]) -> Classification:
-        """The verdict for intent probabilities from elsewhere (cross-validation: a model that never saw `text`)."""
+    def with_probabilities(
+        self, text: str, probabilities: dict[str, float], categories: dict[str, float] | None = None
+    ) -> Classification:
+        """The verdict for intent (and category) probabilities from elsewhere (cross-validation: models that
+        never saw `text`)."""
         reading = read(text, self._categories.lexicon)
         urgent = bool(reading.dangers) or probabilities[Intent.URGENT.value] >= self._model.urgent_threshold
         intent, triage = decide(probabilities, urgent, self._model.triage_low, self._model.triage_high)
         decision = Decision(intent, probabilities, triage, urgent)
-        return self._verdict(text, decision, reading)[0]
+        return self._verdict(text, decision, reading, categories)[0]
 
-    def _verdict(self, text: str, decision: Decision, reading: Reading) -> tuple[Classification, Explanation | None]:
+    def _verdict(
+        self, text: str, decision: Decision, reading: Reading, categories: dict[str, float] | None = None,
+        explain: bool = False,
+    ) -> tuple[Classification, Explanation | None]:
+        """The verdict, and with `explain` the words behind its category."""
         if decision.intent is Intent.CHATTER:
             confidence = round(min(decision.probabilities[Intent.CHATTER.value], MAX_CONFIDENCE), 2)
             return Classification(Intent.CHATTER, self._fallback, None, None, False, confidence), None
         danger = reading.dangers[0].category if reading.dangers else None
         prefer = danger if decision.intent is Intent.URGENT and danger != "other" else None
-        verdict, categories = self._categories.categorise(text, decision.intent, prefer, reading.raw)
-        return Classification(
-            verdict.intent, verdict.category, verdict.location, verdict.grid_id, verdict.urgent, verdict.confidence,
-            needs_triage=decision.needs_triage,
-        ), categories
+        model = self._model.category
+        if model is None:
+            verdict, explanation = self._categories.categorise(text, decision.intent, prefer, reading.raw)
+            return Classification(
+                verdict.intent, verdict.category, verdict.location, verdict.grid_id, verdict.urgent,
+                verdict.confidence, needs_triage=decision.needs_triage,
+            ), explanation  # fmt: skip
+        return self._learned_category(text, decision, reading, model, prefer, categories, explain)
+
+    def _learned_category(
+        self, text: str, decision: Decision, reading: Reading, model: CategoryModel, prefer: str | None,
+        probabilities: dict[str, float] | None, explain: bool,
+    ) -> tuple[Classification, Explanation | None]:
+        """Category by the category model and the keywords (the danger's category when no keyword points anywhere)."""
+        keywords = reading.keywords or ({prefer: 1.0} if prefer else {})
+        if probabilities is None:
+            probabilities = model.probabilities(reading.features, keywords)
+        known = {c: p for c, p in probabilities.items() if c in self._categories.lexicon.order}
+        category = max(known, key=known.__getitem__) if known else self._fallback
+        urgent = decision.intent is Intent.URGENT
+        confidence = URGENT_CONFIDENCE if urgent else round(min(known.get(category, 0.0), MAX_CONFIDENCE), 2)
+        place = self._places.extract(normalise_message(text[:MAX_CHARS]))
+        verdict = Classification(
+            decision.intent, category, place.text if place else None, place.grid_id if place else None, urgent,
+            confidence, needs_triage=decision.needs_triage,
+        )
+        if not explain:
+            return verdict, None
+        pushed = tuple(Evidence(f, category, w) for f, w in model.contributions(reading.features, keywords, category))
+        hits = tuple(Evidence(h.keyword, h.category, h.weight) for h in self._categories.lexicon.hits(reading.tokens))
+        return verdict, Explanation(verdict, reading.tokens, "category model", known, (*pushed[:8], *hits))
 
 
 def build_learned_classifier(settings: Settings) -> LearnedClassifier:

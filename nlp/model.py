@@ -13,23 +13,28 @@ import json
 import math
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import mul
 from pathlib import Path
 
 from nlp.classification import Evidence
 
+# Per feature: its idf and one weight per label (what `scoring_rows` builds for `count_scores`).
+Rows = dict[str, tuple[float, tuple[float, ...]]]
+
 FORMAT = "huiyin-keywords/1"
 
 
-def _is_word(token: str) -> bool:
+def is_word(token: str) -> bool:
+    """A token with a letter or digit (punctuation and emoji are no words)."""
     return any(unicodedata.category(ch)[0] in "LN" for ch in token)
 
 
 def features(tokens: Sequence[str]) -> Counter[str]:
     """Word and neighbouring-pair counts of a tokenised message (punctuation and emoji dropped)."""
-    words = [token for token in tokens if _is_word(token)]
+    words = [token for token in tokens if is_word(token)]
     counts = Counter(words)
     counts.update(f"{a} {b}" for a, b in pairwise(words))
     return counts
@@ -123,6 +128,31 @@ class KeywordModel:
     def load(cls, path: Path | str) -> KeywordModel:
         with open(path, encoding="utf-8") as file:
             return cls.from_json(json.load(file))
+
+
+def scoring_rows(model: KeywordModel) -> Rows:
+    """Each feature's idf and weights (zeros for a feature the SVM dropped): one lookup per feature when scoring."""
+    zero = (0.0,) * len(model.labels)
+    return {feature: (idf, model.weights.get(feature, zero)) for feature, idf in model.idf.items()}
+
+
+def count_scores(rows: Rows, bias: Sequence[float], counts: Mapping[str, int]) -> list[float]:
+    """Each label's score, as `vector_scores(vectorise(counts, idf))` gives it, with one C-level pass per label."""
+    known = [(rows[feature], count) for feature, count in counts.items() if feature in rows]
+    if not known:
+        return list(bias)
+    values = [idf if count == 1 else (1.0 + math.log(count)) * idf for (idf, _), count in known]
+    norm = math.sqrt(sum(map(mul, values, values)))
+    columns = zip(*[weights for (_, weights), _ in known], strict=True)
+    return [b + sum(map(mul, column, values)) / norm for b, column in zip(bias, columns, strict=True)]
+
+
+def softmax(scores: Sequence[float], scale: float) -> list[float]:
+    """softmax(scale × scores): a model's scores as probabilities (the scale fitted at training)."""
+    top = max(scores)
+    exps = [math.exp(scale * (score - top)) for score in scores]
+    total = sum(exps)
+    return [value / total for value in exps]
 
 
 def document_frequencies(documents: Iterable[Counter[str]]) -> tuple[Counter[str], int]:
