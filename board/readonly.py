@@ -8,6 +8,6 @@ from storage.db import make_engine
 
 
 def read_only_engine(url: str, *, search_path: str | None = None) -> Engine:
-    """`make_engine(url)` that refuses writes and creates nothing (SQLite URI mode `ro`, PostgreSQL read-only
-    sessions). LedgerUnavailable for a SQLite file that is not there."""
+    """`make_engine(url)` that refuses writes and never creates a database (SQLite URI mode `ro`, PostgreSQL
+    read-only sessions). LedgerUnavailable for a SQLite file that is not there."""
     return make_engine(url, search_path=search_path, read_only=True)

@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from storage import texts
+from storage.db import LedgerUnavailable
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -25,7 +29,7 @@ MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 INITIAL_REVISION = "0001_initial"
 # The newest revision in migrations/versions (tests/test_migrations.py checks it). A database already there
 # starts without importing Alembic at all, which is a tenth of a second of every start.
-HEAD_REVISION = "0003_inbound_duplicate_index"
+HEAD_REVISION = "0005_triage"
 # What `create_all` made before migrations existed, i.e. what INITIAL_REVISION creates. Frozen history:
 # do not update this when the models change.
 PRE_MIGRATION_TABLES = frozenset(
@@ -93,6 +97,32 @@ def current_revision(engine: Engine) -> str | None:
         if not inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def ledger_exists(engine: Engine) -> bool:
+    """Whether the database holds the ledger's tables: a database the bot never ran on does not (read-only)."""
+    return inspect(engine).has_table("ticket")
+
+
+def check_ledger(engine: Engine) -> bool:
+    """Whether there is a ledger to read (False: none yet), read-only and without Alembic.
+
+    LedgerUnavailable, with the one line to show, when the database cannot be reached or read, or when its
+    ledger is at another revision than this version's models (`huiyin run` upgrades it; reading it could not).
+    """
+    try:
+        revision = current_revision(engine)
+        if revision is None and not ledger_exists(engine):
+            return False
+    except DBAPIError as error:
+        reason = next(iter(str(error.orig).strip().splitlines()), type(error.orig).__name__)  # drivers add hints
+        where = engine.url.render_as_string(hide_password=True)
+        log.info("cannot read the ledger at %s: %s", where, error.orig)
+        raise LedgerUnavailable(texts.UNREADABLE.format(where=where, reason=reason)) from error
+    if revision != HEAD_REVISION:
+        found = revision or texts.NO_REVISION
+        raise LedgerUnavailable(texts.OTHER_REVISION.format(found=found, head=HEAD_REVISION))
+    return True
 
 
 def _adopt(config: Config, *, missing: frozenset[str]) -> None:
