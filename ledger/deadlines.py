@@ -1,4 +1,8 @@
-"""Due times from a category's service levels."""
+"""Due times from a category's service levels.
+
+A category with `pause_outside_shift` counts only the grid's working hours: its weekly shifts, none on a public
+holiday, Monday's (`holidays.workday_pattern`'s) on a make-up working Saturday or Sunday (see ledger/workdays.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Callable
 from functools import partial
 
 from ledger.rota import grid_shift_windows
+from ledger.workdays import WorkingCalendar, working_calendar
 from settings.models import Category, Settings
 
 Windows = Callable[[dt.date], list[tuple[dt.datetime, dt.datetime]]]
@@ -25,13 +30,18 @@ def _due(since: dt.datetime, duration: dt.timedelta, windows: Windows | None) ->
     return since + duration if windows is None else on_shift_deadline(since, duration, windows)
 
 
-def shift_windows(settings: Settings, category: Category, grid_id: str | None) -> Windows | None:
-    """The grid's working hours when `category` pauses its deadlines outside them (config), else None."""
+def shift_windows(
+    settings: Settings, category: Category, grid_id: str | None, calendar: WorkingCalendar | None = None
+) -> Windows | None:
+    """The grid's working hours when `category` pauses its deadlines outside them (config), else None.
+
+    `calendar` (default: the one `settings` describe) says which days are public holidays and make-up days.
+    """
     if not category.pause_outside_shift or grid_id is None:
         return None
     if not any(shift.grid == grid_id for shift in settings.rota):
         return None
-    return partial(grid_shift_windows, settings, grid_id)
+    return partial(grid_shift_windows, settings, grid_id, calendar=calendar or working_calendar(settings))
 
 
 def on_shift_deadline(since: dt.datetime, duration: dt.timedelta, windows: Windows) -> dt.datetime:
@@ -40,20 +50,21 @@ def on_shift_deadline(since: dt.datetime, duration: dt.timedelta, windows: Windo
     Used for categories whose deadlines pause outside the grid's shifts. Windows may cross midnight
     (a day's windows are those starting on it). With no window in the next 60 days the clock never
     pauses, so a grid without shifts still gets a deadline.
+
+    Days are asked for one at a time, only as far as the deadline reaches: a day's windows start on it, so
+    they come in order, and the calendar is not asked about (nor warns of) a year the deadline never reaches.
     """
-    spans = sorted(
-        window for offset in range(-1, _SEARCH_DAYS) for window in windows(since.date() + dt.timedelta(days=offset))
-    )
     remaining = duration
     cursor = since
-    for start, end in spans:
-        start = max(start, cursor)
-        if end <= start:
-            continue
-        if end - start >= remaining:
-            return start + remaining
-        remaining -= end - start
-        cursor = end
+    for offset in range(-1, _SEARCH_DAYS):
+        for start, end in sorted(windows(since.date() + dt.timedelta(days=offset))):
+            start = max(start, cursor)
+            if end <= start:
+                continue
+            if end - start >= remaining:
+                return start + remaining
+            remaining -= end - start
+            cursor = end
     return since + duration
 
 

@@ -5,12 +5,13 @@ Nothing here opens the database or loads the classifier, so a secretary can run 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from settings import texts
 from settings.loader import ConfigError, read_config_file, read_settings_text
-from settings.rules import config_warnings
+from settings.rules import calendar_warnings, config_warnings
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,16 @@ class CheckResult:
     warnings: list[str]
 
 
-def check_text(text: str, name: str = "config.yaml") -> CheckResult:
+def check_text(text: str, name: str = "config.yaml", today: dt.date | None = None) -> CheckResult:
     """Check configuration given as YAML text; warnings need well-formed values, so a file whose values
-    cannot be read yet gets its errors only."""
+    cannot be read yet gets its errors only. `today` (default: the community's date now) decides which years'
+    holidays must be known."""
     reading = read_settings_text(text, name)
     if reading.settings is None or reading.document is None:
         return CheckResult(reading.problems, [])
-    return CheckResult(reading.problems, reading.document.report(config_warnings(reading.settings)))
+    today = today or dt.datetime.now(reading.settings.tz).date()
+    warnings = [*config_warnings(reading.settings), *calendar_warnings(reading.settings, today)]
+    return CheckResult(reading.problems, reading.document.report(warnings))
 
 
 def check_file(path: str | Path) -> CheckResult:

@@ -90,6 +90,9 @@ class GroupKind(StrEnum):
 class Community(_Strict):
     name: str = Field(min_length=1)
     timezone: TimezoneName = "Asia/Shanghai"
+    bot_name: str = Field(
+        default="回音", min_length=1, max_length=NAME_LENGTH, description="the bot's name: `@回音` addresses it"
+    )
 
 
 class Grid(_Strict):
@@ -116,6 +119,30 @@ class Shift(_Strict):
     start: ClockTime
     end: ClockTime
     cadre: str
+
+
+class HolidayShift(_Strict):
+    """A shift of the holiday rota: it runs on every public holiday and local day off, when the weekly rota does not.
+    `grid` omitted means community-wide; `end` <= `start` crosses midnight."""
+
+    grid: str | None = None
+    start: ClockTime
+    end: ClockTime
+    cadre: str
+
+
+class Holidays(_Strict):
+    """Days off and working days beyond the chinese-calendar package's: local days off, and the public holidays and
+    make-up working days (调休) of a year the package does not know yet."""
+
+    # Not `off:` and `on:`/`work:`: YAML reads an unquoted `off` key as false.
+    days_off: list[CalendarDate] = Field(default_factory=list, description="no weekly shift: the holiday rota")
+    working_days: list[CalendarDate] = Field(default_factory=list, description="worked, e.g. a 调休 Saturday")
+    workday_pattern: Weekday = Field(default="mon", description="whose weekly shifts run on a working Saturday/Sunday")
+
+    def years(self) -> set[int]:
+        """The years of which config names a day: their days off are taken as written here."""
+        return {day.year for day in (*self.days_off, *self.working_days)}
 
 
 class RotaOverride(_Strict):
@@ -188,11 +215,13 @@ class Nlp(_Strict):
 
 
 class FaqEntry(_Strict):
-    """One service of the 一站式 directory: an inquiry naming one of `keywords` gets `answer` at once."""
+    """One service of the 一站式 directory: an inquiry naming one of `keywords` and asking one of `asks`
+    (default: how to apply, where, what to bring, …; see nlp/faq.py) gets `answer` at once."""
 
     id: Identifier
     keywords: list[str] = Field(min_length=1)
     answer: str = Field(min_length=1)
+    asks: list[str] = Field(default_factory=list, description="question cues this entry answers (empty: the default)")
 
 
 class Board(_Strict):
@@ -216,6 +245,8 @@ class Outbound(_Strict):
     per_minute: int = Field(default=20, gt=0, description="messages per minute over all chats")
     daily_cap: int = Field(default=500, gt=0, description="messages per local day; the rest wait in the outbox")
     merge_max: int = Field(default=10, ge=1, description="queued replies to one chat merged into one message")
+    max_attempts: int = Field(default=8, ge=1, description="tries of one reply (back-off doubling) before it fails")
+    poll_seconds: float = Field(default=2.0, gt=0, description="look for replies queued by other processes this often")
 
 
 class Connection(_Strict):
@@ -241,6 +272,8 @@ class Settings(_Strict):
     cadres: list[Cadre] = Field(min_length=1)
     rota: list[Shift] = Field(default_factory=list)
     rota_overrides: list[RotaOverride] = Field(default_factory=list)
+    holidays: Holidays = Field(default_factory=Holidays)
+    holiday_rota: list[HolidayShift] = Field(default_factory=list)
     groups: list[ChatGroup] = Field(default_factory=list)
     categories: list[Category] = Field(min_length=1)
     tickets: Tickets = Field(default_factory=Tickets)

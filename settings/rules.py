@@ -5,11 +5,18 @@ Each rule yields `ConfigProblem`s at key paths; the loader turns them into line-
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import chinese_calendar
+
 from settings import texts
 from settings.models import GroupKind, Role, Settings
+
+# How far ahead `huiyin check` looks for a year without a holiday calendar: as far as a paused deadline is
+# searched (ledger/deadlines.py), so the warning comes before the first deadline that reaches that year.
+CALENDAR_LOOKAHEAD_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ def config_problems(settings: Settings) -> Iterator[ConfigProblem]:
     yield from _cadres(settings)
     yield from _groups(settings)
     yield from _buildings(settings)
+    yield from _holidays(settings)
 
 
 def config_warnings(settings: Settings) -> Iterator[ConfigProblem]:
@@ -37,6 +45,24 @@ def config_warnings(settings: Settings) -> Iterator[ConfigProblem]:
     for index, category in enumerate(settings.categories):
         if category != fallback and not category.keywords and not category.weights:
             yield ConfigProblem(("categories", index, "keywords"), texts.NO_KEYWORDS.format(value=category.id))
+
+
+def calendar_warnings(settings: Settings, today: dt.date) -> Iterator[ConfigProblem]:
+    """Warn about a year the next `CALENDAR_LOOKAHEAD_DAYS` reach whose days off nobody knows: neither the
+    chinese-calendar package (its next year comes out after the State Council's notice each November or
+    December) nor `holidays:` in config. Its public holidays would count as working days."""
+    ahead = today + dt.timedelta(days=CALENDAR_LOOKAHEAD_DAYS)
+    for year in sorted({today.year, ahead.year} - settings.holidays.years()):
+        if not _calendar_knows(year):
+            yield ConfigProblem(("holidays",), texts.UNKNOWN_HOLIDAY_YEAR.format(year=year))
+
+
+def _calendar_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(dt.date(year, 1, 1))
+    except NotImplementedError:  # the package's way of saying it has no data for that year
+        return False
+    return True
 
 
 def _references(settings: Settings) -> Iterator[ConfigProblem]:
@@ -56,6 +82,13 @@ def _references(settings: Settings) -> Iterator[ConfigProblem]:
             yield ConfigProblem(("rota", index, "cadre"), texts.UNKNOWN_CADRE.format(value=shift.cadre))
         if shift.start == shift.end:
             yield ConfigProblem(("rota", index, "end"), texts.EMPTY_SHIFT)
+    for index, holiday_shift in enumerate(settings.holiday_rota):
+        if holiday_shift.grid is not None and holiday_shift.grid not in grid_ids:
+            yield ConfigProblem(("holiday_rota", index, "grid"), texts.UNKNOWN_GRID.format(value=holiday_shift.grid))
+        if holiday_shift.cadre not in cadre_ids:
+            yield ConfigProblem(("holiday_rota", index, "cadre"), texts.UNKNOWN_CADRE.format(value=holiday_shift.cadre))
+        if holiday_shift.start == holiday_shift.end:
+            yield ConfigProblem(("holiday_rota", index, "end"), texts.EMPTY_SHIFT)
     for index, override in enumerate(settings.rota_overrides):
         if override.cadre not in cadre_ids:
             yield ConfigProblem(("rota_overrides", index, "cadre"), texts.UNKNOWN_CADRE.format(value=override.cadre))
@@ -117,3 +150,18 @@ def _buildings(settings: Settings) -> Iterator[ConfigProblem]:
             if other != grid.id:
                 message = texts.BUILDING_IN_TWO_GRIDS.format(value=building, other=other)
                 yield ConfigProblem(("grids", index, "buildings", bi), message)
+
+
+def _holidays(settings: Settings) -> Iterator[ConfigProblem]:
+    """A day is off or worked, once; a worked Saturday or Sunday runs the shifts of a day from Monday to Friday."""
+    holidays = settings.holidays
+    for key, days in (("days_off", holidays.days_off), ("working_days", holidays.working_days)):
+        for index, day in enumerate(days):
+            if day in days[:index]:
+                yield ConfigProblem(("holidays", key, index), texts.DUPLICATE_DATE.format(value=day))
+    for index, day in enumerate(holidays.working_days):
+        if day in holidays.days_off:
+            yield ConfigProblem(("holidays", "working_days", index), texts.OFF_AND_WORK.format(value=day))
+    if holidays.workday_pattern in ("sat", "sun"):
+        message = texts.WEEKEND_WORKDAY_PATTERN.format(value=holidays.workday_pattern)
+        yield ConfigProblem(("holidays", "workday_pattern"), message)

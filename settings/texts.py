@@ -87,11 +87,19 @@ DUPLICATE_GROUP_NAME = "群名 {value!r} 重复了（每个群只写一次）"
 DUPLICATE_GROUP_ID = "群 id {value!r} 重复了（每个群只写一次）"
 SECOND_CADRES_GROUP = "已经有干部群 {other!r} 了（kind: cadres 只能有一个）"
 BUILDING_IN_TWO_GRIDS = "{value!r} 已经在网格 {other!r} 里了（一栋楼只能属于一个网格）"
+DUPLICATE_DATE = "日期 {value} 重复了"
+OFF_AND_WORK = "{value} 同时写在 days_off（放假）和 working_days（上班）里，只能写在一处"
+WEEKEND_WORKDAY_PATTERN = "{value!r} 是周末；调休上班的周六、周日要按周一到周五中的一天排班（如 mon）"
 FULL_WIDTH_COMMA = "{value!r} 里有中文标点“{mark}”，会被当成一项；列表项之间请用英文逗号分隔，如 [{suggestion}]"
 
 # Worth a look, but the bot runs: warnings.
 NO_GRID_LEADER = "网格 {value!r} 没有网格长（role: grid_leader），没人值班时问题直接交给书记"
 NO_KEYWORDS = "类别 {value!r} 没有关键词（keywords 或 weights），居民的消息不会被分到这一类"
+UNKNOWN_HOLIDAY_YEAR = (
+    "日历库 chinese-calendar 还没有 {year} 年的放假安排，{year} 年的节假日会当作工作日（只有周末休息）；"
+    "请升级它（pip install -U chinese-calendar），"
+    "或把 {year} 年的放假和调休上班日期写进 holidays 的 days_off 和 working_days"
+)
 
 # Reports.
 CONFIG_ERRORS = "配置文件 {path} 有错误，改好后再启动："

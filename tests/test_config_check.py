@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from bot.cli import main
 from settings.check import check_text
 from settings.limits import CHAT_ID_LENGTH, ID_LENGTH, NAME_LENGTH
 from storage.models import CadreRecord, GridRecord, GroupRecord
+from tests.conftest import SHANGHAI
 from tests.test_config import REPO, edit, problems_of
 
 GROUPS = "groups:\n  - {name: 一网格群, grids: [g1]}\n  - {name: 干部群, kind: cadres}\ncategories:\n"
@@ -24,6 +28,18 @@ def clean_edit(*replacements: tuple[str, str]) -> str:
 
 
 CLEAN = clean_edit()
+OVERRIDES = "  - {date: 2026-12-01, cadre: ann, replacement: bob}\n"  # line 15 of CLEAN; what is added starts at 16
+
+
+def with_holidays(block: str) -> str:
+    return clean_edit((OVERRIDES, OVERRIDES + block))
+
+
+@pytest.fixture(autouse=True)
+def _june() -> Iterator[None]:
+    """`huiyin check` warns of a year ahead whose holidays nobody knows: check on a day whose next 60 days are known."""
+    with time_machine.travel(dt.datetime(2026, 6, 1, 12, tzinfo=SHANGHAI), tick=False):
+        yield
 
 
 def test_the_clean_base_has_nothing_to_report() -> None:
@@ -99,6 +115,100 @@ def test_a_mistake_that_used_to_pass_is_a_located_error(text: str, expected: lis
     assert problems_of(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        pytest.param(
+            "holidays:\n  days_off: [2026-10-01, 2027-02-30]\n",
+            ["config.yaml:17: holidays.days_off[1]: '2027-02-30' 不是日期（请写成 YYYY-MM-DD，如 '2026-11-23'）"],
+            id="not-a-date",
+        ),
+        pytest.param(
+            "holidays:\n  days_off: [2027-01-01, 2027-01-01]\n",
+            ["config.yaml:17: holidays.days_off[1]: 日期 2027-01-01 重复了"],
+            id="date-twice",
+        ),
+        pytest.param(
+            "holidays:\n  days_off: [2027-01-01]\n  working_days: [2027-02-07, 2027-01-01]\n",
+            [
+                "config.yaml:18: holidays.working_days[1]: "
+                "2027-01-01 同时写在 days_off（放假）和 working_days（上班）里，只能写在一处"
+            ],
+            id="off-and-worked",
+        ),
+        pytest.param(
+            "holidays:\n  workday_pattern: sat\n",
+            [
+                "config.yaml:17: holidays.workday_pattern: "
+                "'sat' 是周末；调休上班的周六、周日要按周一到周五中的一天排班（如 mon）"
+            ],
+            id="weekend-pattern",
+        ),
+        pytest.param(
+            "holidays:\n  workday_pattern: someday\n",
+            [
+                "config.yaml:17: holidays.workday_pattern: "
+                "'someday' 不是星期几（可写：mon, tue, wed, thu, fri, sat, sun）"
+            ],
+            id="not-a-weekday",
+        ),
+        pytest.param(
+            "holidays:\n  day_off: [2027-01-01]\n",
+            ["config.yaml:17: holidays.day_off: 不认识这个键，是不是想写 'days_off'？"],
+            id="misspelt-key",
+        ),
+        pytest.param(
+            'holiday_rota:\n  - {grid: g3, start: "09:00", end: "09:00", cadre: carol}\n',
+            [
+                "config.yaml:17: holiday_rota[0].grid: 没有 id 为 'g3' 的网格",
+                "config.yaml:17: holiday_rota[0].cadre: 没有 id 为 'carol' 的干部",
+                "config.yaml:17: holiday_rota[0].end: 班次的开始和结束不能是同一时间",
+            ],
+            id="holiday-rota-references",
+        ),
+        pytest.param(
+            'holiday_rota:\n  - {days: [sat], start: "09:00", end: "17:00", cadre: ann}\n',
+            ["config.yaml:17: holiday_rota[0].days: 不认识这个键（可以写的键：grid, start, end, cadre）"],
+            id="holiday-shifts-have-no-days",
+        ),
+    ],
+)
+def test_bad_holidays_are_located_errors(block: str, expected: list[str]) -> None:
+    assert problems_of(with_holidays(block)) == expected
+
+
+def test_holidays_and_a_holiday_rota_pass() -> None:
+    block = (
+        "holidays:\n  days_off: [2026-11-27, 2027-01-01]\n  working_days: [2027-02-07]\n  workday_pattern: fri\n"
+        'holiday_rota:\n  - {grid: g1, start: "09:00", end: "17:00", cadre: ann}\n'
+    )
+    assert check_text(with_holidays(block), today=dt.date(2026, 12, 1)) == check_text(CLEAN)
+
+
+@pytest.mark.parametrize(
+    ("today", "warned"),
+    [
+        pytest.param(dt.date(2026, 11, 1), [], id="60-days-ahead-still-2026"),
+        pytest.param(dt.date(2026, 11, 2), [2027], id="60-days-ahead-reach-2027"),
+        pytest.param(dt.date(2027, 3, 1), [2027], id="in-2027"),
+        pytest.param(dt.date(2027, 12, 1), [2027, 2028], id="two-unknown-years"),
+    ],
+)
+def test_a_year_ahead_without_holidays_is_a_warning(today: dt.date, warned: list[int]) -> None:
+    message = (
+        "config.yaml:1: holidays: 日历库 chinese-calendar 还没有 {year} 年的放假安排，{year} 年的节假日会当作工作日"
+        "（只有周末休息）；请升级它（pip install -U chinese-calendar），"
+        "或把 {year} 年的放假和调休上班日期写进 holidays 的 days_off 和 working_days"
+    )
+    assert check_text(CLEAN, today=today).warnings == [message.format(year=year) for year in warned]
+
+
+def test_a_year_config_names_days_of_is_not_warned_about() -> None:
+    written = with_holidays("holidays:\n  days_off: [2027-01-01]\n")
+    (warning,) = check_text(written, today=dt.date(2027, 12, 1)).warnings
+    assert warning.startswith("config.yaml:16: holidays: 日历库 chinese-calendar 还没有 2028 年的放假安排")
+
+
 def test_a_full_width_comma_is_reported_even_when_other_values_are_wrong() -> None:
     text = clean_edit(("name: Grid 1}", "name: Grid 1, buildings: [7号楼，8号楼]}"), ('end: "08:00"', 'end: "25:00"'))
     assert [line.split(": ")[1] for line in problems_of(text)] == ["grids[0].buildings[0]", "rota[2].end"]
@@ -159,6 +269,16 @@ def test_huiyin_check_passes_the_shipped_config(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert _check(REPO / "config.yaml", capsys, monkeypatch) == (0, f"{REPO / 'config.yaml'}：没有发现问题。\n")
+
+
+def test_huiyin_check_warns_in_december_of_the_next_year_until_it_is_known(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI), tick=False):
+        code, out = _check(REPO / "config.yaml", capsys, monkeypatch)
+    assert code == 0
+    assert "holidays: 日历库 chinese-calendar 还没有 2027 年的放假安排" in out.splitlines()[1]
+    assert out.splitlines()[-1].endswith("没有错误，1 处警告（可以启动，但最好看一看）。")
 
 
 def test_huiyin_check_lists_warnings_and_exits_0(

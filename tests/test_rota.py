@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from ledger.rota import Duty, DutySource, escalation_chain, on_duty, shifts_of
+from ledger.rota import Duty, DutySource, escalation_chain, grid_shift_windows, on_duty, shifts_of
+from ledger.workdays import WorkingCalendar
 from settings.models import RotaOverride, Settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -325,3 +326,67 @@ def test_repo_config_shifts_and_chain(repo_settings: Settings):
         "zhaomin",
         DutySource.GRID_LEADER,
     )
+
+
+# 国庆 2026: Thursday 1 to Wednesday 7 October off (Saturday 3 among them); Saturday 10 October is worked (调休).
+OCT1, OCT3, OCT7, OCT8, OCT10 = (date(2026, 10, day) for day in (1, 3, 7, 8, 10))
+HOLIDAY_DAY = {"grid": "g1", "start": "09:00", "end": "17:00", "cadre": "c"}
+HOLIDAY_NIGHT = {"start": "20:00", "end": "08:00", "cadre": "d"}
+WEEKEND_DAY = {"grid": "g1", "days": ["sat", "sun"], "start": "09:00", "end": "17:00", "cadre": "b"}
+
+
+@pytest.mark.parametrize(
+    ("holiday_rota", "grid_id", "when", "expected"),
+    [
+        pytest.param([], "g1", at(OCT1, 10), ("lead", DutySource.GRID_LEADER), id="weekday-shift-off-on-holiday"),
+        pytest.param([], "g1", at(OCT3, 10), ("lead", DutySource.GRID_LEADER), id="weekend-shift-off-in-the-break"),
+        pytest.param([], "g1", at(OCT8, 10), ("a", DutySource.GRID), id="back-to-the-weekly-rota"),
+        pytest.param([HOLIDAY_DAY], "g1", at(OCT1, 10), ("c", DutySource.GRID), id="holiday-rota-grid"),
+        pytest.param([HOLIDAY_DAY], "g1", at(OCT1, 18), ("lead", DutySource.GRID_LEADER), id="then-the-chain"),
+        pytest.param([HOLIDAY_DAY, HOLIDAY_NIGHT], "g1", at(OCT1, 23), ("d", DutySource.COMMUNITY), id="community"),
+        pytest.param([HOLIDAY_NIGHT], "g2", at(OCT8, 7), ("d", DutySource.COMMUNITY), id="last-night-into-workday"),
+        pytest.param([HOLIDAY_NIGHT], "g2", at(OCT1, 3), ("lead", DutySource.GRID_LEADER), id="not-from-a-workday"),
+        pytest.param([HOLIDAY_DAY], "g1", at(SUN, 10), ("b", DutySource.GRID), id="not-on-an-ordinary-sunday"),
+        pytest.param([HOLIDAY_DAY], "g1", at(OCT10, 10), ("a", DutySource.GRID), id="make-up-saturday-runs-monday"),
+        pytest.param([HOLIDAY_DAY], "g1", at(OCT10, 18), ("b", DutySource.GRID), id="make-up-saturday-monday-night"),
+    ],
+)
+def test_on_duty_on_public_holidays_and_make_up_days(
+    holiday_rota: list[dict[str, Any]], grid_id: str, when: datetime, expected: tuple[str, DutySource]
+):
+    settings = make_settings([WEEKDAY_DAY, MON_NIGHT, WEEKEND_DAY], holiday_rota=holiday_rota)
+    assert who(on_duty(settings, grid_id, when)) == expected
+
+
+def test_the_make_up_day_pattern_is_configurable():
+    friday_only = {**WEEKDAY_DAY, "days": ["fri"], "cadre": "c"}
+    mondays = make_settings([friday_only, WEEKDAY_DAY])
+    fridays = make_settings([friday_only, WEEKDAY_DAY], holidays={"workday_pattern": "fri"})
+    assert who(on_duty(mondays, "g1", at(OCT10, 10))) == ("a", DutySource.GRID)
+    assert who(on_duty(fridays, "g1", at(OCT10, 10))) == ("c", DutySource.GRID)
+    assert shifts_of(mondays, "c", OCT10) == []
+    assert shifts_of(fridays, "c", OCT10) == [(at(OCT10, 8, 30), at(OCT10, 17, 30))]
+
+
+def test_a_local_day_off_runs_the_holiday_rota():
+    settings = make_settings([WEEKDAY_DAY], holiday_rota=[HOLIDAY_DAY], holidays={"days_off": ["2026-11-23"]})
+    assert who(on_duty(settings, "g1", at(MON, 10))) == ("c", DutySource.GRID)
+    assert who(on_duty(settings, "g1", at(TUE, 10))) == ("a", DutySource.GRID)
+
+
+def test_overrides_and_shifts_of_cover_holiday_shifts():
+    settings = make_settings([WEEKDAY_DAY], holiday_rota=[HOLIDAY_DAY])
+    assert shifts_of(settings, "c", OCT1) == [(at(OCT1, 9), at(OCT1, 17))]
+    assert shifts_of(settings, "a", OCT1) == []
+    assert shifts_of(settings, "c", OCT8) == []
+    assert who(on_duty(settings, "g1", at(OCT1, 10), [swap(OCT1, "c", "d")])) == ("d", DutySource.GRID)
+    assert who(on_duty(settings, "g1", at(OCT7, 10), [swap(OCT1, "c", "d")])) == ("c", DutySource.GRID)
+
+
+def test_working_hours_have_no_holiday_shift_and_follow_the_injected_calendar():
+    settings = make_settings([WEEKDAY_DAY], holiday_rota=[HOLIDAY_DAY])
+    assert grid_shift_windows(settings, "g1", OCT1) == []  # the holiday rota is duty, not office hours
+    assert grid_shift_windows(settings, "g1", OCT10) == [(at(OCT10, 8, 30), at(OCT10, 17, 30))]
+    every_day_worked = WorkingCalendar(working_days=frozenset({OCT1}))
+    assert grid_shift_windows(settings, "g1", OCT1, every_day_worked) == [(at(OCT1, 8, 30), at(OCT1, 17, 30))]
+    assert who(on_duty(settings, "g1", at(OCT1, 10), calendar=every_day_worked)) == ("a", DutySource.GRID)
