@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
-from nlp.model import KeywordModel, count_scores, scoring_rows, softmax, vectorise
+from nlp.model import KeywordModel, Scorer, softmax, vectorise
 from nlp.training import fit_confidence_scale, fit_counts, macro_f1, stratified_folds
 
 FORMAT = "huiyin-category/1"
@@ -69,12 +70,16 @@ class CategoryModel:
     linear: KeywordModel
     keyword_weight: float
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_rows", scoring_rows(self.linear))
+    @cached_property
+    def _scorer(self) -> Scorer:
+        return Scorer(self.linear)
 
     def probabilities(self, counts: Counter[str], keywords: Mapping[str, float]) -> dict[str, float]:
         """P(category) for a message's intent features and keyword weights, keywords blended in."""
-        scores = count_scores(self._rows, self.linear.bias, with_keywords(counts, keywords))  # type: ignore[attr-defined]
+        return self.blended(self._scorer.scores(self._scorer.rows(with_keywords(counts, keywords))), keywords)
+
+    def blended(self, scores: Sequence[float], keywords: Mapping[str, float]) -> dict[str, float]:
+        """P(category) from the model's scores, keywords blended in."""
         return blend(self.model_probabilities(scores), keywords, self.keyword_weight)
 
     def model_probabilities(self, scores: Sequence[float]) -> dict[str, float]:

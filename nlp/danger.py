@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from nlp import cues
+from nlp.prefilter import Prefiltered
 
 # Characters that may sit between the parts of a pattern: anything but a clause break.
 _GAP = r"[^,.;:!?、，。；：！？\s]"
@@ -144,9 +145,15 @@ NEGATION_WINDOW = 3
 HEDGE_WINDOW = 8
 
 _CLAUSE = re.compile(r"[,.;:!?、，。；：！？\s]")
-_COMPILED = tuple((concept, re.compile("|".join(f"(?:{p})" for p in concept.patterns))) for concept in CONCEPTS)
-# One pass over the text first: most messages name no danger at all.
-_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _COMPILED))
+# Each concept's patterns, checked for their characters before the regex runs (`nlp.prefilter`).
+_COMPILED = tuple(
+    (concept, Prefiltered(re.compile("|".join(f"(?:{p})" for p in concept.patterns)))) for concept in CONCEPTS
+)
+# Most messages name no danger at all: they hold none of any concept's trigger characters (None: no such set).
+_TRIGGERS = (
+    None if any(pattern.triggers is None for _, pattern in _COMPILED)
+    else frozenset().union(*(pattern.triggers for _, pattern in _COMPILED))
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -177,24 +184,30 @@ def detect(text: str) -> Danger | None:
 
 def read(text: str) -> Reading:
     """All concept matches in a normalised, case-folded message, split into live and set aside."""
-    if _ANY.search(text) is None:
+    if _TRIGGERS is not None and _TRIGGERS.isdisjoint(text):
+        return Reading((), ())
+    matched = [(concept, pattern.pattern) for concept, pattern in _COMPILED if pattern.search(text)]
+    if not matched:
         return Reading((), ())
     if cues.is_forwarded_notice(text) or any(word in text for word in OVER):
-        over = tuple(concept.name for concept, pattern in _COMPILED if pattern.search(text))
-        return Reading((), over)
+        return Reading((), tuple(concept.name for concept, _ in matched))
     live: list[Danger] = []
     defused: list[str] = []
-    for concept, pattern in _COMPILED:
-        found = None
-        for match in pattern.finditer(text):
-            if not _set_aside(text, match.start(), match.end(), concept):
-                found = match.group()
-                break
+    for concept, pattern in matched:
+        found = _first_live(text, concept, pattern)
         if found is not None:
             live.append(Danger(concept.name, found, concept.category))
-        elif pattern.search(text):
+        else:
             defused.append(concept.name)
     return Reading(tuple(live), tuple(defused))
+
+
+def _first_live(text: str, concept: Concept, pattern: re.Pattern[str]) -> str | None:
+    """The first match of the concept that is not set aside, or None."""
+    for match in pattern.finditer(text):
+        if not _set_aside(text, match.start(), match.end(), concept):
+            return match.group()
+    return None
 
 
 def _set_aside(text: str, start: int, end: int, concept: Concept) -> bool:

@@ -28,17 +28,17 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from itertools import pairwise
+from functools import cached_property, lru_cache
+from itertools import filterfalse, pairwise, repeat
 from pathlib import Path
 
 from nlp import cues, danger
-from nlp.category import CategoryModel
+from nlp.category import CategoryModel, keyword_features
 from nlp.classification import Intent
 from nlp.lexicon import Lexicon
-from nlp.model import KeywordModel, count_scores, is_word, scoring_rows, softmax, vectorise
+from nlp.model import KeywordModel, Row, Scorer, is_word, softmax, vectorise
 from nlp.segment import raw_tokens
 from nlp.training import fit_confidence_scale, fit_counts, stratified_folds
 from nlp.weighted import MIN_WEIGHT_WITHOUT_CUE, message_core
@@ -52,6 +52,8 @@ _DIGIT = re.compile(r"\d")
 _SYMBOL = re.compile(r"[^\w\s]")
 # Length buckets (characters of the read text): a sticker, a reply, a sentence, a letter.
 _LENGTHS = ((4, "len:tiny"), (12, "len:short"), (40, "len:sentence"))
+# The labels as strings (an enum's `.value` is a property, and these are read for every message).
+_CHATTER, _INQUIRY, _REPORT, _URGENT = (i.value for i in (Intent.CHATTER, Intent.INQUIRY, Intent.REPORT, Intent.URGENT))
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def read(text: str, lexicon: Lexicon | None = None) -> Reading:
     """The features of one message (`lexicon`: the community's category keywords, for `lex:` features)."""
     core = message_core(text)
     raw = tuple(raw_tokens(core))
-    tokens = tuple(token for token in raw if not token.isspace())
+    tokens = tuple(filterfalse(str.isspace, raw))
     found = danger.read(core)
     keywords = keyword_weights(lexicon, tokens) if lexicon is not None else {}
     names = _word_features(tokens)
@@ -94,8 +96,8 @@ def _is_word(token: str) -> bool:
 
 def _word_features(tokens: Sequence[str]) -> list[str]:
     """What `nlp.model.features` counts (words and neighbouring pairs), as a list."""
-    words = [token for token in tokens if _is_word(token)]
-    return [*words, *(f"{a} {b}" for a, b in pairwise(words))]
+    words = list(filter(_is_word, tokens))
+    return [*words, *map(" ".join, pairwise(words))]
 
 
 def char_ngrams(core: str, n: int = NGRAM) -> Counter[str]:
@@ -104,9 +106,12 @@ def char_ngrams(core: str, n: int = NGRAM) -> Counter[str]:
 
 
 def _char_grams(core: str, n: int = NGRAM) -> list[str]:
-    names = []
+    """`char_ngrams` as a list, each run's 1-grams first, then its 2-grams, ... (zip over shifted copies of the
+    run joins each gram in C)."""
+    names: list[str] = []
     for run in _RUN.findall(_DIGIT.sub("0", core)):
-        names += ["c:" + run[i : i + size] for size in range(1, n + 1) for i in range(len(run) - size + 1)]
+        for size in range(1, n + 1):
+            names += map("".join, zip(repeat("c:"), *(run[start:] for start in range(size))))
     names += ["c:" + ch for ch in _SYMBOL.findall(core) if unicodedata.category(ch) == "So"]
     return names
 
@@ -161,22 +166,39 @@ class IntentModel:
     # The ticket's category (`nlp.category`); without it, the community's keywords alone decide.
     category: CategoryModel | None = None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_rows", scoring_rows(self.linear))
+    @cached_property
+    def _scorer(self) -> Scorer:
+        """The intent model's and the category model's weights, one row per feature (built on first use)."""
+        return Scorer(self.linear) if self.category is None else Scorer(self.linear, self.category.linear)
 
-    def scores(self, counts: Counter[str]) -> list[float]:
+    def lookup(self, counts: Mapping[str, int]) -> list[Row]:
+        """A message's features in the table of both models: `decide` and `category_probabilities` read them."""
+        return self._scorer.rows(counts)
+
+    def scores(self, counts: Mapping[str, int], rows: Sequence[Row] | None = None) -> list[float]:
         """Each label's score, as `KeywordModel.vector_scores(vectorise(counts, idf))` gives it."""
-        return count_scores(self._rows, self.linear.bias, counts)  # type: ignore[attr-defined]
+        return self._scorer.scores(self.lookup(counts) if rows is None else rows)
 
-    def probabilities(self, counts: Counter[str]) -> dict[str, float]:
-        return dict(zip(self.linear.labels, softmax(self.scores(counts), self.linear.confidence_scale), strict=True))
+    def probabilities(self, counts: Mapping[str, int], rows: Sequence[Row] | None = None) -> dict[str, float]:
+        scores = self.scores(counts, rows)
+        return dict(zip(self.linear.labels, softmax(scores, self.linear.confidence_scale), strict=True))
 
-    def decide(self, counts: Counter[str], *, danger_found: bool = False) -> Decision:
-        """Intent, triage and urgency from the features; `danger_found`: the detector saw a live danger."""
-        probabilities = self.probabilities(counts)
-        urgent = danger_found or probabilities[Intent.URGENT.value] >= self.urgent_threshold
+    def decide(
+        self, counts: Mapping[str, int], *, danger_found: bool = False, rows: Sequence[Row] | None = None
+    ) -> Decision:
+        """Intent, triage and urgency from the features (`rows`: their `lookup`, when the caller has it);
+        `danger_found`: the detector saw a live danger."""
+        probabilities = self.probabilities(counts, rows)
+        urgent = danger_found or probabilities[_URGENT] >= self.urgent_threshold
         intent, triage = decide(probabilities, urgent, self.triage_low, self.triage_high)
         return Decision(intent, probabilities, triage, urgent)
+
+    def category_probabilities(self, rows: Sequence[Row], keywords: Mapping[str, float]) -> dict[str, float]:
+        """`CategoryModel.probabilities` from the `lookup` of a message's features (the model must have a category
+        part): only the keyword features are looked up anew, and they come last, as in `with_keywords`."""
+        assert self.category is not None
+        extra = self._scorer.rows(dict.fromkeys(keyword_features(keywords), 1))
+        return self.category.blended(self._scorer.scores([*rows, *extra], 1), keywords)
 
     def contributions(self, counts: Counter[str], label: str) -> list[tuple[str, float]]:
         """The features that pushed `label`'s score, strongest (in either direction) first."""
@@ -226,11 +248,11 @@ def decide(probabilities: dict[str, float], urgent: bool, low: float, high: floa
     """The intent and whether a cadre confirms it first: urgent always opens; otherwise the band on P(ticket)."""
     if urgent:
         return Intent.URGENT, False
-    ticket = 1.0 - probabilities[Intent.CHATTER.value]
+    ticket = 1.0 - probabilities[_CHATTER]
     if ticket < low:
         return Intent.CHATTER, False
-    best = max((Intent.REPORT.value, Intent.INQUIRY.value), key=probabilities.__getitem__)
-    return Intent(best), ticket < high
+    best = Intent.REPORT if probabilities[_REPORT] >= probabilities[_INQUIRY] else Intent.INQUIRY
+    return best, ticket < high
 
 
 # --- training ------------------------------------------------------------------------------------------

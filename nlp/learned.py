@@ -29,7 +29,7 @@ from nlp.category import CategoryModel
 from nlp.classification import Classification, Evidence, Intent, normalise_message
 from nlp.intent import Decision, IntentModel, Reading, decide, read
 from nlp.lexicon import Lexicon
-from nlp.model import KeywordModel
+from nlp.model import KeywordModel, Row
 from nlp.places import PlaceIndex
 from nlp.weighted import MAX_CHARS, URGENT_CONFIDENCE, Explanation, WeightedClassifier, build_classifier
 from settings.models import Settings
@@ -71,8 +71,9 @@ class LearnedClassifier:
 
     def classify(self, text: str) -> Classification:
         reading = read(text, self._categories.lexicon)
-        decision = self._model.decide(reading.features, danger_found=bool(reading.dangers))
-        return self._verdict(text, decision, reading)[0]
+        rows = self._model.lookup(reading.features)
+        decision = self._model.decide(reading.features, danger_found=bool(reading.dangers), rows=rows)
+        return self._verdict(text, decision, reading, rows=rows)[0]
 
     def explain(self, text: str, top: int = 8) -> Explanation:
         """The verdict, the features that pushed the intent and the words behind the category."""
@@ -108,9 +109,10 @@ class LearnedClassifier:
 
     def _verdict(
         self, text: str, decision: Decision, reading: Reading, categories: dict[str, float] | None = None,
-        explain: bool = False,
+        explain: bool = False, rows: list[Row] | None = None,
     ) -> tuple[Classification, Explanation | None]:
-        """The verdict, and with `explain` the words behind its category."""
+        """The verdict, and with `explain` the words behind its category (`rows`: the model's `lookup` of the
+        features, when the caller has it)."""
         if decision.intent is Intent.CHATTER:
             confidence = round(min(decision.probabilities[Intent.CHATTER.value], MAX_CONFIDENCE), 2)
             return Classification(Intent.CHATTER, self._fallback, None, None, False, confidence), None
@@ -123,16 +125,20 @@ class LearnedClassifier:
                 verdict.intent, verdict.category, verdict.location, verdict.grid_id, verdict.urgent,
                 verdict.confidence, needs_triage=decision.needs_triage,
             ), explanation  # fmt: skip
-        return self._learned_category(text, decision, reading, model, prefer, categories, explain)
+        keywords = reading.keywords or ({prefer: 1.0} if prefer else {})
+        if categories is None:
+            categories = (
+                model.probabilities(reading.features, keywords) if rows is None
+                else self._model.category_probabilities(rows, keywords)
+            )  # fmt: skip
+        return self._learned_category(text, decision, reading, model, keywords, categories, explain)
 
     def _learned_category(
-        self, text: str, decision: Decision, reading: Reading, model: CategoryModel, prefer: str | None,
-        probabilities: dict[str, float] | None, explain: bool,
+        self, text: str, decision: Decision, reading: Reading, model: CategoryModel, keywords: dict[str, float],
+        probabilities: dict[str, float], explain: bool,
     ) -> tuple[Classification, Explanation | None]:
-        """Category by the category model and the keywords (the danger's category when no keyword points anywhere)."""
-        keywords = reading.keywords or ({prefer: 1.0} if prefer else {})
-        if probabilities is None:
-            probabilities = model.probabilities(reading.features, keywords)
+        """Category by the category model's `probabilities` of the message and its `keywords` (the danger's
+        category when no keyword points anywhere)."""
         known = {c: p for c, p in probabilities.items() if c in self._categories.lexicon.order}
         category = max(known, key=known.__getitem__) if known else self._fallback
         urgent = decision.intent is Intent.URGENT
