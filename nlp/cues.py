@@ -136,6 +136,8 @@ NOTICE_HEAD = 12
 # A message opening like this is a notice pasted or forwarded into the group (`【通知】`, `转：`,
 # `关于...的通知`): the problems it names (`每天`, `冒充`) are not a resident's report.
 NOTICE_OPENERS = ("【", "转发", "转:", "公告", "温馨提示", "友情提示", "特别提醒", "接上级通知", "接通知")
+# An opener within the first `NOTICE_HEAD` characters (`search` with that end: the whole opener inside them).
+_NOTICE_OPENER = re.compile("|".join(map(re.escape, NOTICE_OPENERS)))
 _NOTICE_TITLE = re.compile(r"关于.{1,30}的(?:通知|公告|提示|提醒|倡议)")
 
 _CLAUSE_BREAK = re.compile(r"[,.;:!?、，。；：！？\s]")
@@ -206,8 +208,7 @@ def is_question(text: str) -> bool:
 
 def is_forwarded_notice(text: str) -> bool:
     """A notice pasted into the group: it opens with a notice marker or a `关于...的通知` title."""
-    head = text[:NOTICE_HEAD]
-    return any(opener in head for opener in NOTICE_OPENERS) or _NOTICE_TITLE.match(text) is not None
+    return _NOTICE_OPENER.search(text, 0, NOTICE_HEAD) is not None or _NOTICE_TITLE.match(text) is not None
 
 
 def is_ack_or_notice(text: str) -> bool:
