@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import agenda, board_link, cadre, resident, texts
+from handlers import agenda, board_link, cadre, resident, texts, triage
 from handlers.attachments import handle_attachment, is_attachment
 from handlers.commands import CommandName
 from handlers.context import Context
@@ -20,7 +20,7 @@ from ledger.clock import Clock
 from ledger.dedup import duplicate_of
 from ledger.messages import Incoming, sanitised
 from nlp.classification import Classifier
-from nlp.weighted import build_classifier
+from nlp.trained import configured_classifier
 from settings.models import Settings
 from storage.db import make_engine, new_session
 from storage.directory import remember_member, sync_directory
@@ -44,6 +44,8 @@ COMMAND_HANDLERS = {
     CommandName.AGENDA: agenda.list_candidates,
     CommandName.MARK_AGENDA: agenda.mark,
     CommandName.RECATEGORISE: recategorise,
+    CommandName.REGISTER: triage.register,
+    CommandName.IGNORE: triage.ignore,
     CommandName.HELP: cadre.help_text,
     CommandName.QUERY: resident.query,
     CommandName.MY_REPORTS: resident.my_reports,
@@ -57,7 +59,7 @@ ROUTES = (
     Route("image, voice and other non-text messages open nothing", is_not_text, ignore),
     Route("commands", is_command, command_dispatcher(COMMAND_HANDLERS)),
     Route("cadres' own chat is not a report", is_from_cadre, ignore),
-    Route("residents' messages: report or chatter", always, handle_report),
+    Route("residents' messages: report, triage or chatter (addressed: introduction)", always, handle_report),
 )
 
 
@@ -139,6 +141,6 @@ class Huiyin:
 def build_app(settings: Settings, database_url: str, clock: Clock) -> tuple[Huiyin, Engine]:
     """The bot on `database_url` with the configured classifier, schema migrated and directory mirrored."""
     engine = make_engine(database_url)
-    app = Huiyin(settings, engine, build_classifier(settings), clock)
+    app = Huiyin(settings, engine, configured_classifier(settings), clock)
     app.prepare()
     return app, engine

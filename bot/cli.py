@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import io
 import json
 import logging
 import os
@@ -14,24 +15,28 @@ from pathlib import Path
 
 from board.cli import HANDLERS as BOARD_HANDLERS
 from board.cli import add_commands as add_board_commands
+from board.cli import open_ledger
 from bot.app import build_app
-from bot.console import HELP, ConsoleSession, ConsoleTransport
-from bot.outbox import OutboxSender, SharedDrain
+from bot.console import HELP, ConsoleSession, ConsoleTransport, lenient_stdin
+from bot.outbox import OutboxSender, RetryPolicy, SharedDrain, poll
 from handlers.texts import STATUS_NAMES
 from jobs.runner import JobRunner
 from jobs.scheduler import new_scheduler, start_jobs
 from ledger.clock import ManualClock, SystemClock
 from ledger.lifecycle import Status
 from nlp.evaluation import evaluate, format_report
-from nlp.model import KeywordModel
+from nlp.learned import LearnedClassifier
+from nlp.lexicon import Lexicon
+from nlp.trained import configured_classifier, read_chatter, save, train_intent_model
 from nlp.training import DEFAULT_COST, cross_validate, read_labelled, train
-from nlp.weighted import WeightedClassifier, build_classifier, format_explanation
+from nlp.weighted import format_explanation
 from settings import ConfigError, load_settings
+from settings.check import run_check
 from settings.environment import load_environment
 from settings.models import Settings
-from storage.db import make_engine, new_session
-from storage.examples import recategorised_examples
-from storage.schema import init_schema
+from settings.texts import CONFIG_ERRORS
+from storage.db import new_session
+from storage.examples import training_rows
 from storage.tickets import active_reporters, all_tickets, ledger_fields
 
 log = logging.getLogger("huiyin")
@@ -42,13 +47,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings, database_url: str) -> 
         return cmd_run_wechaty(args, settings, database_url)
     clock = SystemClock(settings.tz)
     app, engine = build_app(settings, database_url, clock)
-    sender = SharedDrain(OutboxSender(engine, ConsoleTransport(print), clock))
+    sender = SharedDrain(OutboxSender(engine, ConsoleTransport(print), clock, RetryPolicy.of(settings)))
     session = ConsoleSession(settings, app, sender, clock, print, id_prefix=f"console-{dt.datetime.now():%Y%m%d%H%M%S}")
     print(f"回音 · {settings.community.name}（数据：{database_url}）")
     print(HELP.format(groups="、".join(g.name for g in settings.groups)))
+    session.show_on_duty()
+    lenient_stdin()
     scheduler = new_scheduler(settings, engine)
     start_jobs(scheduler, settings, JobRunner(settings, engine), clock, after_run=sender.drain)
     sender.drain()
+    polling = poll(sender.drain, settings.outbound.poll_seconds)  # replies the board's process queued
     try:
         while True:
             try:
@@ -59,10 +67,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings, database_url: str) -> 
             if session.feed_line(line) is False:
                 return 0
     finally:
+        polling.set()
         scheduler.shutdown(wait=False)
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    script = _read_script(args.file)
+    if script is None:
+        return 2
     start = dt.datetime.now(settings.tz).replace(second=0, microsecond=0)
     clock = ManualClock(start)
     app, engine = build_app(settings, args.database_url or "sqlite://", clock)
@@ -71,15 +83,33 @@ def cmd_replay(args: argparse.Namespace, settings: Settings, database_url: str) 
         settings, app, sender, clock, print, echo=True, id_prefix=f"replay-{Path(args.file).stem}",
         jobs=JobRunner(settings, engine),
     )
-    with open(args.file, encoding="utf-8") as script:
-        session.feed(script)
+    session.feed(io.StringIO(script, newline=None))
     return 0
+
+
+def _read_script(path: str) -> str | None:
+    """The replay script's text, or None after one line on stderr saying why it cannot be read."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        print(f"huiyin replay: 找不到脚本 {path}", file=sys.stderr)
+        return None
+    except OSError as error:
+        print(f"huiyin replay: 读不了脚本 {path}：{error.strerror or error}", file=sys.stderr)
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        print(f"huiyin replay: 脚本 {path} 第 {line} 行不是 UTF-8 编码，请另存为 UTF-8 后再试", file=sys.stderr)
+        return None
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     """The weekly digest exactly as it was posted (or as it would be posted now, if it was not)."""
-    engine = make_engine(database_url)
-    init_schema(engine)
+    engine = open_ledger(database_url)
+    if isinstance(engine, int):
+        return engine
     try:
         print(JobRunner(settings, engine).digest_text(SystemClock(settings.tz).now(), args.week))
     except ValueError as error:
@@ -99,7 +129,9 @@ def ledger_rows(settings: Settings, engine) -> list[dict]:
 
 
 def cmd_ledger(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
-    engine = make_engine(database_url)
+    engine = open_ledger(database_url)
+    if isinstance(engine, int):
+        return engine
     rows = ledger_rows(settings, engine)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
@@ -119,16 +151,27 @@ def cmd_ledger(args: argparse.Namespace, settings: Settings, database_url: str) 
     return 0
 
 
-def _classifier(args: argparse.Namespace, settings: Settings) -> WeightedClassifier:
-    """The configured classifier, or the lexicon with the model given by --model."""
-    if args.model:
-        return WeightedClassifier(settings, KeywordModel.load(args.model))
-    return build_classifier(settings)
+def cmd_outbox(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    """Replies not delivered: waiting, being sent, and (`--failed` only these) given up on after their tries."""
+    from bot.outbox import outbox_report
+
+    engine = open_ledger(database_url)
+    if isinstance(engine, int):
+        return engine
+    print(outbox_report(engine, settings.tz, failed_only=args.failed, as_json=args.json))
+    return 0
+
+
+def _classifier(args: argparse.Namespace, settings: Settings) -> LearnedClassifier:
+    """What `huiyin run` reads messages with, or the same on the model file given by --model."""
+    return configured_classifier(settings, args.model)
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
+    """Categories from the labelled rows; intents from them (see `nlp.trained.row_intent`) and chatter lists (.txt)."""
     try:
-        rows = [row for path in args.files for row in read_labelled(path)]
+        chatter = [line for path in args.files if path.endswith(".txt") for line in read_chatter(path)]
+        rows = [row for path in args.files if not path.endswith(".txt") for row in read_labelled(path)]
         if args.cv:
             chosen = cross_validate(rows, folds=args.cv, jobs=args.jobs)
             print(f"{args.cv}-fold cross-validation (macro-F1 of the category on each held-out fold):")
@@ -137,11 +180,16 @@ def cmd_train(args: argparse.Namespace, settings: Settings, database_url: str) -
             model = train(rows, cost=chosen.best)
         else:
             model = train(rows, cost=args.cost)
-        model.save(args.out)
+        intent = train_intent_model(Lexicon(settings), rows, chatter)
+        save(args.out, model, intent)
     except (OSError, ValueError, KeyError) as error:
         print(f"huiyin train: {error}", file=sys.stderr)
         return 2
     print(f"learned {len(model.weights)} weighted words, {len(model.labels)} labels, {len(rows)} rows → {args.out}")
+    print(
+        f"intent model: {len(rows)} labelled rows and {len(chatter)} chatter lines added to the shipped data; "
+        f"triage band {intent.triage_low}–{intent.triage_high}, urgent threshold {intent.urgent_threshold}"
+    )
     for label in model.labels:
         index = model.labels.index(label)
         top = sorted(model.weights.items(), key=lambda item: -item[1][index])[:8]
@@ -160,20 +208,24 @@ def cmd_eval(args: argparse.Namespace, settings: Settings, database_url: str) ->
 
 
 def cmd_examples(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
-    """Every 改类 in the ledger as a `text,label` CSV for `huiyin train`."""
-    engine = make_engine(database_url)
-    init_schema(engine)
+    """Every 改类, 登记 and 忽略 in the ledger as a `text,label,intent` CSV for `huiyin train`."""
+    engine = open_ledger(database_url)
+    if isinstance(engine, int):
+        return engine
     with new_session(engine) as session:
-        examples = recategorised_examples(session)
+        examples = training_rows(session)
     out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
     try:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["text", "label"])
-        writer.writerows([example.text, example.label] for example in examples)
+        writer.writerow(["text", "label", "intent"])
+        writer.writerows([example.text, example.label, example.intent] for example in examples)
     finally:
         if args.out:
             out.close()
-    print(f"{len(examples)} recategorised tickets exported", file=sys.stderr)
+    counts = {word: sum(example.decision == word for example in examples) for word in ("改类", "登记", "忽略")}
+    print(
+        f"{len(examples)} examples exported ({', '.join(f'{word} {n}' for word, n in counts.items())})", file=sys.stderr
+    )
     return 0
 
 
@@ -256,22 +308,28 @@ def parser() -> argparse.ArgumentParser:
     ledger.add_argument("--json", action="store_true")
     digest = commands.add_parser("digest", help="print the weekly digest as posted (default: the last week)")
     digest.add_argument("--week", help="ISO week, e.g. 2026-W47")
-    training = commands.add_parser("train", help="learn keyword weights from labelled CSV files (text,label)")
-    training.add_argument("files", nargs="+", metavar="LABELLED.csv")
+    training = commands.add_parser(
+        "train", help="learn categories (and intents) from labelled CSV files (text,label[,intent]) and chatter .txt"
+    )
+    training.add_argument("files", nargs="+", metavar="LABELLED.csv|CHATTER.txt")
     training.add_argument("--out", required=True, help="model file to write (JSON; config nlp.model may name it)")
     training.add_argument("--cost", type=float, default=DEFAULT_COST, metavar="C", help="the SVM's C (default 1)")
     training.add_argument("--cv", type=int, metavar="K", help="choose C by K-fold cross-validation (K ≥ 2)")
     training.add_argument("--jobs", type=int, default=1, help="processes for --cv")
     evaluation = commands.add_parser("eval", help="accuracy, macro-F1 and confusion on a labelled CSV")
     evaluation.add_argument("file", metavar="LABELLED.csv")
-    evaluation.add_argument("--model", help="categories from this trained model instead of the config lexicon")
+    evaluation.add_argument("--model", help="categories (and intents, if it has them) from this trained model")
     evaluation.add_argument("--json", action="store_true")
-    examples = commands.add_parser("examples", help="export cadres' 改类 corrections as labelled CSV for train")
+    examples = commands.add_parser("examples", help="export cadres' 改类, 登记 and 忽略 as labelled CSV for train")
     examples.add_argument("--out", help="CSV file to write (default: standard output)")
     explain = commands.add_parser("explain", help="why a message gets its intent and category")
     explain.add_argument("text")
-    explain.add_argument("--model", help="use this trained model instead of the config lexicon")
+    explain.add_argument("--model", help="categories (and intents, if it has them) from this trained model")
+    outbox = commands.add_parser("outbox", help="replies not delivered yet, and those that failed")
+    outbox.add_argument("--failed", action="store_true", help="only the replies given up on")
+    outbox.add_argument("--json", action="store_true")
     add_board_commands(commands)
+    commands.add_parser("check", help="check the config file and list every problem, starting nothing")
     for command in commands.choices.values():  # `huiyin run --config x.yaml` works as well as `huiyin --config …`
         _add_common_options(command, config=argparse.SUPPRESS, env_file=argparse.SUPPRESS, verbose=argparse.SUPPRESS)
     return main
@@ -285,7 +343,7 @@ def _add_common_options(parser: argparse.ArgumentParser, *, config: object, env_
 
 HANDLERS = {
     "gateway": cmd_gateway,
-    "run": cmd_run, "replay": cmd_replay, "ledger": cmd_ledger,
+    "run": cmd_run, "replay": cmd_replay, "ledger": cmd_ledger, "outbox": cmd_outbox,
     "train": cmd_train, "eval": cmd_eval, "explain": cmd_explain, "examples": cmd_examples, "digest": cmd_digest,
     **BOARD_HANDLERS,
 }  # fmt: skip
@@ -298,10 +356,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     environment = load_environment(args.env_file)
     config_path = Path(args.config) if args.config else environment.config_path
+    if args.command == "check":  # reports warnings too, and opens no database
+        return run_check(config_path)
     try:
         settings = load_settings(config_path)
     except ConfigError as error:
-        print(f"config error in {config_path}:\n{error}", file=sys.stderr)
+        print(f"{CONFIG_ERRORS.format(path=config_path)}\n{error}", file=sys.stderr)
         return 2
     try:
         return HANDLERS[args.command](args, settings, environment.database_url)

@@ -18,6 +18,7 @@ import datetime as dt
 import io
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -178,7 +179,8 @@ class ConsoleSession:
         self.sender.drain()
 
     def incoming(self, speaker: Speaker, text: str, message_id: str) -> Incoming:
-        """The message as a real transport would hand it in; cadres are known by their configured chat id."""
+        """The message as a real transport would hand it in; cadres are known by their configured chat id, and
+        a leading `@回音` (the configured bot name) addresses the bot as WeChat's `mention_self` would."""
         cadre = self.settings.cadre_by_name(speaker.name)
         sender_id = cadre.chat_id if cadre else f"resident:{speaker.name}"
         private = speaker.chat == PRIVATE
@@ -187,8 +189,10 @@ class ConsoleSession:
         mentions = tuple(
             c.chat_id for c in self.settings.cadres if f"@{c.name}" in text or any(f"@{a}" in text for a in c.aliases)
         )
+        addressed = unicodedata.normalize("NFKC", text).lstrip().startswith(f"@{self.settings.community.bot_name}")
         return Incoming(
             message_id=message_id, chat_id=chat_id, chat_name=speaker.name if private else speaker.chat,
             sender_id=sender_id, sender_name=speaker.name, text=text, timestamp=self.clock.now(),
             kind=_PLACEHOLDERS.get(text.strip(), MessageKind.TEXT), mentions=mentions, is_private=private,
+            addressed=addressed,
         )

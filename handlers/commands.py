@@ -5,8 +5,8 @@ to users. `parse_command` turns one chat message into a `Command`, a `CommandErr
 a command but is missing something; reply with its usage) or `None` (ordinary chat; stay quiet).
 
 A message is a command only when it starts with a command word followed by the end of the text,
-whitespace, `#` or a digit. Chat such as 我的快递被偷了 or 查一下水表 therefore never triggers the
-bot, while 接单12, 查询#12 and 接单 ＃１２ do.
+whitespace, `#` or a digit (or `P`, for the triage commands 登记 P7 and 忽略 P7). Chat such as
+我的快递被偷了 or 查一下水表 therefore never triggers the bot, while 接单12, 查询#12 and 接单 ＃１２ do.
 
 The parser only reads text. Who may use a command (`CommandSpec.cadre_only`), whether the ticket
 exists and what a date argument means (`ledger.dates.parse_day`) are the caller's business.
@@ -36,6 +36,8 @@ class CommandName(StrEnum):
     AGENDA = "议题"
     MARK_AGENDA = "立项"
     RECATEGORISE = "改类"
+    REGISTER = "登记"  # a triage item (P7): open its ticket
+    IGNORE = "忽略"  # a triage item: no problem, nothing is said
     HELP = "帮助"
     # Resident commands.
     QUERY = "查询"
@@ -67,6 +69,7 @@ class CommandSpec:
     argument: Argument
     cadre_only: bool
     usage: str  # the syntax shown to users
+    triage: bool = False  # the number is a triage item's, written P7 (the P may be left out)
 
 
 COMMANDS: dict[CommandName, CommandSpec] = {
@@ -167,6 +170,22 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         argument=Argument.REQUIRED,
         cadre_only=True,
         usage="改类 编号 类别（例：改类 12 给排水）",
+    ),
+    CommandName.REGISTER: CommandSpec(
+        word="登记",
+        ticket=True,
+        argument=Argument.OPTIONAL,
+        cadre_only=True,
+        usage="登记 P编号 类别（类别可不写，例：登记 P7 或 登记 P7 给排水）",
+        triage=True,
+    ),
+    CommandName.IGNORE: CommandSpec(
+        word="忽略",
+        ticket=True,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="忽略 P编号（不是问题，不登记，例：忽略 P7）",
+        triage=True,
     ),
     # Everyone may ask for help; the reply lists the commands the asker may use.
     CommandName.HELP: CommandSpec(
@@ -269,6 +288,9 @@ MAX_TICKET = 2**31 - 1
 # A ticket number may run straight into the text (进度12已联系物业) but not into a decimal, list or date.
 _TICKET = re.compile(r"#? ?([0-9]+)(?![0-9]|[.,/:-][0-9])")
 
+# A triage item's number: P7 (also p7, P 7, #7 or 7).
+_TRIAGE_NUMBER = re.compile(r"(?:[Pp#] ?)?([0-9]+)(?![0-9]|[.,/:-][0-9])")
+
 # A number followed by these names a place, not a ticket: 查12号楼的水表 is a question, not 查 #12.
 _PLACE_SUFFIXES = ("号", "楼", "栋", "幢", "单元", "室", "层")
 
@@ -329,7 +351,8 @@ def parse_command(text: str) -> Command | CommandError | None:
         start = 2 if message.text.startswith("/ ") else 1
     for name in _BY_LENGTH:
         end = start + len(name)
-        if message.text.startswith(name, start) and (end == len(message.text) or message.text[end] in " #0123456789"):
+        follows = " #0123456789Pp" if COMMANDS[name].triage else " #0123456789"
+        if message.text.startswith(name, start) and (end == len(message.text) or message.text[end] in follows):
             return _parse_rest(message, name, end)
     return None
 
@@ -347,7 +370,7 @@ def _parse_rest(message: _Message, name: CommandName, position: int) -> Command 
     if spec.ticket:
         if position == len(text):
             return error(ProblemKind.MISSING_TICKET)
-        match = _TICKET.match(text, position)
+        match = (_TRIAGE_NUMBER if spec.triage else _TICKET).match(text, position)
         if match and text.startswith(_PLACE_SUFFIXES, match.end()):
             return None
         ticket = _ticket_number(match[1]) if match else None

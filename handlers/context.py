@@ -89,6 +89,12 @@ class Context:
 
 def can_handle(settings: Settings, cadre: Cadre, ticket: Ticket) -> bool:
     """The assignee, a grid leader of the ticket's grid (or of any grid when it has none), or a secretary."""
-    if cadre.role is Role.SECRETARY or cadre.id == ticket.assignee_id:
+    return may_act(cadre, ticket.assignee_id, ticket.grid_id)
+
+
+def may_act(cadre: Cadre, owner_id: str | None, grid_id: str | None) -> bool:
+    """The owner (a ticket's assignee, the cadre a triage item was sent to), a grid leader of the grid (of any
+    grid when there is none), or a secretary."""
+    if cadre.role is Role.SECRETARY or cadre.id == owner_id:
         return True
-    return cadre.role is Role.GRID_LEADER and (ticket.grid_id is None or ticket.grid_id in cadre.grids)
+    return cadre.role is Role.GRID_LEADER and (grid_id is None or grid_id in cadre.grids)

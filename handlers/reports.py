@@ -1,8 +1,20 @@
-"""A resident's message that is not a command: chatter is ignored, a problem becomes (or joins) a ticket."""
+"""A resident's message that is not a command: chatter is ignored, a problem becomes (or joins) a ticket.
+
+What the classifier says decides, except that
+
+- an addressed message (an @-mention of the bot, a private message to it, or one starting with a report word
+  such as 报修) is never lost: a problem in it becomes a ticket however unsure the classifier is, and one
+  without a problem (`@回音 在吗`) gets a one-line introduction;
+- a message the classifier is unsure about (`needs_triage`) opens nothing in public: it is held as a triage
+  item (`P7`) and the cadre on duty is asked privately to 登记 or 忽略 it (handlers/triage.py, jobs/triage.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, replace
 
 from handlers import faq, texts
 from handlers.context import Context
@@ -12,43 +24,127 @@ from ledger.messages import Outgoing
 from ledger.rota import Duty, escalation_chain
 from nlp import texts as nlp_texts
 from nlp.classification import Classification, Intent
+from nlp.faq import states_problem
 from nlp.similarity import facts, similarity
 from settings.models import Category
-from storage.models import Ticket
-from storage.tickets import BOT, active_reporters, add_reporter, apply_action, open_ticket, open_tickets_since
+from storage.models import Ticket, TriageItem
+from storage.tickets import BOT, Actor, active_reporters, add_reporter, apply_action, open_ticket, open_tickets_since
+from storage.triage import hold
 
 _RESCUE_WORDS = ("火", "烟", "煤气", "燃气", "困", "被关")
 _MEDICAL_WORDS = ("摔", "晕", "倒地", "受伤", "流血", "不省人事")
+# A message starting with one of these is addressed to the bot: the resident means to report.
+REPORT_WORDS = ("报事", "报修", "反映", "投诉")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who reported what, where: the message being handled, or a held triage item a cadre registered."""
+
+    text: str
+    chat_id: str
+    chat_name: str
+    is_private: bool
+    sender: Actor
 
 
 def handle_report(ctx: Context) -> list[Outgoing]:
     classification = ctx.classifier.classify(ctx.incoming.text)
+    spoken_to = is_addressed(ctx)
     if not classification.is_ticket:
-        return []
+        if not spoken_to:
+            return []
+        if not _reports_something(ctx.text):
+            return [ctx.reply(texts.INTRODUCTION.format(bot=ctx.settings.community.bot_name))]
+        classification = replace(classification, intent=Intent.REPORT)  # 报修 … : the resident says it is a problem
     if classification.intent is Intent.INQUIRY:
         answered = faq.answer(ctx)
         if answered is not None:
             return [answered]
+        if states_problem(ctx.incoming.text):  # 低保还没到账呢？ a problem to follow up, not a question
+            classification = replace(classification, intent=Intent.REPORT)
+    if classification.needs_triage and not spoken_to:
+        return _hold(ctx, classification)
     category = ctx.settings.category(classification.category) or ctx.settings.fallback_category
     uncertain = classification.intent is Intent.REPORT and (
         classification.confidence < ctx.settings.nlp.min_confidence or category == ctx.settings.fallback_category
     )
     if uncertain:
         category = ctx.settings.fallback_category
-    duplicate = _duplicate(ctx, classification, category)
+    source = _source(ctx)
+    duplicate = _duplicate(ctx, source, classification, category)
     if duplicate is not None:
-        return _join(ctx, duplicate, ctx.settings.category(duplicate.category) or ctx.settings.fallback_category)
-    return _open(ctx, classification, category, uncertain=uncertain)
+        return _join(ctx, source, duplicate)
+    return _open(ctx, source, classification, category, uncertain=uncertain)[0]
 
 
-def _duplicate(ctx: Context, classification: Classification, category: Category) -> Ticket | None:
+def is_addressed(ctx: Context) -> bool:
+    """Spoken to the bot: an @-mention of it, a private message, or a report word first (`报修 3号楼…`)."""
+    incoming = ctx.incoming
+    return incoming.addressed or incoming.is_private or _starts_with_report_word(ctx.text)
+
+
+def _starts_with_report_word(text: str) -> bool:
+    return unicodedata.normalize("NFKC", text).lstrip().startswith(REPORT_WORDS)
+
+
+def _reports_something(text: str) -> bool:
+    """A report word followed by some words: `报修 厨房水管` is a report even when the classifier shrugs."""
+    folded = unicodedata.normalize("NFKC", text).lstrip()
+    word = next((w for w in REPORT_WORDS if folded.startswith(w)), None)
+    return word is not None and _LETTER.search(folded[len(word) :]) is not None
+
+
+def _source(ctx: Context) -> Source:
+    incoming = ctx.incoming
+    return Source(incoming.text, incoming.chat_id, incoming.chat_name, incoming.is_private, ctx.sender)
+
+
+def _hold(ctx: Context, classification: Classification) -> list[Outgoing]:
+    """Keep the message as a triage item and ask the cadre on duty, privately, whether it is a problem."""
+    incoming = ctx.incoming
+    category = ctx.settings.category(classification.category) or ctx.settings.fallback_category
+    grid_id = _grid_for(ctx, _source(ctx), classification)
+    duty = ctx.duty(grid_id)
+    item = hold(
+        ctx.session, now=ctx.now,
+        fields={
+            "text": incoming.text, "chat_id": incoming.chat_id, "chat_name": incoming.chat_name,
+            "chat_is_private": incoming.is_private, "sender_id": incoming.sender_id,
+            "sender_name": incoming.sender_name, "intent": classification.intent.value, "category": category.id,
+            "confidence": round(classification.confidence, 3), "location": classification.location,
+            "grid_id": grid_id, "asked_id": duty.cadre.id,
+            "response_due_at": response_due(category, ctx.now, shift_windows(ctx.settings, category, grid_id)),
+        },
+    )
+    chat = texts.TRIAGE_PRIVATE_CHAT if incoming.is_private else incoming.chat_name
+    text = texts.TRIAGE_ASK.format(item=item.id, chat=chat, sender=incoming.sender_name, text=incoming.text)
+    return [Outgoing(duty.cadre.chat_id, text, duty.cadre.name, is_private=True)]
+
+
+def register(ctx: Context, item: TriageItem, category: Category, note: str) -> tuple[list[Outgoing], Ticket, bool]:
+    """Open (or join) the ticket of a triage item a cadre registered, as if it had just been reported:
+    the reply goes to the item's group, mentioning its sender. Returns the replies, the ticket, and whether
+    the item joined an open ticket."""
+    sender = Actor(item.sender_id, item.sender_name)
+    source = Source(item.text, item.chat_id, item.chat_name, item.chat_is_private, sender)
+    intent = Intent.INQUIRY if item.intent == Intent.INQUIRY.value else Intent.REPORT
+    classification = Classification(intent, category.id, item.location, item.grid_id, False, item.confidence)
+    duplicate = _duplicate(ctx, source, classification, category)
+    if duplicate is not None:
+        return _join(ctx, source, duplicate), duplicate, True
+    return *_open(ctx, source, classification, category, uncertain=False, note=note), False
+
+
+def _duplicate(ctx: Context, source: Source, classification: Classification, category: Category) -> Ticket | None:
     """The open ticket most similar to this report (`nlp.similarity`), if it reaches the threshold.
 
     Tickets of another grid are not compared; ties go to the oldest ticket.
     """
     window_start = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
-    grid_id = _grid_for(ctx, classification)
-    new = facts(ctx.incoming.text, category.id, classification.location)
+    grid_id = _grid_for(ctx, source, classification)
+    new = facts(source.text, category.id, classification.location)
     threshold = ctx.settings.nlp.duplicate_threshold
     best, best_score = None, 0.0
     for ticket in open_tickets_since(ctx.session, since=window_start):  # newest first
@@ -60,27 +156,30 @@ def _duplicate(ctx: Context, classification: Classification, category: Category)
     return best
 
 
-def _grid_for(ctx: Context, classification: Classification) -> str | None:
+def _grid_for(ctx: Context, source: Source, classification: Classification) -> str | None:
     """The place's grid; else the group's grid when the group covers exactly one."""
     if classification.grid_id:
         return classification.grid_id
-    group = ctx.settings.group(ctx.incoming.chat_id, ctx.incoming.chat_name)
+    group = ctx.settings.group(source.chat_id, source.chat_name)
     return group.grids[0] if group and len(group.grids) == 1 else None
 
 
-def _open(ctx: Context, classification: Classification, category: Category, *, uncertain: bool) -> list[Outgoing]:
-    grid_id = _grid_for(ctx, classification)
+def _open(
+    ctx: Context, source: Source, classification: Classification, category: Category, *, uncertain: bool,
+    note: str = "",
+) -> tuple[list[Outgoing], Ticket]:
+    grid_id = _grid_for(ctx, source, classification)
     duty = ctx.duty(grid_id)
     windows = shift_windows(ctx.settings, category, grid_id)
-    incoming = ctx.incoming
     guess = ctx.settings.category(classification.category) if uncertain else None
     guess = guess if guess is not None and guess != category else None
     ticket = open_ticket(
-        ctx.session, now=ctx.now, reporter=ctx.sender, note=_uncertain_note(classification, guess) if uncertain else "",
+        ctx.session, now=ctx.now, reporter=source.sender,
+        note=_uncertain_note(classification, guess) if uncertain else note,
         fields={
-            "category": category.id, "description": incoming.text, "location": classification.location,
-            "grid_id": grid_id, "chat_id": incoming.chat_id, "chat_name": incoming.chat_name,
-            "chat_is_private": incoming.is_private, "urgent": classification.urgent,
+            "category": category.id, "description": source.text, "location": classification.location,
+            "grid_id": grid_id, "chat_id": source.chat_id, "chat_name": source.chat_name,
+            "chat_is_private": source.is_private, "urgent": classification.urgent,
             "confidence": round(classification.confidence, 3),
             "response_due_at": response_due(category, ctx.now, windows),
             "resolution_due_at": resolution_due(category, ctx.now, windows),
@@ -93,16 +192,16 @@ def _open(ctx: Context, classification: Classification, category: Category, *, u
         "response": _response_promise(ctx, category, ticket.response_due_at, paused=windows is not None),
     }
     if classification.urgent:
-        return _urgent(ctx, ticket.id, duty, grid_id, fields)
+        return _urgent(ctx, source, ticket.id, duty, grid_id, fields), ticket
     template = texts.INQUIRY_OPENED if classification.intent is Intent.INQUIRY else texts.TICKET_OPENED
-    replies = [_public_reply(ctx, template.format(**fields), duty, ticket.id)]
+    replies = [_public_reply(source, template.format(**fields), [duty.cadre.name], [duty.cadre.chat_id], ticket.id)]
     if uncertain:
         alert = nlp_texts.UNCERTAIN_ALERT.format(
-            number=ticket.id, fallback=category.name, text=incoming.text,
+            number=ticket.id, fallback=category.name, text=source.text,
             guess_text=nlp_texts.UNCERTAIN_GUESS.format(guess=guess.name) if guess else "",
         )
         replies.append(Outgoing(duty.cadre.chat_id, alert, duty.cadre.name, is_private=True, ticket_id=ticket.id))
-    return replies
+    return replies, ticket
 
 
 def _uncertain_note(classification: Classification, guess: Category | None) -> str:
@@ -119,14 +218,15 @@ def _response_promise(ctx: Context, category: Category, due: dt.datetime, *, pau
     return texts.WITHIN.format(duration=describe_minutes(category.first_response_minutes))
 
 
-def _public_reply(ctx: Context, text: str, duty: Duty, ticket_id: int | None) -> Outgoing:
-    """The reply in the group, mentioning the reporter and the cadre who now owns the ticket."""
-    incoming = ctx.incoming
-    if incoming.is_private:
-        return ctx.reply(text, ticket_id=ticket_id)
-    prefix = texts.mention_prefix([incoming.sender_name, duty.cadre.name])
-    mentions = tuple(dict.fromkeys([incoming.sender_id, duty.cadre.chat_id]))
-    return Outgoing(incoming.chat_id, prefix + text, incoming.chat_name, mentions, ticket_id=ticket_id)
+def _public_reply(
+    source: Source, text: str, names: list[str], ids: list[str], ticket_id: int | None
+) -> Outgoing:
+    """The reply where the report was made, mentioning the reporter (and, in a group, `names` with `ids`)."""
+    if source.is_private:
+        return Outgoing(source.chat_id, text, source.chat_name, is_private=True, ticket_id=ticket_id)
+    prefix = texts.mention_prefix([source.sender.name, *names])
+    mentions = tuple(dict.fromkeys([source.sender.id, *ids]))
+    return Outgoing(source.chat_id, prefix + text, source.chat_name, mentions, ticket_id=ticket_id)
 
 
 def _emergency_numbers(text: str) -> str:
@@ -139,15 +239,17 @@ def _emergency_numbers(text: str) -> str:
     return " / ".join(dict.fromkeys(numbers))
 
 
-def _urgent(ctx: Context, ticket_id: int, duty: Duty, grid_id: str | None, fields: dict) -> list[Outgoing]:
+def _urgent(
+    ctx: Context, source: Source, ticket_id: int, duty: Duty, grid_id: str | None, fields: dict
+) -> list[Outgoing]:
     """Tell the resident to call emergency services first, and ping the on-duty cadre and the chain at once."""
     chain = [c for c in escalation_chain(ctx.settings, grid_id) if c.id != duty.cadre.id]
     secretaries = [c for c in chain if c.role.value == "secretary"] or chain[:1]
     text = texts.URGENT_OPENED.format(
-        **fields, emergency=_emergency_numbers(ctx.incoming.text), chain="、".join(c.name for c in secretaries)
+        **fields, emergency=_emergency_numbers(source.text), chain="、".join(c.name for c in secretaries)
     )
-    replies = [_public_reply(ctx, text, duty, ticket_id)]
-    alert = texts.URGENT_ALERT.format(**fields, reporter=ctx.incoming.sender_name, text=ctx.incoming.text)
+    replies = [_public_reply(source, text, [duty.cadre.name], [duty.cadre.chat_id], ticket_id)]
+    alert = texts.URGENT_ALERT.format(**fields, reporter=source.sender.name, text=source.text)
     for cadre in [duty.cadre, *secretaries]:
         replies.append(Outgoing(cadre.chat_id, alert, cadre.name, is_private=True, ticket_id=ticket_id))
     cadres_group = ctx.settings.cadres_group()
@@ -156,13 +258,14 @@ def _urgent(ctx: Context, ticket_id: int, duty: Duty, grid_id: str | None, field
     return replies
 
 
-def _join(ctx: Context, ticket, category: Category) -> list[Outgoing]:
-    added = add_reporter(ctx.session, ticket, ctx.sender, now=ctx.now)
+def _join(ctx: Context, source: Source, ticket: Ticket) -> list[Outgoing]:
+    category = ctx.settings.category(ticket.category) or ctx.settings.fallback_category
+    added = add_reporter(ctx.session, ticket, source.sender, now=ctx.now)
     fields = {
         "number": ticket.id, "category": category.name, "place": texts.place_text(ticket.location),
         "assignee": ctx.cadre_name(ticket.assignee_id), "status": texts.STATUS_NAMES[Status(ticket.status)],
     }
     if not added:
-        return [ctx.reply(texts.TICKET_ALREADY_REPORTED.format(**fields), ticket_id=ticket.id)]
+        return [_public_reply(source, texts.TICKET_ALREADY_REPORTED.format(**fields), [], [], ticket.id)]
     count = len(active_reporters(ctx.session, ticket.id))
-    return [ctx.reply(texts.TICKET_JOINED.format(**fields, count=count), ticket_id=ticket.id)]
+    return [_public_reply(source, texts.TICKET_JOINED.format(**fields, count=count), [], [], ticket.id)]

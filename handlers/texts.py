@@ -36,6 +36,24 @@ URGENT_ALERT = "⚠️ 紧急 #{number}【{category}】{place}：{reporter} 反�
 TICKET_JOINED = "已有 {count} 位居民反映，#{number}【{category}】{place} 正在处理，负责人 {assignee}。"
 TICKET_ALREADY_REPORTED = "您已反映过 #{number}，正在处理（{status}），负责人 {assignee}。"
 EMERGENCY_NUMBERS = {"rescue": "119", "police": "110", "medical": "120"}
+# An addressed message with no problem in it (`@回音 在吗`): how to report and follow up, in one line.
+INTRODUCTION = (
+    "我是{bot}：在群里说清问题和楼栋（如「3号楼2单元楼道灯不亮」）就会登记，由值班干部负责；"
+    "发「查询 编号」看进度，「帮助」看全部指令。"
+)
+
+# Triage (P7): a message the classifier was unsure about goes privately to the cadre on duty first
+TRIAGE_ASK = "可能的问题 P{item}（{chat} {sender}）：「{text}」 回复「登记 P{item}」或「忽略 P{item}」"
+TRIAGE_PRIVATE_CHAT = "私聊"
+TRIAGE_REGISTERED = "P{item} 已登记为 #{number}，已在群里回复 {sender}。"
+TRIAGE_JOINED = "P{item} 与 #{number} 是同一件事，已并入 #{number}。"
+TRIAGE_IGNORED = "P{item} 已忽略，群里不会回复。"
+TRIAGE_UNKNOWN = "没有找到 P{item}，请核对编号。"
+TRIAGE_DECIDED = "P{item} 已{decision}（{by}）。"
+TRIAGE_DECISIONS = {"registered": "登记为 #{number}", "ignored": "忽略", "timed_out": "超时自动登记为 #{number}"}
+TRIAGE_NOT_YOURS = "抱歉，P{item} 已交给 {asked} 确认，只有他/她、网格长或书记可以处理。"
+TRIAGE_UNKNOWN_CATEGORY = "没有「{name}」这个类别。可选：{names}。例：登记 P{item} 给排水"
+EVENT_TRIAGE_REGISTERED = "登记 P{item}（{cadre}）"
 WITHIN = "{duration}内"
 BY_TIME = "工作时间内，{time}前"
 DUTY_LABELS = {"grid": "今日值班 ", "community": "社区值班 ", "grid_leader": "网格长 ", "secretary": "书记 "}

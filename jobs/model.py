@@ -21,6 +21,20 @@ class TicketChange:
 
 
 @dataclass(frozen=True)
+class TriageOpening:
+    """A triage item nobody decided in time, opened as a ticket when the occurrence is carried out.
+
+    `notice` (to the new assignee) is formatted with `notice_fields` and the new ticket's `number` then."""
+
+    item_id: int
+    fields: dict[str, Any]  # the ticket's fields, as `storage.tickets.open_ticket` takes them
+    assignee_id: str
+    note: str
+    notice: Outgoing
+    notice_fields: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Occurrence:
     """One run of a job for one period: carried out once, atomically, or not at all.
 
@@ -34,3 +48,4 @@ class Occurrence:
     replies: tuple[Outgoing, ...] = ()
     changes: tuple[TicketChange, ...] = ()
     output: str | None = None
+    openings: tuple[TriageOpening, ...] = ()

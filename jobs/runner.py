@@ -1,9 +1,10 @@
 """What is due at an instant, and carrying it out: the one place both APScheduler and the replay call.
 
 `run(now)` carries out every occurrence due at `now`, each in its own transaction (its events, outbox rows
-and job run together). Ticket jobs (sla, follow_up) are state-based: whatever came due since the last check
-is found at the next one. Calendar jobs (handover, daily, digest) take their latest fire time at or before
-`now` that is still within its grace (see `jobs.calendar`); the job-run key makes each happen once.
+and job run together). Ticket jobs (sla, follow_up) and triage timeouts are state-based: whatever came due
+since the last check is found at the next one. Calendar jobs (handover, daily, digest) take their latest fire
+time at or before `now` that is still within its grace (see `jobs.calendar`); the job-run key makes each
+happen once.
 
 One bad row never stops a whole job: a ticket whose data makes a job fail is logged with its number and
 left out of that job (the others go ahead), and an occurrence that fails to be carried out is logged,
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from jobs import calendar, follow_up, sla
+from jobs import calendar, follow_up, sla, triage
 from jobs.digest import JOB as JOB_DIGEST
 from jobs.digest import digest, parse_week, render, week_before
 from jobs.digest import period_of as digest_period
@@ -39,12 +40,14 @@ from settings.models import Settings
 from storage.db import new_session
 from storage.directory import swaps
 from storage.tickets import ticket_facts
+from storage.triage import pending_items
 from storage.views import ticket_views
 
 log = logging.getLogger(__name__)
 
-JOBS = ("sla", "follow_up", "handover", "daily", "digest")
-TICKET_JOBS = frozenset({"sla", "follow_up"})
+JOBS = ("sla", "follow_up", "triage", "handover", "daily", "digest")
+# Checked every minute; they need no more than the tickets still open or awaiting a rating.
+TICKET_JOBS = frozenset({"sla", "follow_up", "triage"})
 T = TypeVar("T")
 
 
@@ -88,8 +91,21 @@ class JobRunner:
     def _due_on_healthy(
         self, session: Session, job: str, views: list[TicketView], now: dt.datetime, since: dt.datetime | None
     ) -> list[Occurrence]:
-        """`due`, leaving out the tickets whose data makes the job fail."""
+        """`due`, leaving out the tickets (the triage items) whose data makes the job fail."""
+        if job == triage.JOB:
+            return self._triage_due(session, now)
         return _leaving_out_failing(job, views, lambda some: self.due(session, job, some, now, since), [])
+
+    def _triage_due(self, session: Session, now: dt.datetime) -> list[Occurrence]:
+        """The triage timeouts due at `now`, item by item: one whose data makes the job fail is logged and left out."""
+        overrides = swaps(session, since=(now - dt.timedelta(days=1)).date())
+        occurrences = []
+        for item in pending_items(session):
+            try:
+                occurrences += triage.due(self.settings, [item], now, overrides)
+            except Exception:
+                log.exception("job triage fails on P%s; left out of the job until its data is fixed", item.id)
+        return occurrences
 
     def due(
         self, session: Session, job: str, views: list[TicketView], now: dt.datetime, since: dt.datetime | None = None
@@ -103,6 +119,8 @@ class JobRunner:
             return sla.due(settings, views, now)
         if job == "follow_up":
             return follow_up.due(settings, views, now)
+        if job == triage.JOB:
+            return self._triage_due(session, now)
         if job == "handover":
             overrides = swaps(session, since=(now - dt.timedelta(days=2)).date())
             changes = changes_between(settings, window(calendar.handover_grace(settings)), now)
@@ -134,10 +152,12 @@ class JobRunner:
         settings = self.settings
         with new_session(self.engine) as session:
             views = ticket_views(session, OPEN_STATES | RESOLVED_STATES)
+            held = pending_items(session)
         shift_changes = changes_between(settings, after, after + dt.timedelta(days=8))
         candidates = [
             _leaving_out_failing("sla", views, lambda vs: sla.next_at(settings, vs, after), None),
             _leaving_out_failing("follow_up", views, lambda vs: follow_up.next_at(settings, vs, after), None),
+            triage.next_at(held, after),
             shift_changes[0] if shift_changes else None,
             calendar.next_fire(calendar.daily_trigger(settings), after),
             calendar.next_fire(calendar.digest_trigger(settings), after),

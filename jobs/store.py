@@ -1,7 +1,8 @@
 """The jobs' I/O: a snapshot of the ledger for the pure job functions, and carrying an occurrence out.
 
 An occurrence is carried out inside the caller's transaction: its ticket events through `apply_action`
-(the only code that changes a ticket), its replies into the outbox and a `job_run` row. The row's unique
+(the only code that changes a ticket), the tickets it opens for undecided triage items, its replies into the
+outbox and a `job_run` row. The row's unique
 (job, period) key is checked first and enforced by the database, so an occurrence happens once.
 """
 
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from sqlmodel import Session, col, select
 
-from jobs.model import Occurrence
+from jobs.model import Occurrence, TriageOpening
 from ledger.lifecycle import IllegalTransition, Status, next_status
 from storage.messages import enqueue
 from storage.models import JobRun
 from storage.tickets import BOT, apply_action, get_ticket
+from storage.triage import Decision, decide, get_item, open_for
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ def carry_out(session: Session, occurrence: Occurrence, *, now: dt.datetime) -> 
             apply_action(session, ticket, change.action, actor=BOT, now=now, note=change.note, changes=change.changes)
     for reply in replies:
         enqueue(session, reply, now=now)
+    for opening in occurrence.openings:
+        _open(session, occurrence, opening, now)
     session.add(
         JobRun(
             job=occurrence.job, period=occurrence.period, due_at=occurrence.due_at, ran_at=now, sent=len(replies),
@@ -67,3 +72,15 @@ def carry_out(session: Session, occurrence: Occurrence, *, now: dt.datetime) -> 
     )
     session.flush()
     return True
+
+
+def _open(session: Session, occurrence: Occurrence, opening: TriageOpening, now: dt.datetime) -> None:
+    """Open the triage item's ticket and tell its assignee; nothing when a cadre decided the item meanwhile."""
+    item = get_item(session, opening.item_id)
+    if item is None or item.decision is not None:
+        log.warning("%s %s no longer applies: P%s was decided", occurrence.job, occurrence.period, opening.item_id)
+        return
+    ticket = open_for(session, item, now=now, fields=opening.fields, assignee_id=opening.assignee_id, note=opening.note)
+    decide(session, item, Decision.TIMED_OUT, by=BOT.id, now=now, ticket_id=ticket.id)
+    text = opening.notice.text.format(**opening.notice_fields, number=ticket.id)
+    enqueue(session, replace(opening.notice, text=text, ticket_id=ticket.id), now=now)

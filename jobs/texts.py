@@ -16,6 +16,14 @@ ROLE_NAMES = {"grid_leader": "网格长", "secretary": "书记"}
 EVENT_REMIND = "{deadline}时限 {due} 提醒 {assignee}"
 EVENT_ESCALATE = "{deadline}时限 {due} 升级至 {target}"
 
+# Triage: a message held for a cadre (P7) that nobody decided within its first-response limit
+TRIAGE_TIMED_OUT = (
+    "P{item} 超过{limit}无人确认，已自动登记 #{number}【{category}】{place}，由您负责（群里没有回复）。"
+    "{chat} {sender}：「{text}」"
+)
+EVENT_TRIAGE_TIMED_OUT = "P{item} {limit}内无人确认，自动登记"
+TRIAGE_PRIVATE_CHAT = "私聊"
+
 # 回访 and auto-close
 FOLLOW_UP = (
     "回访：#{number}【{category}】{place}已办结，问题解决了吗？请回复「评价 {number} 满意 / 基本满意 / 不满意」；"

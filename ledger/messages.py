@@ -32,6 +32,8 @@ class Incoming:
     kind: MessageKind = MessageKind.TEXT
     mentions: tuple[str, ...] = ()
     is_private: bool = False
+    # Spoken to the bot: WeChat's `mention_self`, or `@回音` at the start on the console (handlers/reports.py).
+    addressed: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from settings.limits import CHAT_ID_LENGTH, ID_LENGTH, NAME_LENGTH
 from storage.types import UTCDateTime
 
 
@@ -27,24 +28,24 @@ class CadreRecord(SQLModel, table=True):
     """A cadre as configured; synchronised from config.yaml at start-up."""
 
     __tablename__ = "cadre"
-    id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=64)
-    chat_id: str = Field(max_length=128, unique=True)
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    name: str = Field(max_length=NAME_LENGTH)
+    chat_id: str = Field(max_length=CHAT_ID_LENGTH, unique=True)
     role: str = Field(max_length=32)
     grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class GridRecord(SQLModel, table=True):
     __tablename__ = "grid"
-    id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=64)
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    name: str = Field(max_length=NAME_LENGTH)
     buildings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class GroupRecord(SQLModel, table=True):
     __tablename__ = "chat_group"
-    name: str = Field(primary_key=True, max_length=128)
-    chat_id: str | None = Field(default=None, max_length=128)
+    name: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
+    chat_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
     kind: str = Field(max_length=32)
     grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
@@ -118,7 +119,13 @@ class InboundMessage(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A reply waiting to be delivered; written in the same transaction as the change it announces."""
+    """A reply waiting to be delivered; written in the same transaction as the change it announces.
+
+    Delivery state: waiting (no `sent_at`, no `failed_at`; not before `retry_at`), sending (`claimed_at` set
+    and committed before the transport is called, `attempts` counted then), sent (`sent_at`) or failed
+    (`failed_at`, after `outbound.max_attempts` tries; `last_error` says why). `mention_names[i]` is the name
+    the text's leading `@…` uses for `mention_ids[i]` ("" when unknown), so names with spaces parse.
+    """
 
     __tablename__ = "outbox"
     id: int | None = Field(default=None, primary_key=True)
@@ -126,10 +133,45 @@ class OutboxMessage(SQLModel, table=True):
     chat_name: str = Field(default="", max_length=128)
     text: str
     mention_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mention_names: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     is_private: bool = False
     ticket_id: int | None = Field(default=None, index=True)
     created_at: dt.datetime = _when()
     sent_at: dt.datetime | None = _when(nullable=True, index=True)
+    attempts: int = 0
+    claimed_at: dt.datetime | None = _when(nullable=True)
+    retry_at: dt.datetime | None = _when(nullable=True)
+    failed_at: dt.datetime | None = _when(nullable=True, index=True)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class TriageItem(SQLModel, table=True):
+    """A message the classifier was unsure about, held privately for a cadre (`P7`): 登记 opens the ticket,
+    忽略 drops it, and nobody answering by `response_due_at` opens it after all (jobs/triage.py).
+
+    `intent`, `category` and `confidence` are the classifier's guesses; `asked_id` the cadre asked; once decided,
+    `decision` is registered / ignored / timed_out and `ticket_id` the ticket it opened or joined."""
+
+    __tablename__ = "triage_item"
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+    chat_id: str = Field(max_length=128)
+    chat_name: str = Field(default="", max_length=128)
+    chat_is_private: bool = False
+    sender_id: str = Field(max_length=128)
+    sender_name: str = Field(max_length=128)
+    intent: str = Field(max_length=16)
+    category: str = Field(max_length=64)
+    confidence: float
+    location: str | None = Field(default=None, max_length=128)
+    grid_id: str | None = Field(default=None, max_length=64)
+    asked_id: str = Field(max_length=64)
+    created_at: dt.datetime = _when()
+    response_due_at: dt.datetime = _when(index=True)
+    decided_at: dt.datetime | None = _when(nullable=True)
+    decision: str | None = Field(default=None, max_length=16, index=True)
+    decided_by: str | None = Field(default=None, max_length=128)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
 
 
 class RotaSwap(SQLModel, table=True):

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 
 from bot.app import Huiyin
 from bot.console import PRIVATE, ConsoleSession, Speaker
 from bot.outbox import OutboxSender
 from ledger.clock import ManualClock
 from ledger.messages import Incoming, MessageKind, Outgoing
+from nlp.classification import Classification
 from storage.db import new_session
 
 GROUP_G1 = "1-3号楼业主群"
 GROUP_G2 = "4-6号楼业主群"
+
+
+@dataclass(frozen=True)
+class FixedClassifier:
+    """Says the same about every message: tests the loop's handling of a verdict, whatever today's model thinks."""
+
+    verdict: Classification
+
+    def classify(self, text: str) -> Classification:
+        return self.verdict
 
 
 class RecordingTransport:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from bot.app import Huiyin
 from ledger.clock import ManualClock
-from nlp.weighted import WeightedClassifier
+from nlp.trained import configured_classifier
 from settings import load_settings
 from settings.models import Settings
 from storage.db import make_engine
@@ -72,7 +72,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine, clock: ManualClock) -> Huiyin:
-    huiyin = Huiyin(settings, engine, WeightedClassifier(settings), clock)
+    huiyin = Huiyin(settings, engine, configured_classifier(settings), clock)  # what the bot uses
     huiyin.prepare()
     return huiyin
 

@@ -27,6 +27,8 @@ CADRE_COMMANDS = {
     CommandName.AGENDA,
     CommandName.MARK_AGENDA,
     CommandName.RECATEGORISE,
+    CommandName.REGISTER,
+    CommandName.IGNORE,
 }
 
 N = CommandName
@@ -86,6 +88,12 @@ VALID = [
     ("没修好 12 灯还是不亮", N.NOT_FIXED, 12, "灯还是不亮", None),
     ("撤销 12", N.WITHDRAW, 12, "", None),
     ("撤销 12 已自行解决", N.WITHDRAW, 12, "已自行解决", None),
+    ("登记 P7", N.REGISTER, 7, "", None),
+    ("登记P7 给排水", N.REGISTER, 7, "给排水", None),
+    ("登记 ｐ７ 【给排水】", N.REGISTER, 7, "【给排水】", None),
+    ("登记 7", N.REGISTER, 7, "", None),
+    ("忽略 P12", N.IGNORE, 12, "", None),
+    ("忽略P12", N.IGNORE, 12, "", None),
 ]
 
 
@@ -142,6 +150,9 @@ def test_normalisation(text: str) -> None:
         "查询 3栋的快递柜",
         "没修好 5单元的灯",
         "查 1201室",
+        "登记一下3号楼的住户",
+        "登记 3号楼的住户",
+        "忽略了吧",
     ],
 )
 def test_not_a_command(text: str) -> None:
@@ -206,6 +217,9 @@ ERRORS = [
     ("换班 11月25日", N.SWAP, ProblemKind.MISSING_MENTION),
     ("转派 12 @李军 @王芳", N.TRANSFER, ProblemKind.EXTRA_MENTION),
     ("换班 11月25日 @李军 @王芳", N.SWAP, ProblemKind.EXTRA_MENTION),
+    ("忽略", N.IGNORE, ProblemKind.MISSING_TICKET),
+    ("登记 P", N.REGISTER, ProblemKind.BAD_TICKET),
+    ("忽略 P0", N.IGNORE, ProblemKind.BAD_TICKET),
 ]
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from nlp.classification import Classification, Intent
 from storage.examples import recategorised_examples
 from storage.models import Ticket
 from storage.tickets import active_reporters, all_tickets, ticket_events
-from tests.chat import GROUP_G1, GROUP_G2, Chat
+from tests.chat import GROUP_G1, GROUP_G2, Chat, FixedClassifier
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ def test_a_report_nothing_classifies_is_ticketed_as_other_and_the_cadre_is_asked
 
 
 def test_a_low_confidence_guess_is_routed_as_other_with_the_guess_in_the_note(chat: Chat) -> None:
-    # 垃圾桶 (环境卫生) and 井盖 (公共设施) weigh the same: a tie, confidence 0.4.
+    chat.app.classifier = FixedClassifier(Classification(Intent.REPORT, "sanitation", None, None, False, 0.4))
     public, note = chat.say("张阿姨", "垃圾桶旁边的井盖坏了")
     assert "#1【其他】" in public.text
     assert "已暂记为【其他】（可能是【环境卫生】）" in note.text
@@ -126,8 +127,8 @@ def test_examples_export_feeds_train(chat: Chat, tmp_path: Path, monkeypatch: py
     assert main([*cli, "examples", "--out", str(exported)]) == 0
     rows = list(csv.DictReader(exported.open(encoding="utf-8")))
     assert rows == [
-        {"text": "打了好几次12345热线也没人管", "label": "property"},
-        {"text": "小区门口的快递柜老是满的，能不能管管", "label": "property"},
+        {"text": "打了好几次12345热线也没人管", "label": "property", "intent": "report"},
+        {"text": "小区门口的快递柜老是满的，能不能管管", "label": "property", "intent": "report"},
     ]
     model = tmp_path / "model.json"
     with redirect_stdout(io.StringIO()):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from nlp.evaluation import evaluate
+from nlp.trained import configured_classifier
 from nlp.training import read_labelled
 from nlp.weighted import WeightedClassifier
 from settings.models import Settings
@@ -33,6 +34,15 @@ def test_the_lexicon_stays_above_its_measured_floor(
     assert result["macro_f1"] >= macro_f1
     assert result["false_ticket_rate"] <= false_ticket_rate
     assert result["urgent_recall"] >= urgent_recall
+
+
+def test_what_the_bot_reads_with_stays_above_its_floor_on_the_holdout(settings: Settings) -> None:
+    """The classifier of `huiyin run` (learned intents, danger detector, triage) on the file it never trained on."""
+    result = evaluate(configured_classifier(settings), read_labelled(DATA / "groupchat_holdout.csv"))
+    assert result["macro_f1"] >= 0.8
+    assert result["false_ticket_rate"] <= 0.06
+    assert result["urgent_recall"] >= 0.9
+    assert result["triage_rate"] <= 0.1
 
 
 def test_the_labelled_files_are_well_formed() -> None:
