@@ -76,7 +76,8 @@ class CategoryModel:
 
     def probabilities(self, counts: Counter[str], keywords: Mapping[str, float]) -> dict[str, float]:
         """P(category) for a message's intent features and keyword weights, keywords blended in."""
-        return self.blended(self._scorer.scores(self._scorer.rows(with_keywords(counts, keywords))), keywords)
+        totals = self._scorer.extended(self._scorer.totals(counts), keyword_features(keywords))
+        return self.blended(self._scorer.scores(totals), keywords)
 
     def blended(self, scores: Sequence[float], keywords: Mapping[str, float]) -> dict[str, float]:
         """P(category) from the model's scores, keywords blended in."""

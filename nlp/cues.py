@@ -8,7 +8,7 @@ model. Cues are matched on the normalised, case-folded message text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 # Greetings, thanks and acknowledgements: chatter in a short message without a problem cue.
 ACK_CUES = (
@@ -179,10 +179,13 @@ def problem_cues(text: str, starts: frozenset[int] | None = None) -> list[str]:
     With `starts` (from `token_starts`), a cue inside another word does not count: `天天` is a
     problem cue (`天天停水`) but not in `今天天气`.
     """
-    if is_forwarded_notice(text):
-        return []
+    return [] if is_forwarded_notice(text) else _problems(text, _PROBLEM.finditer(text), starts)
+
+
+def _problems(text: str, matches: Iterable[re.Match[str]], starts: frozenset[int] | None) -> list[str]:
+    """`problem_cues` of a text that is no forwarded notice, from the `matches` of the problem cues in it."""
     found = []
-    for match in _PROBLEM.finditer(text):
+    for match in matches:
         cue = match.group()
         if starts is not None and match.start() not in starts:
             continue
@@ -190,6 +193,22 @@ def problem_cues(text: str, starts: frozenset[int] | None = None) -> list[str]:
             continue
         found.append(cue)
     return found
+
+
+def flags(text: str, tokens: Sequence[str]) -> tuple[bool, bool, bool, bool, bool]:
+    """Whether `text` holds a problem cue (`problem_cues`, with the starts of its jieba `tokens`), is an inquiry
+    (`is_inquiry`), an ack or notice (`is_ack_or_notice`), a forwarded notice (`is_forwarded_notice`) and a question
+    (`is_question`): what the intent model reads of every message, each pattern searched at most once."""
+    notice = is_forwarded_notice(text)
+    question = _QUESTION.search(text) is not None
+    matches = () if notice else list(_PROBLEM.finditer(text))
+    problem = bool(matches) and bool(_problems(text, matches, token_starts(tokens)))  # the starts only when needed
+    inquiry = _INQUIRY.search(text) is not None or (question and _SERVICE.search(text) is not None)
+    if len(text) <= SHORT_MESSAGE:
+        ack = _ACK.search(text) is not None or _NOTICE.search(text) is not None
+    else:
+        ack = _NOTICE.search(text[:NOTICE_HEAD]) is not None or notice
+    return problem, inquiry, ack, notice, question
 
 
 def is_inquiry(text: str) -> bool:

@@ -29,7 +29,7 @@ from nlp.category import CategoryModel
 from nlp.classification import Classification, Evidence, Intent, normalise_message
 from nlp.intent import Decision, IntentModel, Reading, decide, read
 from nlp.lexicon import Lexicon
-from nlp.model import KeywordModel, Row
+from nlp.model import KeywordModel, Totals
 from nlp.places import PlaceIndex
 from nlp.weighted import MAX_CHARS, URGENT_CONFIDENCE, Explanation, WeightedClassifier, build_classifier
 from settings.models import Settings
@@ -71,9 +71,9 @@ class LearnedClassifier:
 
     def classify(self, text: str) -> Classification:
         reading = read(text, self._categories.lexicon)
-        rows = self._model.lookup(reading.features)
-        decision = self._model.decide(reading.features, danger_found=bool(reading.dangers), rows=rows)
-        return self._verdict(text, decision, reading, rows=rows)[0]
+        totals = self._model.lookup(reading.features)
+        decision = self._model.decide(reading.features, danger_found=bool(reading.dangers), totals=totals)
+        return self._verdict(text, decision, reading, totals=totals)[0]
 
     def explain(self, text: str, top: int = 8) -> Explanation:
         """The verdict, the features that pushed the intent and the words behind the category."""
@@ -109,9 +109,9 @@ class LearnedClassifier:
 
     def _verdict(
         self, text: str, decision: Decision, reading: Reading, categories: dict[str, float] | None = None,
-        explain: bool = False, rows: list[Row] | None = None,
+        explain: bool = False, totals: Totals | None = None,
     ) -> tuple[Classification, Explanation | None]:
-        """The verdict, and with `explain` the words behind its category (`rows`: the model's `lookup` of the
+        """The verdict, and with `explain` the words behind its category (`totals`: the model's `lookup` of the
         features, when the caller has it)."""
         if decision.intent is Intent.CHATTER:
             confidence = round(min(decision.probabilities[Intent.CHATTER.value], MAX_CONFIDENCE), 2)
@@ -128,8 +128,8 @@ class LearnedClassifier:
         keywords = reading.keywords or ({prefer: 1.0} if prefer else {})
         if categories is None:
             categories = (
-                model.probabilities(reading.features, keywords) if rows is None
-                else self._model.category_probabilities(rows, keywords)
+                model.probabilities(reading.features, keywords) if totals is None
+                else self._model.category_probabilities(totals, keywords)
             )  # fmt: skip
         return self._learned_category(text, decision, reading, model, keywords, categories, explain)
 
@@ -139,7 +139,8 @@ class LearnedClassifier:
     ) -> tuple[Classification, Explanation | None]:
         """Category by the category model's `probabilities` of the message and its `keywords` (the danger's
         category when no keyword points anywhere)."""
-        known = {c: p for c, p in probabilities.items() if c in self._categories.lexicon.order}
+        order = self._categories.lexicon.order
+        known = {c: p for c, p in probabilities.items() if c in order}
         category = max(known, key=known.__getitem__) if known else self._fallback
         urgent = decision.intent is Intent.URGENT
         confidence = URGENT_CONFIDENCE if urgent else round(min(known.get(category, 0.0), MAX_CONFIDENCE), 2)

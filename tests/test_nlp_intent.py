@@ -41,7 +41,7 @@ def test_the_model_learns_four_intents_from_a_small_set(small: IntentModel) -> N
 def test_character_ngrams_score_a_spelling_no_training_row_has(small: IntentModel) -> None:
     # `堵住` never occurs in training, `下水道` in another order: the character n-grams still carry it.
     counts = example("西门那个下水道堵住咯", "", "groupchat").counts
-    assert "c:下水道" in counts and small.decide(counts).intent is Intent.REPORT
+    assert "c:水道" in counts and small.decide(counts).intent is Intent.REPORT
 
 
 def test_the_explanation_lists_the_features_that_pushed_the_decision(small: IntentModel) -> None:
@@ -108,3 +108,10 @@ def test_explain_shows_the_intent_features_and_the_category_words(settings: Sett
     assert any(e.category.startswith("intent:") for e in explanation.evidence)
     assert any(e.category == "drainage" for e in explanation.evidence)
     assert "P(ticket)" in explanation.reason
+
+
+def test_a_phone_or_id_number_weighs_as_one_character() -> None:
+    """A phone number left in a report must not outweigh its words (adverts carry numbers too)."""
+    phone = char_ngrams("电话13812345678")
+    assert phone["c:0"] == 1 and sum(phone.values()) == sum(char_ngrams("电话8").values())
+    assert char_ngrams("1202室")["c:0"] == 4  # a room number stays what it is

@@ -1,9 +1,13 @@
 """The classifier's fast paths give what the plain ones give, on every message of the repository's data files.
 
 - segmentation: `segment.raw_tokens` against jieba's own `lcut(HMM=False)` on the same tokenizer;
-- the danger detector's character pre-check (`nlp.prefilter`) never turns away a text a pattern matches;
-- scoring: the shared lookup of the intent and category models (`IntentModel.lookup`) against each model scored
-  on its own, and against the plain TF-IDF arithmetic of `nlp.model` (`vector_scores(vectorise(...))`);
+- the danger detector's character pre-check (`nlp.prefilter`) never turns away a text a pattern matches, nor does
+  its one-intersection form for all concepts (`danger._candidates`); the patterns led by the characters a match
+  starts with (`prefilter.led`) find what the plain ones find;
+- the intent model's cue flags (`cues.flags`, each pattern searched once) against each cue function's own;
+- character n-grams built from shorter ones against their definition;
+- scoring: the shared numpy table of the intent and category models (`IntentModel.lookup`) against each model
+  scored on its own, and against the plain TF-IDF arithmetic of `nlp.model` (`vector_scores(vectorise(...))`);
 - `LearnedClassifier.classify` (shared lookup) against `explain` (each model scored on its own).
 """
 
@@ -11,15 +15,17 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
 
-from nlp import segment
+from nlp import cues, danger, segment
+from nlp.category import with_keywords
 from nlp.danger import CONCEPTS
-from nlp.intent import read
+from nlp.intent import _char_grams, read
 from nlp.learned import LearnedClassifier
-from nlp.model import vectorise
+from nlp.model import SCALED_COUNTS, vectorise
 from nlp.prefilter import Prefiltered
 from nlp.train_default import read_lines
 from nlp.training import read_labelled
@@ -66,18 +72,57 @@ def test_the_danger_precheck_turns_away_no_match(texts: list[str]) -> None:
                 assert pattern.may_match(core), (concept.name, core)
         turned_away = sum(not pattern.may_match(core) for core in cores)
         assert turned_away > len(cores) / 2, concept.name  # and worth its while
+    for core in cores:
+        matching = [i for i, (_, pattern) in enumerate(danger._COMPILED) if pattern.pattern.search(core)]
+        assert set(matching) <= set(danger._candidates(core)), core
+
+
+def test_led_danger_patterns_match_as_the_plain_ones(texts: list[str]) -> None:
+    cores = [message_core(t) for t in texts] + _odd_texts(3000)
+    for concept, (_, prefiltered) in zip(CONCEPTS, danger._COMPILED, strict=True):
+        plain = re.compile("|".join(f"(?:{p})" for p in concept.patterns))
+        assert prefiltered.pattern.pattern != plain.pattern, concept.name  # led by its first characters
+        for core in cores:
+            assert [m.span() for m in prefiltered.pattern.finditer(core)] == [m.span() for m in plain.finditer(core)]
+
+
+def test_the_cue_flags_are_each_cues_own(texts: list[str]) -> None:
+    for core in [message_core(t) for t in texts] + _odd_texts(1000) + ["【通知】" + "电梯坏了" * 12]:
+        raw = segment.raw_tokens(core)
+        assert cues.flags(core, raw) == (
+            bool(cues.problem_cues(core, cues.token_starts(raw))), cues.is_inquiry(core), cues.is_ack_or_notice(core),
+            cues.is_forwarded_notice(core), cues.is_question(core),
+        ), core  # fmt: skip
+
+
+def test_character_ngrams_are_their_definition(texts: list[str]) -> None:
+    for core in [message_core(t) for t in texts] + _odd_texts(1000):
+        for n in (1, 2, 3):
+            grams = [
+                f"c:{run[start : start + size]}"
+                for run in re.findall(r"[^\W_]+", re.sub(r"\d", "0", re.sub(r"\d{7,}", "0", core)))
+                for size in range(1, n + 1)
+                for start in range(len(run) - size + 1)
+            ]
+            symbols = [f"c:{ch}" for ch in re.findall(r"[^\w\s]", core) if unicodedata.category(ch) == "So"]
+            assert _char_grams(core, n) == grams + symbols, (core, n)
 
 
 def test_shared_scoring_is_each_models_own(classifier: LearnedClassifier, texts: list[str]) -> None:
     model, category = classifier.model, classifier.model.category
     assert category is not None
-    for text in texts:
+    # the odd texts repeat characters, some more often than `SCALED_COUNTS`
+    for text in [*texts, *_odd_texts(300), "水" * 70 + "电梯坏了" * 3, "哈" * (SCALED_COUNTS - 1)]:
         reading = read(text, classifier.lexicon)
-        rows = model.lookup(reading.features)
+        totals = model.lookup(reading.features)
         keywords = reading.keywords or {"security": 1.0}
-        assert model.category_probabilities(rows, keywords) == category.probabilities(reading.features, keywords)
+        probabilities = model.category_probabilities(totals, keywords)
+        assert probabilities == category.probabilities(reading.features, keywords)
         plain = model.linear.vector_scores(vectorise(reading.features, model.linear.idf))
-        assert model.scores(reading.features, rows) == pytest.approx(plain, rel=1e-9, abs=1e-12)
+        assert model.scores(reading.features, totals) == pytest.approx(plain, rel=1e-9, abs=1e-12)
+        features = with_keywords(reading.features, keywords)
+        plain = category.blended(category.linear.vector_scores(vectorise(features, category.linear.idf)), keywords)
+        assert probabilities == pytest.approx(plain, rel=1e-9, abs=1e-12)
 
 
 def test_classify_is_explains_verdict(classifier: LearnedClassifier, texts: list[str]) -> None:
