@@ -79,9 +79,9 @@ def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
-    from board.export import taizhang_rows, to_csv, to_xlsx
-    from board.snapshot import load_snapshot
-    from board.views import Masker
+    from board.export import day_bounds, taizhang_rows, write_csv, write_xlsx
+    from board.reader import LedgerReader
+    from storage.board_queries import export_batches
 
     if args.start and args.end and args.end < args.start:
         print("--to is before --from")
@@ -89,12 +89,16 @@ def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) 
     engine = open_ledger(database_url)
     if isinstance(engine, int):
         return engine
-    snapshot = load_snapshot(engine)
-    masker = Masker(settings, snapshot.resident_names, masked=not args.unmasked)
-    rows = taizhang_rows(settings, snapshot, masker, start=args.start, end=args.end)
-    out = Path(args.out or f"huiyin-taizhang-{dt.datetime.now(settings.tz).date().isoformat()}.{args.format}")
-    out.write_bytes(to_xlsx(rows) if args.format == "xlsx" else to_csv(rows))
-    print(f"{len(rows)} 条 → {out}")
+    now = dt.datetime.now(settings.tz)
+    out = Path(args.out or f"huiyin-taizhang-{now.date().isoformat()}.{args.format}")
+    start, end = day_bounds(args.start, args.end, settings.tz)
+    reader = LedgerReader(settings, engine)
+    with reader.session() as session:
+        masker = reader.masker(session, masked=not args.unmasked)
+        rows = taizhang_rows(settings, export_batches(session, start=start, end=end, now=now), masker)
+        with out.open("wb") as file:
+            count = write_xlsx(rows, file) if args.format == "xlsx" else write_csv(rows, file)
+    print(f"{count} 条 → {out}")
     return 0
 
 

@@ -1,9 +1,10 @@
 """The ledger as a community keeps its paper 台账, for `huiyin export` and the board's download.
 
-`taizhang_rows` is pure (a snapshot in, rows of cell values out); `to_xlsx` and `to_csv` only format them,
-and neutralise every cell a spreadsheet would run as a formula (residents write the descriptions and choose
-their own names): per OWASP's CSV-injection advice such a cell gets a leading `'`, and in xlsx it is
-written as a string, never a formula.
+`taizhang_rows` is pure (tickets and what was read with them in, rows of cell values out, one at a time);
+`csv_chunks` and `write_xlsx` only format them as they come, so an export of any size runs in constant
+memory (xlsx through openpyxl's write-only mode). Both neutralise every cell a spreadsheet would run as a
+formula (residents write the descriptions and choose their own names): per OWASP's CSV-injection advice
+such a cell gets a leading `'`, and in xlsx it is written as a string, never a formula.
 """
 
 from __future__ import annotations
@@ -11,18 +12,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from copy import copy
+from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from sqlalchemy import Row
 
 from board import texts
-from board.snapshot import LedgerSnapshot
 from board.views import Masker, duration_text
 from ledger.lifecycle import Status
 from ledger.wording import STATUS_NAMES
 from settings.models import Settings
+from storage.board_queries import Details
 from storage.models import Ticket
 
 COLUMNS = (
@@ -35,6 +41,8 @@ SHEET_TITLE = "问题台账"
 PROGRESS_NOTE = "{status}：{note}"
 PLACE_AND_GRID = "{place} / {grid}"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
+CSV_CHUNK_ROWS = 500
+"""Rows per piece of a streamed csv."""
 
 Cell = str | int
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -45,47 +53,49 @@ def _local(instant: dt.datetime | None, tz: dt.tzinfo) -> str:
     return instant.astimezone(tz).strftime(TIME_FORMAT) if instant else ""
 
 
-def _in_range(ticket: Ticket, tz: dt.tzinfo, start: dt.date | None, end: dt.date | None) -> bool:
-    day = ticket.created_at.astimezone(tz).date()
-    return (start is None or day >= start) and (end is None or day <= end)
+def day_bounds(
+    start: dt.date | None, end: dt.date | None, tz: dt.tzinfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The instants [from, until) of the local days `start` to `end`, inclusive (None: unbounded)."""
+    since = dt.datetime.combine(start, dt.time(), tzinfo=tz) if start else None
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz) if end else None
+    return since, until
 
 
 def taizhang_rows(
-    settings: Settings,
-    snapshot: LedgerSnapshot,
-    masker: Masker,
-    *,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    include: Callable[[Ticket], bool] = lambda _ticket: True,
-) -> list[list[Cell]]:
-    """One row per ticket created from `start` to `end` (local dates, inclusive) that `include` accepts."""
+    settings: Settings, batches: Iterable[tuple[Sequence[Ticket | Row[Any]], Details]], masker: Masker
+) -> Iterator[list[Cell]]:
+    """One row per ticket, in the order given, numbered from 1 (序号)."""
     tz = settings.tz
-    rows: list[list[Cell]] = []
-    for ticket in snapshot.tickets:
-        if not (_in_range(ticket, tz, start, end) and include(ticket)):
-            continue
-        status = Status(ticket.status)
-        category = settings.category(ticket.category)
-        grid = settings.grid(ticket.grid_id)
-        owner = settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
-        hidden = masker.hides(ticket)
-        reporters = [] if hidden else snapshot.reporters.get(ticket.id, [])
-        note = None if hidden else snapshot.latest_note(ticket.id)
-        finished = ticket.resolved_at or ticket.closed_at
-        place = ticket.location or ""
-        rows.append([
-            len(rows) + 1, ticket.id, _local(ticket.created_at, tz),
-            "、".join(masker.name(r.member_name) for r in reporters if r.active),
-            PLACE_AND_GRID.format(place=place, grid=grid.name) if grid and place else (grid.name if grid else place),
-            category.name if category else ticket.category,
-            texts.PRIVATE_REPORT if hidden else masker.text(ticket.description),
-            owner.name if owner else "", _local(ticket.resolution_due_at, tz),
-            ticket.commitment_date.isoformat() if ticket.commitment_date else "",
-            _progress(status, masker.text(note.text) if note else None),
-            _local(finished, tz), duration_text(finished - ticket.created_at) if finished else "", ticket.rating or "",
-        ])  # fmt: skip
-    return rows
+    categories = {c.id: c for c in settings.categories}  # looked up once per row: a dict, not a scan
+    grids = {g.id: g for g in settings.grids}
+    cadres = {c.id: c for c in settings.cadres}
+    number = 0
+    for tickets, details in batches:
+        for ticket in tickets:
+            number += 1
+            status = Status(ticket.status)
+            category = categories.get(ticket.category)
+            grid = grids.get(ticket.grid_id)
+            owner = cadres.get(ticket.assignee_id)
+            hidden = masker.hides(ticket)
+            reporters = [] if hidden else details.reporters.get(ticket.id, [])
+            note = None if hidden else details.notes.get(ticket.id)
+            finished = ticket.resolved_at or ticket.closed_at
+            place = ticket.location or ""
+            where = (
+                PLACE_AND_GRID.format(place=place, grid=grid.name) if grid and place else (grid.name if grid else place)
+            )
+            yield [
+                number, ticket.id, _local(ticket.created_at, tz), "、".join(masker.name(r) for r in reporters),
+                where, category.name if category else ticket.category,
+                texts.PRIVATE_REPORT if hidden else masker.text(ticket.description),
+                owner.name if owner else "", _local(ticket.resolution_due_at, tz),
+                ticket.commitment_date.isoformat() if ticket.commitment_date else "",
+                _progress(status, masker.text(note.text) if note else None),
+                _local(finished, tz), duration_text(finished - ticket.created_at) if finished else "",
+                ticket.rating or "",
+            ]  # fmt: skip
 
 
 def _progress(status: Status, note: str | None) -> str:
@@ -102,35 +112,75 @@ def _safe_row(row: Sequence[Cell]) -> list[Cell]:
     return [neutralised(cell) for cell in row]
 
 
-def to_xlsx(rows: Sequence[Sequence[Cell]]) -> bytes:
-    """A workbook with a bold, frozen header row and column widths fit for printing; text is never a formula."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = SHEET_TITLE
-    sheet.append(list(COLUMNS))
-    for row in rows:
-        sheet.append(_safe_row(row))
+def write_xlsx(rows: Iterable[Sequence[Cell]], out: str | IO[bytes]) -> int:
+    """A workbook with a bold, frozen header row and column widths fit for printing; text is never a formula.
+
+    Written row by row (openpyxl's write-only mode); every cell's style is a copy of one made once. The
+    number of rows written is returned."""
+    book = Workbook(write_only=True)
+    sheet: WriteOnlyWorksheet = book.create_sheet(SHEET_TITLE)
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # openpyxl stores any value starting with `=` as a formula otherwise
     sheet.freeze_panes = "A2"
+    heading = WriteOnlyCell(sheet)
+    heading.font = Font(bold=True)
+    heading.fill = PatternFill("solid", fgColor="DDEBF7")
+    heading.alignment = Alignment(horizontal="center", vertical="center")
+    body = WriteOnlyCell(sheet)
+    body.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.append([_styled(sheet, value, heading) for value in COLUMNS])
+    count = 0
+    for row in rows:
+        sheet.append([_styled(sheet, value, body) for value in _safe_row(row)])
+        count += 1
+    book.save(out)
+    return count
+
+
+def _styled(sheet: WriteOnlyWorksheet, value: Cell, like: WriteOnlyCell) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value)
+    cell._style = copy(like._style)  # the style ids `like` registered once, instead of registering per cell
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl stores any value starting with `=` as a formula otherwise
+    return cell
+
+
+def to_xlsx(rows: Iterable[Sequence[Cell]]) -> bytes:
     buffer = io.BytesIO()
-    book.save(buffer)
+    write_xlsx(rows, buffer)
     return buffer.getvalue()
 
 
-def to_csv(rows: Sequence[Sequence[Cell]]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel on a community office PC shows the Chinese correctly."""
+def csv_chunks(rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
+    """The csv in pieces of `CSV_CHUNK_ROWS` rows: UTF-8 with a byte-order mark first, so Excel on a community
+    office PC shows the Chinese correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    buffer.write("\ufeff")
     writer.writerow(COLUMNS)
-    writer.writerows(map(_safe_row, rows))
-    return buffer.getvalue().encode("utf-8-sig")
+    for index, row in enumerate(rows, start=1):
+        writer.writerow(_safe_row(row))
+        if index % CSV_CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def write_csv(rows: Iterable[Sequence[Cell]], out: IO[bytes]) -> int:
+    """The csv written to `out` piece by piece; the number of rows written is returned."""
+    count = 0
+
+    def counted() -> Iterator[Sequence[Cell]]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    for piece in csv_chunks(counted()):
+        out.write(piece)
+    return count
+
+
+def to_csv(rows: Iterable[Sequence[Cell]]) -> bytes:
+    return b"".join(csv_chunks(rows))

@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 under `/open311/v2/`: categories as services, tickets as service requests.
 
-GETs read the ledger like the wall does and show only public, masked fields. `POST requests.{fmt}` hands
+GETs read the ledger like the wall does (only the page asked for, `storage.board_queries`) and show only
+public, masked fields. `POST requests.{fmt}` hands
 the request to the bot (`bot.app.Huiyin.handle`) as a message in the cadres' group, so it becomes a ticket
 exactly as a chat report would: same classification (skipped for the category when `service_code` is
 given), duplicate merging, rota, deadlines and announcements.
@@ -23,16 +24,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
 
-from board.snapshot import LedgerSnapshot
+from board.reader import MAX_NUMBER, LedgerReader
 from board.views import Masker
 from ledger.lifecycle import OPEN_STATES, Status
 from ledger.messages import Incoming
 from nlp.classification import Classification, Classifier, Intent
 from settings.models import Category, Settings
+from storage.board_queries import Note, details, existing_ids, requests_page, tickets_by_id
 from storage.db import new_session
 from storage.models import Ticket
-from storage.tickets import tickets_reported_by
+from storage.tickets import get_ticket, tickets_reported_by
 
 if TYPE_CHECKING:
     from bot.app import Huiyin
@@ -141,13 +144,14 @@ def _iso(instant: dt.datetime | None, tz: dt.tzinfo) -> str | None:
     return instant.astimezone(tz).isoformat(timespec="seconds") if instant else None
 
 
-def service_request(settings: Settings, snapshot: LedgerSnapshot, ticket: Ticket, masker: Masker) -> dict[str, Any]:
+def service_request(settings: Settings, ticket: Ticket, note: Note | None, masker: Masker) -> dict[str, Any]:
+    """The GeoReport fields of `ticket`, whose latest note is `note`."""
     tz = settings.tz
     category = settings.category(ticket.category)
     grid = settings.grid(ticket.grid_id)
     owner = settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
     hidden = masker.hides(ticket)
-    note = None if hidden else snapshot.latest_note(ticket.id)
+    note = None if hidden else note
     if ticket.commitment_date:
         expected = dt.datetime.combine(ticket.commitment_date, dt.time(23, 59, 59), tzinfo=tz)
     else:
@@ -187,8 +191,16 @@ def parse_when(value: str | None, field: str, tz: dt.tzinfo) -> dt.datetime | No
     return instant
 
 
+def ticket_number(text: str) -> int | None:
+    """The ticket `text` names as its number is written (`12`, not `012` or `１２`), if it can be one."""
+    if not (text.isascii() and text.isdigit()) or str(int(text)) != text:
+        return None
+    number = int(text)
+    return number if number <= MAX_NUMBER else None
+
+
 def select_requests(
-    tickets: Sequence[Ticket],
+    session: Session,
     *,
     now: dt.datetime,
     tz: dt.tzinfo,
@@ -197,12 +209,17 @@ def select_requests(
     start: str | None,
     end: str | None,
     status: str | None,
+    page: int,
+    page_size: int,
 ) -> list[Ticket]:
-    """The tickets a GET requests query asks for (ids win over every other filter, as the spec says)."""
+    """The page of tickets a GET requests query asks for (ids win over every other filter, as the spec says)."""
     if ids:
-        wanted = [part.strip() for part in ids.split(",")]
-        by_id = {str(t.id): t for t in tickets}
-        return [by_id[i] for i in wanted if i in by_id]
+        wanted = [ticket_number(part.strip()) for part in ids.split(",")]
+        found = existing_ids(session, {number for number in wanted if number is not None})
+        chosen = [number for number in wanted if number in found]
+        shown = chosen[(page - 1) * page_size : page * page_size]
+        by_id = tickets_by_id(session, shown)
+        return [by_id[number] for number in shown]
     start_at, end_at = parse_when(start, "start_date", tz), parse_when(end, "end_date", tz)
     end_at = end_at or (start_at + DEFAULT_WINDOW if start_at else now)
     start_at = start_at or end_at - DEFAULT_WINDOW
@@ -212,15 +229,10 @@ def select_requests(
     if not statuses <= {"open", "closed"}:
         raise Open311Error(400, ERRORS["bad_status"])
     services = {part.strip() for part in (codes or "").split(",") if part.strip()}
-    chosen = []
-    for ticket in tickets:
-        state = "open" if Status(ticket.status) in OPEN_STATES else "closed"
-        if not start_at <= ticket.created_at <= end_at or (statuses and state not in statuses):
-            continue
-        if services and ticket.category not in services:
-            continue
-        chosen.append(ticket)
-    return sorted(chosen, key=lambda t: t.created_at, reverse=True)
+    return requests_page(
+        session, start=start_at, end=end_at, states=statuses, codes=services, offset=(page - 1) * page_size,
+        limit=page_size,
+    )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,10 +253,10 @@ class ForcedCategory:
 
 @dataclasses.dataclass
 class Open311Deps:
-    """What the API needs from the board: settings, a snapshot loader, the time, the key, and the bot."""
+    """What the API needs from the board: settings, the ledger's reader, the time, the key, and the bot."""
 
     settings: Settings
-    snapshot: Callable[[], LedgerSnapshot]
+    reader: LedgerReader
     now: Callable[[], dt.datetime]
     api_key: str | None
     bot: Huiyin | None  # None when the board runs without write access: POST is refused
@@ -254,9 +266,14 @@ class Open311Deps:
 def make_router(deps: Open311Deps) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
     settings = deps.settings
+    reader = deps.reader
 
-    def public_masker(snapshot: LedgerSnapshot) -> Masker:
-        return Masker(settings, snapshot.resident_names)
+    def answer(fmt: Format, session: Session, tickets: list[Ticket]) -> Response:
+        masker = reader.masker(session)
+        notes = details(session, [t.id for t in tickets]).notes
+        return respond(
+            fmt, "service_requests", "request", [service_request(settings, t, notes.get(t.id), masker) for t in tickets]
+        )
 
     @router.get("/services.{fmt}", summary="The community's problem categories as services")
     def services(fmt: Format) -> Response:
@@ -285,29 +302,24 @@ def make_router(deps: Open311Deps) -> APIRouter:
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
     ) -> Response:
-        snapshot = deps.snapshot()
-        try:
-            chosen = select_requests(
-                snapshot.tickets, now=deps.now(), tz=settings.tz, ids=service_request_id, codes=service_code,
-                start=start_date, end=end_date, status=status,
-            )  # fmt: skip
-        except Open311Error as error:
-            return error_response(fmt, error.status, error.description)
-        masker = public_masker(snapshot)
-        shown = chosen[(page - 1) * page_size : page * page_size]
-        return respond(
-            fmt, "service_requests", "request", [service_request(settings, snapshot, t, masker) for t in shown]
-        )
+        with reader.session() as session:
+            try:
+                shown = select_requests(
+                    session, now=deps.now(), tz=settings.tz, ids=service_request_id, codes=service_code,
+                    start=start_date, end=end_date, status=status, page=page, page_size=page_size,
+                ) if reader.ready() else []  # fmt: skip
+            except Open311Error as error:
+                return error_response(fmt, error.status, error.description)
+            return answer(fmt, session, shown)
 
     @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
     def one_request(service_request_id: str, fmt: Format) -> Response:
-        snapshot = deps.snapshot()
-        ticket = next((t for t in snapshot.tickets if str(t.id) == service_request_id), None)
-        if ticket is None:
-            return error_response(fmt, 404, ERRORS["not_found"].format(id=service_request_id))
-        return respond(
-            fmt, "service_requests", "request", [service_request(settings, snapshot, ticket, public_masker(snapshot))]
-        )
+        number = ticket_number(service_request_id)
+        with reader.session() as session:
+            ticket = get_ticket(session, number) if number is not None and reader.ready() else None
+            if ticket is None:
+                return error_response(fmt, 404, ERRORS["not_found"].format(id=service_request_id))
+            return answer(fmt, session, [ticket])
 
     @router.post("/requests.{fmt}", summary="Create a service request, as a resident's report in chat would")
     def create_request(

@@ -1,7 +1,10 @@
 """The weekly statistics page: the three rates, counts by category and grid, a per-cadre table, and charts.
 
-Every figure comes from `ledger.rates` (the one implementation of 响应率 / 解决率 / 满意率); this module
-only chooses the periods and the groupings.
+Every figure is defined by `ledger.rates` (the one definition of 响应率 / 解决率 / 满意率). The page asks a
+`Figures` for them: `FactFigures` computes them with `ledger.rates` over tickets' facts; `LedgerFigures` has
+the database count them (`storage.board_queries`), so a page costs the same on a ledger of any size, and
+tests/test_board_stats.py checks that both give the same figures on the same ledger. This module only
+chooses the periods and the groupings.
 """
 
 from __future__ import annotations
@@ -9,14 +12,75 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
+from typing import Protocol
+
+from sqlmodel import Session
 
 from board import charts, texts
 from ledger.lifecycle import Status
 from ledger.rates import Period, Rates, TicketFacts, compute_rates, format_rate, median_first_response
 from settings.models import Settings
+from storage import board_queries
 
 TREND_WEEKS = 8
+
+
+class Figures(Protocol):
+    def rates(self, period: Period, now: dt.datetime | None) -> dict[str | None, Rates]:
+        """`compute_rates` of each assignee's tickets (None: unassigned); assignees with no figure left out."""
+
+    def received(self, periods: Sequence[Period]) -> list[int]:
+        """Each period's received tickets (`Rates.received`)."""
+
+    def received_by(self, period: Period) -> tuple[Counter[str], Counter[str | None]]:
+        """The period's received tickets by category and by grid."""
+
+    def median_first_response(self, periods: Sequence[Period]) -> list[dt.timedelta | None]:
+        """`ledger.rates.median_first_response` of each period."""
+
+
+@dataclass(frozen=True)
+class FactFigures:
+    """The figures computed by `ledger.rates` over the facts of every ticket they may count."""
+
+    facts: Sequence[TicketFacts]
+
+    def rates(self, period: Period, now: dt.datetime | None) -> dict[str | None, Rates]:
+        owners: dict[str | None, list[TicketFacts]] = {}
+        for facts in self.facts:
+            owners.setdefault(facts.assignee_id, []).append(facts)
+        rates = {owner: compute_rates(own, period, now) for owner, own in owners.items()}
+        return {owner: own for owner, own in rates.items() if any(astuple(own))}
+
+    def received(self, periods: Sequence[Period]) -> list[int]:
+        return [compute_rates(self.facts, period).received for period in periods]
+
+    def received_by(self, period: Period) -> tuple[Counter[str], Counter[str | None]]:
+        received = [f for f in self.facts if f.created_at in period and f.status is not Status.CANCELLED]
+        return Counter(f.category for f in received), Counter(f.grid_id for f in received)
+
+    def median_first_response(self, periods: Sequence[Period]) -> list[dt.timedelta | None]:
+        return [median_first_response(self.facts, period) for period in periods]
+
+
+@dataclass(frozen=True)
+class LedgerFigures:
+    """The same figures counted by the database."""
+
+    session: Session
+
+    def rates(self, period: Period, now: dt.datetime | None) -> dict[str | None, Rates]:
+        return board_queries.rates_by_assignee(self.session, period, now)
+
+    def received(self, periods: Sequence[Period]) -> list[int]:
+        return board_queries.received(self.session, periods)
+
+    def received_by(self, period: Period) -> tuple[Counter[str], Counter[str | None]]:
+        return board_queries.received_by(self.session, period)
+
+    def median_first_response(self, periods: Sequence[Period]) -> list[dt.timedelta | None]:
+        return [board_queries.median_first_response(self.session, period) for period in periods]
 
 
 @dataclass(frozen=True)
@@ -59,44 +123,46 @@ def _minutes(delta: dt.timedelta | None) -> float | None:
     return None if delta is None else round(delta.total_seconds() / 60, 1)
 
 
+def total(rates: Sequence[Rates]) -> Rates:
+    """The figures of several groups of tickets together: every figure is a count, so they add up."""
+    return Rates(*(sum(getattr(r, field.name) for r in rates) for field in fields(Rates)))
+
+
 def weekly_stats(
-    settings: Settings, facts: Sequence[TicketFacts], day: dt.date, now: dt.datetime | None = None
+    settings: Settings, facts: Sequence[TicketFacts] | Figures, day: dt.date, now: dt.datetime | None = None
 ) -> WeeklyStats:
     """The week holding `day`; a week still running at `now` is judged as of `now` (see `ledger.rates`)."""
+    figures = FactFigures(facts) if isinstance(facts, Sequence) else facts
     tz = settings.tz
     period = week_of(day, tz)
-    rates = compute_rates(facts, period, now)
-    received = [f for f in facts if f.created_at in period and f.status is not Status.CANCELLED]
-    categories = Counter(f.category for f in received)
-    grids = Counter(f.grid_id for f in received)
+    by_owner = figures.rates(period, now)
+    rates = total(list(by_owner.values()))
+    categories, grids = figures.received_by(period)
     by_category = [(c.name, categories[c.id]) for c in settings.categories if categories[c.id]]
     by_grid = [(g.name, grids[g.id]) for g in settings.grids if grids[g.id]]
     if grids[None]:
         by_grid.append((texts.NO_GRID, grids[None]))
     cadres = []
     for cadre in settings.cadres:
-        own = compute_rates([f for f in facts if f.assignee_id == cadre.id], period, now)
-        if own.received or own.due or own.rated:
+        own = by_owner.get(cadre.id)
+        if own is not None and (own.received or own.due or own.rated):
             cadres.append(
                 CadreLine(cadre.name, own.received, own.responded_in_time, own.resolved, own.due, own.rated,
                           own.satisfied, format_rate(own.satisfaction_rate))
             )  # fmt: skip
     weeks = [week_of(day - dt.timedelta(weeks=back), tz) for back in range(TREND_WEEKS - 1, -1, -1)]
     labels = [texts.WEEK_SHORT.format(start=w.start) for w in weeks]
-    median = median_first_response(facts, period)
+    medians = figures.median_first_response(weeks)
+    median = medians[-1]  # the last of the weeks is this one
     return WeeklyStats(
         period=period, label=texts.WEEK_LABEL.format(start=period.start, end=period.end - dt.timedelta(days=1)),
         rates=rates, response_rate=format_rate(rates.response_rate),
         resolution_rate=format_rate(rates.resolution_rate), satisfaction_rate=format_rate(rates.satisfaction_rate),
         median_response=texts.NOTHING if median is None else f"{_minutes(median):g}",
         by_category=by_category, by_grid=by_grid, cadres=cadres,
-        reports_chart=charts.column_chart(
-            texts.CHART_REPORTS, labels, [compute_rates(facts, w).received for w in weeks]
-        ),
+        reports_chart=charts.column_chart(texts.CHART_REPORTS, labels, figures.received(weeks)),
         categories_chart=charts.bar_chart(
             texts.CHART_CATEGORIES, [name for name, _ in by_category], [count for _, count in by_category]
         ),
-        response_chart=charts.line_chart(
-            texts.CHART_RESPONSE, labels, [_minutes(median_first_response(facts, w)) for w in weeks]
-        ),
+        response_chart=charts.line_chart(texts.CHART_RESPONSE, labels, [_minutes(m) for m in medians]),
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""What the wall shows of each ticket, built from a ledger snapshot by pure functions.
+"""What the wall shows of each ticket, built by pure functions from the ticket and what was read with it.
 
 Public rows carry masked names and numbers (`ledger.privacy`); the cadre view asks for `masked=False`.
 A ticket reported to the bot in private shows to the public without its text: category, place and status.
@@ -7,22 +7,33 @@ A ticket reported to the bot in private shows to the public without its text: ca
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import Row
+
 from board import texts
-from board.snapshot import LedgerSnapshot
 from ledger.dates import format_day
 from ledger.lifecycle import OPEN_STATES, Status
 from ledger.privacy import mask_name, mask_text
-from ledger.rates import is_overdue
+from ledger.rates import TicketFacts, is_overdue
 from ledger.wording import STATUS_NAMES, format_time
 from settings.models import Settings
+from storage.board_queries import Announcement, Details, Segment, Wall
 from storage.models import Ticket
 
 RECENT = dt.timedelta(days=7)
 """How long a resolved or closed ticket stays on the wall."""
+PAGE_SIZE = 100
+"""Rows of the wall (and of a cadre's lists) per page."""
+STATUS_SEGMENTS = {
+    "open": (Segment.OVERDUE, Segment.OPEN),
+    "overdue": (Segment.OVERDUE,),
+    "resolved": (Segment.ENDED,),
+}
 
 
 @dataclass(frozen=True)
@@ -64,17 +75,15 @@ class Filters:
     category: str = ""
     status: str = ""
 
-    def matches(self, row: TicketRow) -> bool:
-        by_status = {"open": row.is_open, "overdue": row.overdue, "resolved": not row.is_open}
-        return (
-            (not self.grid or row.grid_id == self.grid)
-            and (not self.category or row.category_id == self.category)
-            and (not self.status or by_status.get(self.status, False))
-        )
+    def wall(self, now: dt.datetime) -> Wall:
+        """The tickets a wall with these filters lists at `now`: open ones, and those ended within `RECENT`."""
+        segments = STATUS_SEGMENTS.get(self.status, tuple(Segment))
+        return Wall(now=now, since=now - RECENT, segments=segments, grid=self.grid, category=self.category)
 
-    def query(self) -> str:
-        """The filters as a query string, for links that keep them (such as the download)."""
-        return urlencode({key: value for key, value in vars(self).items() if value})
+    def query(self, **more: int | None) -> str:
+        """The filters as a query string, for links that keep them (the download, the next page)."""
+        values = {**vars(self), **more}
+        return urlencode({key: value for key, value in values.items() if value})
 
 
 def duration_text(delta: dt.timedelta) -> str:
@@ -89,20 +98,42 @@ def duration_text(delta: dt.timedelta) -> str:
 
 
 class Masker:
-    """Masks residents' names and every phone or identity number, unless the reader is a cadre."""
+    """Masks residents' names and every phone or identity number, unless the reader is a cadre.
+
+    A text is masked with only the residents' names that occur in it (found through their first two
+    characters): the same result as masking with every name, since a name absent from a text matches nowhere
+    in it, at a cost that does not grow with the number of residents.
+    """
 
     def __init__(self, settings: Settings, resident_names: Iterable[str], *, masked: bool = True) -> None:
         cadre_names = {c.name for c in settings.cadres}
-        self.names = frozenset(resident_names) - cadre_names
+        self.names = frozenset(resident_names) - cadre_names if masked else frozenset()
         self.masked = masked
+        self._single = frozenset(n for n in self.names if len(n) == 1)
+        self._by_start: dict[str, list[str]] = {}
+        for name in self.names:
+            if len(name) > 1:
+                self._by_start.setdefault(name[:2], []).append(name)
+        firsts = sorted({n[0] for n in self.names if n})
+        self._first = re.compile("[" + "".join(map(re.escape, firsts)) + "]") if firsts else None
+
+    def names_in(self, text: str) -> frozenset[str]:
+        """The names that occur in `text`."""
+        found: set[str] = set()
+        for match in self._first.finditer(text) if self._first is not None else ():
+            at = match.start()
+            if text[at] in self._single:
+                found.add(text[at])
+            found.update(n for n in self._by_start.get(text[at : at + 2], ()) if text.startswith(n, at))
+        return frozenset(found)
 
     def text(self, text: str) -> str:
-        return mask_text(text, self.names) if self.masked else text
+        return mask_text(text, self.names_in(text)) if self.masked else text
 
     def name(self, name: str) -> str:
         return mask_name(name) if self.masked else name
 
-    def hides(self, ticket: Ticket) -> bool:
+    def hides(self, ticket: Ticket | Row[Any]) -> bool:
         """Whether the ticket's text (description, notes, reporters) is kept from this reader.
 
         A resident who wrote to the bot in private did not tell the neighbours; only cadres read it.
@@ -110,20 +141,27 @@ class Masker:
         return self.masked and ticket.chat_is_private
 
 
-def ticket_row(
-    settings: Settings, snapshot: LedgerSnapshot, ticket: Ticket, now: dt.datetime, masker: Masker
-) -> TicketRow:
+def facts_of(ticket: Ticket) -> TicketFacts:
+    """The ticket as `ledger.rates` reads it, without its ratings (which no row shows)."""
+    return TicketFacts(
+        number=ticket.id, category=ticket.category, grid_id=ticket.grid_id, location=ticket.location,
+        assignee_id=ticket.assignee_id, status=Status(ticket.status), created_at=ticket.created_at,
+        response_due_at=ticket.response_due_at, first_response_at=ticket.first_response_at,
+        resolution_due_at=ticket.resolution_due_at, resolved_at=ticket.resolved_at,
+    )  # fmt: skip
+
+
+def ticket_row(settings: Settings, ticket: Ticket, details: Details, now: dt.datetime, masker: Masker) -> TicketRow:
     tz = settings.tz
     status = Status(ticket.status)
     category = settings.category(ticket.category)
     grid = settings.grid(ticket.grid_id)
     owner = settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
-    facts = snapshot.facts.get(ticket.id)
     is_open = status in OPEN_STATES
     ended_at = ticket.resolved_at or ticket.closed_at
     hidden = masker.hides(ticket)
-    note = None if hidden else snapshot.latest_note(ticket.id)
-    reporters = [] if hidden else snapshot.reporters.get(ticket.id, [])
+    note = None if hidden else details.notes.get(ticket.id)
+    reporters = [] if hidden else details.reporters.get(ticket.id, [])
     if ticket.commitment_date:
         deadline = texts.COMMITMENT.format(day=format_day(ticket.commitment_date, now.astimezone(tz).date()))
     else:
@@ -132,40 +170,29 @@ def ticket_row(
         number=ticket.id, category_id=ticket.category, category=category.name if category else ticket.category,
         place=ticket.location or texts.NO_PLACE, grid_id=ticket.grid_id, grid=grid.name if grid else texts.NO_PLACE,
         owner_id=ticket.assignee_id, owner=owner.name if owner else texts.NO_OWNER, status=status,
-        status_name=STATUS_NAMES[status], is_open=is_open,
-        overdue=is_open and facts is not None and is_overdue(facts, now), urgent=ticket.urgent,
+        status_name=STATUS_NAMES[status], is_open=is_open, overdue=is_open and is_overdue(facts_of(ticket), now),
+        urgent=ticket.urgent,
         recent=not is_open and status is not Status.CANCELLED and ended_at is not None and now - ended_at <= RECENT,
         age=duration_text((ended_at if not is_open and ended_at else now) - ticket.created_at), deadline=deadline,
         created=format_time(ticket.created_at, tz), created_at=ticket.created_at,
         description=texts.PRIVATE_REPORT if hidden else masker.text(ticket.description),
-        reporters=tuple(masker.name(r.member_name) for r in reporters if r.active),
+        reporters=tuple(masker.name(name) for name in reporters),
         last_update=masker.text(note.text) if note else STATUS_NAMES[status],
         last_update_at=format_time(note.at, tz) if note else texts.NOTHING,
     )  # fmt: skip
 
 
-def wall_rows(
-    settings: Settings, snapshot: LedgerSnapshot, now: dt.datetime, filters: Filters, masker: Masker
-) -> list[TicketRow]:
-    """Open tickets (overdue first, then oldest first) and recently resolved ones (latest first) that match."""
-    rows = [ticket_row(settings, snapshot, t, now, masker) for t in snapshot.tickets if _may_show(t, now)]
-    shown = [r for r in rows if (r.is_open or r.recent) and filters.matches(r)]
-    open_rows = sorted((r for r in shown if r.is_open), key=lambda r: (not r.overdue, r.created_at))
-    done = sorted((r for r in shown if not r.is_open), key=lambda r: r.created_at, reverse=True)
-    return open_rows + done
-
-
-def _may_show(ticket: Ticket, now: dt.datetime) -> bool:
-    """A cheap first look, before a row is built: open, or ended within `RECENT`."""
-    ended_at = ticket.resolved_at or ticket.closed_at
-    return Status(ticket.status) in OPEN_STATES or (ended_at is not None and now - ended_at <= RECENT)
-
-
-def timeline(settings: Settings, snapshot: LedgerSnapshot, ticket: Ticket, masker: Masker) -> list[TimelineEntry]:
+def timeline(
+    settings: Settings, ticket: Ticket, announcements: Sequence[Announcement], masker: Masker
+) -> list[TimelineEntry]:
     """The texts the ticket's group saw, in order, masked for the public (none of a privately reported one)."""
     if masker.hides(ticket):
         return []
-    return [
-        TimelineEntry(format_time(m.created_at, settings.tz), masker.text(m.text))
-        for m in snapshot.announcements.get(ticket.id, [])
-    ]
+    return [TimelineEntry(format_time(m.created_at, settings.tz), masker.text(m.text)) for m in announcements]
+
+
+def counts(by_segment: dict[Segment, int]) -> dict[str, int]:
+    """The wall's summary: open tickets, overdue among them, and recently ended ones."""
+    overdue = by_segment.get(Segment.OVERDUE, 0)
+    return {"open": overdue + by_segment.get(Segment.OPEN, 0), "overdue": overdue,
+            "resolved": by_segment.get(Segment.ENDED, 0)}  # fmt: skip

@@ -1,34 +1,40 @@
 """The board's web app: the public wall, ticket pages, weekly statistics, the cadre view, downloads, Open311.
 
-Pages are rendered on the server with Jinja2 and need no script and no outside asset. Every request
-reads a fresh snapshot through a read-only engine; only Open311's POST writes, through the bot.
+Pages are rendered on the server with Jinja2 and need no script and no outside asset. Every request asks
+the ledger, through a read-only engine, for what it shows (`board.reader`, `storage.board_queries`): a page
+of rows with its counts, one ticket, the week's figures counted by the database, or a download streamed
+batch by batch. Only Open311's POST writes, through the bot.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
 from board import open311, texts
-from board.export import taizhang_rows, to_csv, to_xlsx
-from board.snapshot import LedgerSnapshot, load_snapshot
-from board.stats import weekly_stats
-from board.views import Filters, Masker, TicketRow, ticket_row, timeline, wall_rows
+from board.export import csv_chunks, taizhang_rows, write_xlsx
+from board.reader import MAX_NUMBER, LedgerReader
+from board.stats import LedgerFigures, weekly_stats
+from board.views import PAGE_SIZE, RECENT, Filters, TicketRow, counts, timeline
 from ledger.clock import Clock
 from ledger.links import CadreLink, check_link
 from ledger.wording import format_time
 from settings.models import Cadre, Settings
 from settings.secrets import BoardSecrets
+from storage.board_queries import Segment, Wall, announcements, export_batches, wall_counts, wall_page
+from storage.tickets import get_ticket
 
 if TYPE_CHECKING:
     from bot.app import Huiyin
@@ -41,6 +47,8 @@ TEMPLATES = Environment(
 
 
 FilterValue = Annotated[str, Query(max_length=64)]
+After = Annotated[int | None, Query(ge=1, le=MAX_NUMBER, description="the last ticket of the previous page")]
+XLSX_PIECE = 1 << 16
 
 
 class ExportFormat(StrEnum):
@@ -60,11 +68,11 @@ class Board:
     engine: Engine
     clock: Clock
 
+    def __post_init__(self) -> None:
+        self.reader = LedgerReader(self.settings, self.engine)
+
     def now(self) -> dt.datetime:
         return self.clock.now().astimezone(self.settings.tz)
-
-    def snapshot(self) -> LedgerSnapshot:
-        return load_snapshot(self.engine)
 
     def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         now = self.now()
@@ -88,6 +96,32 @@ class Board:
             "statuses": list(texts.STATUS_FILTERS.items()),
         }
 
+    def wall(self, wall: Wall, after: int | None, *, masked: bool) -> tuple[list[TicketRow], int | None]:
+        """A page of the wall's rows and the number to continue after (None: the last page)."""
+        if not self.reader.ready():
+            return [], None
+        with self.reader.session() as session:
+            tickets = wall_page(session, wall, after=after, limit=PAGE_SIZE + 1)
+            shown = tickets[:PAGE_SIZE]
+            rows = self.reader.rows(session, shown, wall.now, self.reader.masker(session, masked=masked))
+        return rows, shown[-1].id if len(tickets) > PAGE_SIZE else None
+
+    def counts(self, wall: Wall) -> dict[str, int]:
+        if not self.reader.ready():
+            return counts({})
+        with self.reader.session() as session:
+            return counts(wall_counts(session, wall))
+
+    def taizhang(self, filters: Filters, now: dt.datetime) -> Iterator[list[Any]]:
+        """The download's rows, read batch by batch while they are written out."""
+        if not self.reader.ready():
+            return
+        with self.reader.session() as session:
+            batches = export_batches(
+                session, grid=filters.grid, category=filters.category, status=filters.status, now=now
+            )
+            yield from taizhang_rows(self.settings, batches, self.reader.masker(session))
+
 
 def create_app(
     settings: Settings, engine: Engine, clock: Clock, secrets: BoardSecrets, *, bot: Huiyin | None = None
@@ -101,7 +135,7 @@ def create_app(
         open311.make_router(
             open311.Open311Deps(
                 settings=settings,
-                snapshot=board.snapshot,
+                reader=board.reader,
                 now=board.now,
                 api_key=secrets.api_key,
                 bot=bot,
@@ -119,13 +153,16 @@ def create_app(
         return board.page("error.html", 400, title=texts.BAD_REQUEST_TITLE, message=texts.BAD_REQUEST)
 
     @app.get("/", response_class=HTMLResponse, summary="The public wall")
-    def wall(grid: FilterValue = "", category: FilterValue = "", status: FilterValue = "") -> HTMLResponse:
+    def wall(
+        grid: FilterValue = "", category: FilterValue = "", status: FilterValue = "", after: After = None
+    ) -> HTMLResponse:
         filters = board.filters(grid, category, status)
-        snapshot = board.snapshot()
-        rows = wall_rows(settings, snapshot, board.now(), filters, Masker(settings, snapshot.resident_names))
+        wall = filters.wall(board.now())
+        rows, next_after = board.wall(wall, after, masked=True)
         return board.page(
             "wall.html", title=texts.WALL_TITLE, rows=rows, filters=filters, options=board.filter_options(),
-            counts=_counts(rows), export_query=filters.query(), link_prefix="",
+            counts=board.counts(wall), export_query=filters.query(), link_prefix="", first_page=after is not None,
+            first_query=filters.query(), next_query=filters.query(after=next_after) if next_after else "",
         )  # fmt: skip
 
     @app.get("/tickets/{number}", response_class=HTMLResponse, summary="A ticket and its public timeline")
@@ -134,16 +171,17 @@ def create_app(
 
     @app.get("/stats", response_class=HTMLResponse, summary="Weekly statistics")
     def stats(week: dt.date | None = None) -> HTMLResponse:
-        day = week or board.now().date()
+        now = board.now()
+        day = week or now.date()
         if not dt.date(2000, 1, 1) <= day <= dt.date(2999, 12, 31):
             return board.page("error.html", 400, title=texts.BAD_REQUEST_TITLE, message=texts.BAD_REQUEST)
-        snapshot = board.snapshot()
-        weekly = weekly_stats(settings, list(snapshot.facts.values()), day, board.now())
+        with board.reader.session() as session:
+            weekly = weekly_stats(settings, LedgerFigures(session) if board.reader.ready() else [], day, now)
         previous = weekly.period.start.date() - dt.timedelta(days=7)
         following = weekly.period.end.date()
         return board.page(
             "stats.html", title=texts.STATS_TITLE, stats=weekly, previous=previous.isoformat(),
-            following=following.isoformat() if following <= board.now().date() else "",
+            following=following.isoformat() if following <= now.date() else "",
         )  # fmt: skip
 
     @app.get("/export.{fmt}", summary="The ledger (台账) of the selected filters, names and numbers masked")
@@ -151,31 +189,34 @@ def create_app(
         fmt: ExportFormat, grid: FilterValue = "", category: FilterValue = "", status: FilterValue = ""
     ) -> Response:
         filters = board.filters(grid, category, status)
-        snapshot = board.snapshot()
-        masker = Masker(settings, snapshot.resident_names)
         now = board.now()
-        rows = taizhang_rows(
-            settings, snapshot, masker,
-            include=lambda t: filters.matches(ticket_row(settings, snapshot, t, now, masker)),
-        )  # fmt: skip
-        body = to_xlsx(rows) if fmt is ExportFormat.XLSX else to_csv(rows)
         name = texts.EXPORT_FILENAME.format(today=now.date().isoformat(), ext=fmt.value)
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(body, media_type=MEDIA_TYPES[fmt], headers=disposition)
+        if fmt is ExportFormat.CSV:
+            body = csv_chunks(board.taizhang(filters, now))
+        else:
+            file = tempfile.TemporaryFile()  # a zip is written whole before it can be read: on disk, not in memory
+            write_xlsx(board.taizhang(filters, now), file)
+            file.seek(0)
+            body = _pieces(file)
+        return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=disposition)
 
     @app.get("/cadre/{token}", response_class=HTMLResponse, summary="A cadre's view (signed, expiring link)")
-    def cadre_view(token: str) -> HTMLResponse:
+    def cadre_view(token: str, after: After = None) -> HTMLResponse:
         cadre = _cadre_of(board, secrets, token)
         if isinstance(cadre, HTMLResponse):
             return cadre
-        snapshot = board.snapshot()
-        masker = Masker(settings, snapshot.resident_names, masked=False)
-        rows = wall_rows(settings, snapshot, board.now(), Filters(), masker)
-        queue = [r for r in rows if r.is_open and r.owner_id == cadre.id]
+        now = board.now()
+        wall = Filters().wall(now)
+        rows, next_after = board.wall(wall, after, masked=False)
+        mine = Wall(now=now, since=now - RECENT, segments=(Segment.OVERDUE, Segment.OPEN), assignee_id=cadre.id)
+        queue, _ = board.wall(mine, None, masked=False)
         return board.page(
             "cadre.html",
-            unmasked=True, title=texts.CADRE_TITLE.format(cadre=cadre.name), cadre=cadre, queue=queue, rows=rows,
-            counts=_counts(rows), link_prefix=f"/cadre/{token}",
+            unmasked=True, title=texts.CADRE_TITLE.format(cadre=cadre.name), cadre=cadre, queue=queue,
+            queue_count=board.counts(mine)["open"], rows=rows, counts=board.counts(wall),
+            link_prefix=f"/cadre/{token}", first_page=after is not None,
+            next_query=Filters().query(after=next_after) if next_after else "",
         )  # fmt: skip
 
     @app.get("/cadre/{token}/tickets/{number}", response_class=HTMLResponse, summary="A ticket, unmasked")
@@ -193,25 +234,26 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {error.get('msg', 'invalid')}"
 
 
-def _counts(rows: list[TicketRow]) -> dict[str, int]:
-    return {
-        "open": sum(r.is_open for r in rows),
-        "overdue": sum(r.overdue for r in rows),
-        "resolved": sum(not r.is_open for r in rows),
-    }
+def _pieces(file: IO[bytes]) -> Iterator[bytes]:
+    with file:
+        while piece := file.read(XLSX_PIECE):
+            yield piece
 
 
 def _ticket_page(board: Board, number: int, *, masked: bool, link_prefix: str) -> HTMLResponse:
-    snapshot = board.snapshot()
-    ticket = next((t for t in snapshot.tickets if t.id == number), None)
-    if ticket is None:
-        return board.page("error.html", 404, title=texts.NOT_FOUND_TITLE, message=texts.NOT_FOUND.format(number=number))
-    masker = Masker(board.settings, snapshot.resident_names, masked=masked)
-    row = ticket_row(board.settings, snapshot, ticket, board.now(), masker)
+    with board.reader.session() as session:
+        ready = board.reader.ready() and 1 <= number <= MAX_NUMBER
+        ticket = get_ticket(session, number) if ready else None
+        if ticket is None:
+            message = texts.NOT_FOUND.format(number=number)
+            return board.page("error.html", 404, title=texts.NOT_FOUND_TITLE, message=message)
+        masker = board.reader.masker(session, masked=masked)
+        [row] = board.reader.rows(session, [ticket], board.now(), masker)
+        seen = [] if masker.hides(ticket) else announcements(session, ticket)
     return board.page(
         "ticket.html",
         unmasked=not masked, title=f"#{row.number} {row.category}", row=row,
-        timeline=timeline(board.settings, snapshot, ticket, masker), link_prefix=link_prefix,
+        timeline=timeline(board.settings, ticket, seen, masker), link_prefix=link_prefix,
     )  # fmt: skip
 
 

@@ -53,6 +53,9 @@ class GroupRecord(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     """One matter in the ledger. `id` is the short number residents see (`#12`)."""
 
+    # The board's and the rates' paths (storage/board_queries.py): tickets ended since a day, and tickets past
+    # their resolution deadline that were never resolved or resolved since a day.
+    __table_args__ = (Index("ix_ticket_resolved_at_resolution_due_at", "resolved_at", "resolution_due_at"),)
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(max_length=32, index=True)
     category: str = Field(max_length=64, index=True)
@@ -68,9 +71,9 @@ class Ticket(SQLModel, table=True):
     created_at: dt.datetime = _when(index=True)
     first_response_at: dt.datetime | None = _when(nullable=True)
     resolved_at: dt.datetime | None = _when(nullable=True)
-    closed_at: dt.datetime | None = _when(nullable=True)
+    closed_at: dt.datetime | None = _when(nullable=True, index=True)
     response_due_at: dt.datetime | None = _when(nullable=True)
-    resolution_due_at: dt.datetime | None = _when(nullable=True)
+    resolution_due_at: dt.datetime | None = _when(nullable=True, index=True)
     commitment_date: dt.date | None = None
     rating: str | None = Field(default=None, max_length=16)
     agenda: bool = False  # 立项: a meeting item, shown in the weekly digest until resolved
@@ -92,6 +95,8 @@ class TicketEvent(SQLModel, table=True):
     """The audit trail: who did what to which ticket, when, with the exact field values it set."""
 
     __tablename__ = "ticket_event"
+    # The ratings given in a period (满意率).
+    __table_args__ = (Index("ix_ticket_event_action_at", "action", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     at: dt.datetime = _when()

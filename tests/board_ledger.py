@@ -1,8 +1,10 @@
-"""Helpers for the board's tests: a ledger made by replaying a conversation, and the board served on 127.0.0.1."""
+"""Helpers for the board's tests: a ledger made by replaying a conversation, a larger one generated as
+bench/board_scale.py seeds it, and the board served on 127.0.0.1."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
 import threading
 import time
@@ -13,13 +15,16 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
-from bot.app import Huiyin
-from bot.app import build_app
+from bench.board_scale import COLUMNS, NOW, generate
+from bot.app import Huiyin, build_app
 from bot.console import ConsoleSession
 from bot.outbox import OutboxSender
 from ledger.clock import ManualClock
 from settings.models import Settings
+from storage.schema import init_schema
 from tests.chat import RecordingTransport
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +46,28 @@ def replay(
         lines = lines.read_text(encoding="utf-8").splitlines()
     session.feed(lines)
     return app, transport
+
+
+GENERATED_NOW = NOW
+"""When the generated ledger was "written": its newest tickets are minutes old, about 1% of old ones still open."""
+
+
+def seed_generated(settings: Settings, engine: Engine, tickets: int, days: float) -> None:
+    """A ledger of `tickets` generated tickets reported over `days`, with their reporters, events and outbox rows
+    (bench/board_scale.py)."""
+    init_schema(engine)
+    rows: dict[str, list[dict[str, object]]] = {table: [] for table in COLUMNS}
+    for table, row in generate(settings, tickets, days=days):
+        values = dict(zip(COLUMNS[table], row, strict=True))
+        for key, value in values.items():
+            if isinstance(value, dt.datetime):
+                values[key] = value.replace(tzinfo=dt.UTC)
+            elif key in ("changes", "mention_ids", "mention_names"):
+                values[key] = json.loads(value)
+        rows[table].append(values)
+    with engine.begin() as connection:
+        for table, values in rows.items():
+            connection.execute(SQLModel.metadata.tables[table].insert(), values)
 
 
 def free_port() -> int:

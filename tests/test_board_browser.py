@@ -15,13 +15,14 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from board.readonly import read_only_engine
-from board.snapshot import load_snapshot
 from board.stats import week_of
 from board.web import create_app
 from ledger.clock import ManualClock
 from ledger.rates import compute_rates, format_rate
 from settings.models import Settings
 from settings.secrets import LINK_SECRET_VARIABLE, BoardSecrets
+from storage.db import new_session
+from storage.tickets import ticket_facts
 from tests.board_ledger import REPO, SATURDAY_NOON, replay, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -152,7 +153,8 @@ def test_the_stats_page_shows_the_rates_and_its_charts(
     page: Page, base_url: str, settings: Settings, database_url: str
 ) -> None:
     page.goto(base_url + "/stats?week=2026-11-23")
-    facts = list(load_snapshot(read_only_engine(database_url)).facts.values())
+    with new_session(read_only_engine(database_url)) as session:
+        facts = ticket_facts(session)
     rates = compute_rates(facts, week_of(SATURDAY_NOON.date(), settings.tz))
     shown = page.locator(".rate .value").all_inner_texts()
     assert shown[:3] == [format_rate(rates.response_rate), format_rate(rates.resolution_rate),

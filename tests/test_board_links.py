@@ -10,12 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from board.readonly import read_only_engine
-from board.snapshot import load_snapshot
 from board.web import create_app
 from ledger.clock import ManualClock
 from ledger.links import CadreLink, LinkProblem, check_link, sign_link
 from settings.models import Settings
 from settings.secrets import LINK_SECRET_VARIABLE, BoardSecrets
+from storage.db import new_session
+from storage.tickets import all_tickets
 from tests.chat import Chat
 from tests.conftest import MONDAY_9AM
 
@@ -91,10 +92,12 @@ def test_the_board_reads_but_cannot_write(engine: Engine, chat: Chat) -> None:
             search_path = connection.execute(text("SHOW search_path")).scalar()
     board_engine = read_only_engine(engine.url.render_as_string(hide_password=False), search_path=search_path)
     try:
-        assert [t.id for t in load_snapshot(board_engine).tickets] == [1]
+        with new_session(board_engine) as session:
+            assert [t.id for t in all_tickets(session)] == [1]
         with pytest.raises(Exception, match=r"(?i)read.only|readonly|query_only|attempt to write"):
             with board_engine.begin() as connection:
                 connection.execute(text("UPDATE ticket SET status = 'closed'"))
     finally:
         board_engine.dispose()
-    assert [t.status for t in load_snapshot(engine).tickets] == ["assigned"]
+    with new_session(engine) as session:
+        assert [t.status for t in all_tickets(session)] == ["assigned"]

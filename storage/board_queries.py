@@ -1,0 +1,367 @@
+"""What the board, Open311 and the 台账 read: each asks the database for what it shows, never the whole ledger.
+
+Every list is filtered, ordered and cut (`LIMIT`, keyset or batches) in SQL, and every count is an aggregate,
+on indexes made for these paths (migration 0006_board_indexes). A query about some tickets binds at most
+`BATCH` ids at a time. The rates are counted in SQL too (`rates_by_assignee`): tests/test_board_stats.py
+checks that these counts agree with the definitions of `ledger.rates` on the same ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, case, func, or_, true
+from sqlmodel import Session, col, select
+
+from ledger.lifecycle import OPEN_STATES, Action, Status
+from ledger.rates import SATISFIED_RATINGS, Period, Rates, judged_at
+from storage.models import Member, OutboxMessage, Ticket, TicketEvent, TicketReporter
+
+CATEGORY_LENGTH = 64
+"""`Ticket.category`'s length."""
+BATCH = 1000
+"""The most ids one query binds, and the tickets an export reads at a time."""
+OPEN = sorted(s.value for s in OPEN_STATES)
+NOTE_ACTIONS = (Action.PROGRESS.value, Action.RESOLVE.value, Action.RETURN.value)
+"""The actions whose note residents were told: the latest one is a ticket's 办理情况."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a cadre wrote when reporting progress, resolving or returning a ticket (`NOTE_ACTIONS`)."""
+
+    text: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Announcement:
+    text: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Details:
+    """Of some tickets: the names of their active reporters (in the order they joined) and the latest note."""
+
+    reporters: dict[int, list[str]]
+    notes: dict[int, Note]
+
+
+# Conditions ---------------------------------------------------------------------------------------------------
+
+is_open = col(Ticket.status).in_(OPEN)
+
+
+def overdue_at(now: dt.datetime) -> ColumnElement[bool]:
+    """`ledger.rates.is_overdue` of an open ticket: past its resolution deadline, not resolved by then."""
+    due, resolved = col(Ticket.resolution_due_at), col(Ticket.resolved_at)
+    return and_(due.is_not(None), due < now, or_(resolved.is_(None), resolved > due))
+
+
+def ended_since(since: dt.datetime) -> ColumnElement[bool]:
+    """Resolved, or else closed, at or after `since` (each side on its own index)."""
+    resolved, closed = col(Ticket.resolved_at), col(Ticket.closed_at)
+    return or_(resolved >= since, and_(resolved.is_(None), closed >= since))
+
+
+def _matching(grid: str, category: str) -> list[ColumnElement[bool]]:
+    where = []
+    if grid:
+        where.append(col(Ticket.grid_id) == grid)
+    if category:
+        where.append(col(Ticket.category) == category)
+    return where
+
+
+# The wall -------------------------------------------------------------------------------------------------------
+
+
+class Segment(IntEnum):
+    """The wall's three runs, in the order shown: overdue open tickets, other open ones, recently ended ones."""
+
+    OVERDUE = 0
+    OPEN = 1
+    ENDED = 2
+
+
+@dataclass(frozen=True)
+class Wall:
+    """Which tickets a wall lists: `now`, tickets ended since `since`, and the filters (empty: any)."""
+
+    now: dt.datetime
+    since: dt.datetime
+    segments: tuple[Segment, ...] = tuple(Segment)
+    grid: str = ""
+    category: str = ""
+    assignee_id: str = ""
+
+    def condition(self, segment: Segment) -> ColumnElement[bool]:
+        where = _matching(self.grid, self.category)
+        if self.assignee_id:
+            where.append(col(Ticket.assignee_id) == self.assignee_id)
+        if segment is Segment.OVERDUE:
+            where += [is_open, overdue_at(self.now)]
+        elif segment is Segment.OPEN:
+            where += [is_open, ~overdue_at(self.now)]
+        else:
+            ended = col(Ticket.status).not_in([*OPEN, Status.CANCELLED.value])
+            where += [ended, ended_since(self.since)]
+        return and_(true(), *where)
+
+
+def wall_page(session: Session, wall: Wall, *, after: int | None, limit: int) -> list[Ticket]:
+    """Up to `limit` tickets of the wall after ticket `after` (None: from the top): overdue and open ones oldest
+    first, ended ones newest first, ties by number. `after` need not be on the wall any more: its place in that
+    order is where the page starts."""
+    start: tuple[Segment, dt.datetime, int] | None = None
+    if after is not None:
+        segment = case((and_(is_open, overdue_at(wall.now)), 0), (is_open, 1), else_=2)
+        found = session.exec(select(segment, Ticket.created_at).where(Ticket.id == after)).first()
+        if found is not None:
+            start = (Segment(found[0]), found[1], after)
+    tickets: list[Ticket] = []
+    for segment in wall.segments:
+        if start is not None and segment < start[0]:
+            continue
+        query = select(Ticket).where(wall.condition(segment))
+        created = col(Ticket.created_at)
+        if start is not None and segment == start[0]:
+            _, at, number = start
+            later = created < at if segment is Segment.ENDED else created > at
+            query = query.where(or_(later, and_(created == at, col(Ticket.id) > number)))
+        order = created.desc() if segment is Segment.ENDED else created
+        tickets += session.exec(query.order_by(order, col(Ticket.id)).limit(limit - len(tickets)))
+        if len(tickets) >= limit:
+            break
+    return tickets
+
+
+def wall_counts(session: Session, wall: Wall) -> dict[Segment, int]:
+    return {
+        segment: session.exec(select(func.count()).select_from(Ticket).where(wall.condition(segment))).one()
+        for segment in wall.segments
+    }
+
+
+# Tickets and what goes with them ------------------------------------------------------------------------------
+
+
+def tickets_by_id(session: Session, ids: Collection[int]) -> dict[int, Ticket]:
+    found: dict[int, Ticket] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        found.update((t.id, t) for t in session.exec(select(Ticket).where(col(Ticket.id).in_(chunk))))
+    return found
+
+
+def existing_ids(session: Session, ids: Collection[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        found.update(session.exec(select(Ticket.id).where(col(Ticket.id).in_(chunk))))
+    return found
+
+
+def details(session: Session, ids: Collection[int]) -> Details:
+    """Active reporters and latest notes of the tickets `ids` (read `BATCH` at a time)."""
+    reporters: dict[int, list[str]] = {}
+    notes: dict[int, Note] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        query = select(TicketReporter.ticket_id, TicketReporter.member_name).where(
+            col(TicketReporter.ticket_id).in_(chunk), TicketReporter.active
+        )
+        for ticket_id, name in session.exec(query.order_by(col(TicketReporter.id))):
+            reporters.setdefault(ticket_id, []).append(name)
+        query = select(TicketEvent.ticket_id, TicketEvent.note, TicketEvent.at).where(
+            col(TicketEvent.ticket_id).in_(chunk), col(TicketEvent.action).in_(NOTE_ACTIONS), TicketEvent.note != ""
+        )
+        for ticket_id, note, at in session.exec(query.order_by(col(TicketEvent.id))):
+            notes[ticket_id] = Note(note, at)
+    return Details(reporters, notes)
+
+
+def announcements(session: Session, ticket: Ticket) -> list[Announcement]:
+    """What the ticket's own group saw, in order: outbox rows that are not private and went to the chat where
+    the problem was raised (a cadres' group alert is not what residents saw)."""
+    query = select(OutboxMessage.text, OutboxMessage.created_at).where(
+        OutboxMessage.ticket_id == ticket.id, OutboxMessage.chat_id == ticket.chat_id, ~col(OutboxMessage.is_private)
+    )
+    return [Announcement(text, at) for text, at in session.exec(query.order_by(col(OutboxMessage.id)))]
+
+
+def member_names(session: Session) -> list[str]:
+    return list(session.exec(select(Member.name)))
+
+
+def reporter_names_after(session: Session, after_id: int) -> tuple[int, set[str]]:
+    """The names on reporter rows added after row `after_id`, and the newest row's id. Reporter rows keep the name
+    they were written with, so the names seen once stay valid and only new rows need reading."""
+    last = session.exec(select(func.max(TicketReporter.id))).one() or 0
+    if last <= after_id:
+        return after_id, set()
+    query = select(TicketReporter.member_name).where(col(TicketReporter.id) > after_id, col(TicketReporter.id) <= last)
+    return last, set(session.exec(query.distinct()))
+
+
+# Open311 --------------------------------------------------------------------------------------------------------
+
+
+def requests_page(
+    session: Session, *, start: dt.datetime, end: dt.datetime, states: Collection[str], codes: Collection[str],
+    offset: int, limit: int,
+) -> list[Ticket]:  # fmt: skip
+    """Tickets created from `start` to `end` (inclusive), newest first (ties by number), in `states` ("open",
+    "closed"; none: both) and of the categories `codes` (none: any); `limit` of them after `offset`."""
+    query = select(Ticket).where(col(Ticket.created_at) >= start, col(Ticket.created_at) <= end)
+    if set(states) == {"open"}:
+        query = query.where(is_open)
+    elif set(states) == {"closed"}:
+        query = query.where(~is_open)
+    if codes:  # as many as the request line holds; one longer than a category's id matches nothing
+        query = query.where(col(Ticket.category).in_(sorted({c for c in codes if len(c) <= CATEGORY_LENGTH})))
+    query = query.order_by(col(Ticket.created_at).desc(), col(Ticket.id)).offset(offset).limit(limit)
+    return list(session.exec(query))
+
+
+# The 台账 ------------------------------------------------------------------------------------------------------
+
+EXPORT_FIELDS = (
+    "id", "status", "category", "description", "location", "grid_id", "chat_is_private", "assignee_id",
+    "created_at", "resolution_due_at", "resolved_at", "closed_at", "commitment_date", "rating",
+)  # fmt: skip
+
+
+def export_batches(
+    session: Session, *, start: dt.datetime | None = None, end: dt.datetime | None = None, grid: str = "",
+    category: str = "", status: str = "", now: dt.datetime,
+) -> Iterator[tuple[list[Row[Any]], Details]]:  # fmt: skip
+    """Tickets created in [start, end) that match the filters, by number, `BATCH` at a time with their details.
+
+    `status` as the board's filter reads it for a download: open, overdue at `now`, or resolved (any ended).
+    Each ticket is a row of the `EXPORT_FIELDS` (read like a `Ticket`'s attributes): a third of the time of
+    loading ORM objects, which is most of an export's."""
+    where = _matching(grid, category)
+    if start is not None:
+        where.append(col(Ticket.created_at) >= start)
+    if end is not None:
+        where.append(col(Ticket.created_at) < end)
+    if status == "open":
+        where.append(is_open)
+    elif status == "overdue":
+        where += [is_open, overdue_at(now)]
+    elif status == "resolved":
+        where.append(~is_open)
+    last = 0
+    while True:
+        query = select(*(getattr(Ticket, field) for field in EXPORT_FIELDS)).where(col(Ticket.id) > last, *where)
+        query = query.order_by(col(Ticket.id)).limit(BATCH)
+        tickets = list(session.exec(query))
+        if not tickets:
+            return
+        yield tickets, details(session, [t.id for t in tickets])
+        last = tickets[-1].id
+
+
+# The rates ------------------------------------------------------------------------------------------------------
+
+
+def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None = None) -> dict[str | None, Rates]:
+    """`ledger.rates.compute_rates` of each assignee's tickets (None: not assigned), counted in SQL.
+
+    Each figure counts tickets (or their ratings), so the figures of all the assignees add up to the whole.
+    Assignees without a figure are left out."""
+    as_of = judged_at(period, now)
+    start, end = period.start, period.end
+    status, created = col(Ticket.status), col(Ticket.created_at)
+    responded, response_due = col(Ticket.first_response_at), col(Ticket.response_due_at)
+    resolved, due = col(Ticket.resolved_at), col(Ticket.resolution_due_at)
+    received = and_(created >= start, created < end)
+    due_in_period = and_(due >= start, due < end)
+    counted_due = and_(status != Status.RETURNED.value, due_in_period, or_(due < as_of, resolved.is_not(None)))
+    late = and_(
+        status != Status.RETURNED.value, due < as_of, or_(resolved.is_(None), resolved > due),
+        or_(resolved.is_(None), resolved >= start),
+    )  # fmt: skip
+    figures = (
+        received,
+        and_(received, or_(responded.is_not(None), response_due < as_of)),
+        and_(received, responded <= response_due),
+        counted_due,
+        and_(counted_due, resolved < as_of),
+        late,
+    )
+    query = select(Ticket.assignee_id, *(func.sum(case((figure, 1), else_=0)) for figure in figures)).where(
+        status != Status.CANCELLED.value,
+        # each alternative on an index: created_at, resolution_due_at, (resolved_at, resolution_due_at)
+        or_(received, due_in_period, and_(resolved.is_(None), due < as_of), and_(resolved >= start, due < as_of)),
+    )
+    counts: dict[str | None, list[int]] = {}
+    for assignee, *sums in session.exec(query.group_by(col(Ticket.assignee_id))):
+        counts[assignee] = [int(s or 0) for s in sums] + [0, 0]
+    rating = col(TicketEvent.changes)["rating"].as_string()
+    query = (
+        select(Ticket.assignee_id, func.count(), func.sum(case((rating.in_(sorted(SATISFIED_RATINGS)), 1), else_=0)))
+        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
+        .where(TicketEvent.action == Action.RATE.value, col(TicketEvent.at) >= start, col(TicketEvent.at) < end)
+        .where(status != Status.CANCELLED.value)
+        .group_by(col(Ticket.assignee_id))
+    )
+    for assignee, rated, satisfied in session.exec(query):
+        counts.setdefault(assignee, [0] * 8)[6:] = [int(rated), int(satisfied or 0)]
+    return {assignee: Rates(*figures) for assignee, figures in counts.items() if any(figures)}
+
+
+def received(session: Session, periods: Sequence[Period]) -> list[int]:
+    """Each period's received tickets (`Rates.received`), in one pass over the time they span."""
+    if not periods:
+        return []
+    created = col(Ticket.created_at)
+    sums = [func.sum(case((and_(created >= p.start, created < p.end), 1), else_=0)) for p in periods]
+    query = select(*sums).where(
+        col(Ticket.status) != Status.CANCELLED.value,
+        created >= min(p.start for p in periods),
+        created < max(p.end for p in periods),
+    )
+    return [int(count or 0) for count in session.exec(query).one()]
+
+
+def received_by(session: Session, period: Period) -> tuple[Counter[str], Counter[str | None]]:
+    """The period's received tickets counted by category and by grid (None: no grid)."""
+    categories: Counter[str] = Counter()
+    grids: Counter[str | None] = Counter()
+    query = select(Ticket.category, Ticket.grid_id, func.count()).where(*_received(period))
+    for category, grid, count in session.exec(query.group_by(col(Ticket.category), col(Ticket.grid_id))):
+        categories[category] += count
+        grids[grid] += count
+    return categories, grids
+
+
+def median_first_response(session: Session, period: Period) -> dt.timedelta | None:
+    """`ledger.rates.median_first_response`: the middle wait (or the mean of the two middle ones), ordered in SQL.
+
+    Only the one or two middle rows are read; the wait itself is computed from their timestamps in Python."""
+    where = [*_received(period), col(Ticket.first_response_at).is_not(None)]
+    count = session.exec(select(func.count()).select_from(Ticket).where(*where)).one()
+    if not count:
+        return None
+    if session.get_bind().dialect.name == "sqlite":
+        wait = func.julianday(Ticket.first_response_at) - func.julianday(Ticket.created_at)
+    else:
+        wait = col(Ticket.first_response_at) - col(Ticket.created_at)
+    query = select(Ticket.first_response_at, Ticket.created_at).where(*where).order_by(wait, col(Ticket.id))
+    middle = [first - created for first, created in session.exec(query.offset((count - 1) // 2).limit(2 - count % 2))]
+    return middle[0] if len(middle) == 1 else (middle[0] + middle[1]) / 2
+
+
+def _received(period: Period) -> Sequence[ColumnElement[bool]]:
+    created = col(Ticket.created_at)
+    return (col(Ticket.status) != Status.CANCELLED.value, created >= period.start, created < period.end)
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for index in range(0, len(ids), BATCH):
+        yield ids[index : index + BATCH]
