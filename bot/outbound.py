@@ -39,6 +39,8 @@ Sleep = Callable[[float], Awaitable[None]]
 MINUTE = dt.timedelta(minutes=1)
 # A row a previous process left "sending" waits this long (after coming online) for the echo of its send.
 ECHO_GRACE_SECONDS = 10.0
+# How many ids of this process's confirmed sends are remembered to recognise their echoes.
+CONFIRMED_IDS_KEPT = 1000
 _SEPARATORS = " \u2005"
 _UNKNOWN_MENTION = re.compile(r"[@＠]([^\s\u2005@＠]+)[ \u2005]+")
 
@@ -224,6 +226,7 @@ class PacedOutbox:
         self.wake = asyncio.Event()
         self.online = asyncio.Event()
         self.delivered_rows = 0
+        self._confirmed_ids: deque[str] = deque(maxlen=CONFIRMED_IDS_KEPT)
         self.messages_sent = 0
         self.failed_rows = 0
         self._capped_day: dt.date | None = None
@@ -274,14 +277,21 @@ class PacedOutbox:
         self.pacer.record(chat_id, sent_at)
         self.delivered_rows += len(decision.row_ids)
         self.messages_sent += 1
+        if message_id:
+            self._confirmed_ids.append(message_id)
         log.debug("outbox rows %s sent to %s as message %s", decision.row_ids, chat_id, message_id)
         if len(decision.row_ids) > 1:
             log.info("merged %d queued replies to %s into one message", len(decision.row_ids), chat_id)
         return dt.timedelta(0)
 
-    def confirm_echo(self, chat_ids: Collection[str], text: str) -> int:
+    def confirm_echo(self, chat_ids: Collection[str], text: str, message_id: str | None = None) -> int:
         """The platform echoed a message the bot sent to one of `chat_ids`: rows in flight there that it carries
-        are sent (so a row whose send went out but whose mark was lost, e.g. in a crash, is not sent again)."""
+        are sent (so a row whose send went out but whose mark was lost, e.g. in a crash, is not sent again).
+
+        The echo of a message whose send this process already confirmed by its id confirms nothing else: a row
+        in flight with the same text (the same answer to the same question, say) was not in that message."""
+        if message_id is not None and message_id in self._confirmed_ids:
+            return 0
         now = self.clock.now()
         with new_session(self.engine) as session:
             confirmed = [row for row in in_flight(session, chat_ids) if echo_confirms(row, text)]

@@ -29,7 +29,7 @@ import json
 import re
 import unicodedata
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, _count_elements  # type: ignore[attr-defined]
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
@@ -89,7 +89,9 @@ def read(text: str, lexicon: Lexicon | None = None) -> Reading:
     names = _word_features(tokens)
     names += _char_grams(core)
     names += _cue_features(text, core, raw, found, keywords)
-    return Reading(raw, tokens, found.live, Counter(names), keywords)
+    features: Counter[str] = Counter()
+    _count_elements(features, names)  # what `Counter(names)` does, without its check for a mapping
+    return Reading(raw, tokens, found.live, features, keywords)
 
 
 def keyword_weights(lexicon: Lexicon, tokens: Sequence[str]) -> dict[str, float]:

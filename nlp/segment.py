@@ -43,6 +43,10 @@ _ASCII_ALNUM = frozenset(string.ascii_letters + string.digits)
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
 _added: set[str] = set()
+# `_best_words`'s table: per dictionary entry log(count) - log(total), None for a mere prefix (count 0); rebuilt
+# when the dictionary changes (jieba's `add_word` always changes `total` or the number of entries).
+_log_table: tuple[dict, int, int, dict[str, float | None], float] | None = None
+_END = object()
 
 
 def cache_dir() -> str:
@@ -120,12 +124,11 @@ def raw_tokens(text: str) -> list[str]:
     them) in under half the time: jieba's `cut` builds a dict of candidate word ends for the whole block, then
     scores them in a generator under `max`; `_best_words` does both in one loop over the same dictionary.
     """
-    instance = tokenizer()
-    freq, log_total = instance.FREQ, math.log(instance.total)
+    logp, log_total = _log_probabilities(tokenizer())
     words: list[str] = []
     for index, block in enumerate(jieba.re_han_default.split(text)):
         if index % 2:  # a run of Han characters, letters and digits (the pattern's captured group)
-            _best_words(block, freq, log_total, words)
+            _best_words(block, logp, log_total, words)
         elif "\r\n" in block:  # jieba keeps `\r\n` together; any other character is a token of its own
             skip = jieba.re_skip_default
             for piece in skip.split(block):
@@ -135,12 +138,29 @@ def raw_tokens(text: str) -> list[str]:
     return words
 
 
-def _best_words(block: str, freq: dict[str, int], log_total: float, words: list[str]) -> None:
+def _log_probabilities(instance: jieba.Tokenizer) -> tuple[dict[str, float | None], float]:
+    """Per entry of the tokenizer's dictionary, log(count) - log(total) (None for a mere prefix, count 0): the
+    figure `_best_words` adds per candidate word, computed once per dictionary instead of per candidate; and
+    log(total)."""
+    global _log_table
+    freq, total = instance.FREQ, instance.total
+    table = _log_table
+    if table is not None and table[0] is freq and table[1] == total and table[2] == len(freq):
+        return table[3], table[4]
+    log_total = math.log(total)
+    log = math.log
+    logp = {word: (log(count) - log_total if count else None) for word, count in freq.items()}
+    _log_table = (freq, total, len(freq), logp, log_total)
+    return logp, log_total
+
+
+def _best_words(block: str, logp: dict[str, float | None], log_total: float, words: list[str]) -> None:
     """jieba's most probable segmentation of `block` without its HMM, appended to `words`.
 
     As jieba's `get_DAG`, `calc` and `__cut_DAG_NO_HMM`: from the end, each offset takes the dictionary word
     starting there that maximises log P(word) + the best score after it (on a tie, the longer word); a single
     character no word starts with scores log 1. Single ASCII letters and digits are joined into one token.
+    `logp`: `_log_probabilities` (jieba's `log(count) - logtotal`, the same float, looked up once per entry).
     """
     size = len(block)
     scores = [0.0] * (size + 1)
@@ -148,16 +168,16 @@ def _best_words(block: str, freq: dict[str, int], log_total: float, words: list[
     for start in range(size - 1, -1, -1):
         best, best_end = 0.0 - log_total + scores[start + 1], -1
         end = start
-        count = freq.get(block[start])
-        while count is not None:  # the dictionary holds every prefix of its words (count 0 for a mere prefix)
-            if count:
-                score = math.log(count) - log_total + scores[end + 1]
+        lp = logp.get(block[start], _END)
+        while lp is not _END:  # the dictionary holds every prefix of its words (None for a mere prefix)
+            if lp is not None:
+                score = lp + scores[end + 1]
                 if best_end < 0 or score >= best:
                     best, best_end = score, end
             end += 1
             if end == size:
                 break
-            count = freq.get(block[start : end + 1])
+            lp = logp.get(block[start : end + 1], _END)
         scores[start], ends[start] = best, best_end if best_end >= 0 else start
     start, letters = 0, ""
     while start < size:

@@ -62,6 +62,23 @@ def test_segmentation_is_jiebas(texts: list[str]) -> None:
         assert segment.raw_tokens(text) == tokenizer.lcut(text, HMM=False), text
 
 
+def test_the_log_table_is_jiebas_arithmetic_and_follows_the_dictionary() -> None:
+    """`_best_words` reads log(count) - log(total) from a table built once per dictionary: the same floats as
+    jieba's `calc`, rebuilt when a word is added."""
+    import math
+
+    tokenizer = segment.tokenizer()
+    logp, log_total = segment._log_probabilities(tokenizer)
+    assert log_total == math.log(tokenizer.total)
+    for word, count in list(tokenizer.FREQ.items())[:5000]:
+        assert logp[word] == (math.log(count) - log_total if count else None), word
+    word = "测试专用词汇甲乙"
+    assert word not in tokenizer.FREQ
+    segment.add_words([word])
+    assert segment.raw_tokens(f"今天{word}好") == tokenizer.lcut(f"今天{word}好", HMM=False)
+    assert word in segment._log_probabilities(tokenizer)[0]
+
+
 def test_the_danger_precheck_turns_away_no_match(texts: list[str]) -> None:
     cores = [message_core(t) for t in texts] + _odd_texts(1000)
     for concept in CONCEPTS:

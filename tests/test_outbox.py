@@ -153,6 +153,22 @@ def test_rows_in_flight_without_an_echo_are_sent_again_alone_after_the_grace(
     assert all(row.sent_at is not None for row in _rows(engine).values())
 
 
+def test_the_echo_of_a_send_confirmed_by_its_id_confirms_no_other_row_with_the_same_text(
+    engine: Engine, clock: ManualClock, settings: Settings
+) -> None:
+    """`我的` asked twice gets the same answer twice: the echo of the first must not mark the second sent."""
+    outbox, _ = _paced(engine, clock, settings)
+    [first] = _queue(engine, clock, group("@a 您目前没有未办结的事项。", "a"))
+    assert asyncio.run(outbox.step()) == dt.timedelta(0)  # sent as message m1, confirmed by its id
+    [second] = _queue(engine, clock, group("@a 您目前没有未办结的事项。", "a"))
+    with new_session(engine) as session:  # the second is in flight: claimed, its send not answered yet
+        claim(session, [second], now=clock.now())
+        session.commit()
+    assert outbox.confirm_echo({"g1"}, "@a\u2005您目前没有未办结的事项。", "m1") == 0
+    assert _rows(engine)[second].sent_at is None and _rows(engine)[first].sent_at is not None
+    assert outbox.confirm_echo({"g1"}, "@a\u2005您目前没有未办结的事项。", "m2") == 1  # its own echo does
+
+
 def test_an_echo_does_not_confirm_a_row_that_was_never_claimed(
     engine: Engine, clock: ManualClock, settings: Settings
 ) -> None:

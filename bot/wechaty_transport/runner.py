@@ -96,7 +96,7 @@ class WechatyRunner:
         try:
             if msg.is_self():  # the echo of what the bot sent: confirms rows still marked in flight
                 self.own_messages += 1
-                self.outbox.confirm_echo(self.transport.echo_chats(msg), msg.text())
+                self.outbox.confirm_echo(self.transport.echo_chats(msg), msg.text(), msg.message_id)
                 return
             incoming = self.transport.to_incoming(msg)
             queued = self.app.handle(incoming)
