@@ -83,21 +83,23 @@ def _first(items: Iterable[tuple[Any, Any]]) -> Chars | None:
             if low >= 1:
                 return chars
             continue  # an optional part: a match may start with what follows it
-        found = _first_of(op, arg)
+        found = _atom(op, arg, _first)
         return None if found is None else chars | found
     return None
 
 
-def _first_of(op: Any, arg: Any) -> Chars | None:
+def _atom(op: Any, arg: Any, read: Callable[[Iterable[tuple[Any, Any]]], Chars | None]) -> Chars | None:
+    """A literal, a character class, a group or an alternation as a character set, `read` giving what a group
+    or branch holds; None for anything else, or for what `read` cannot tell."""
     if op == _sre.LITERAL:
         return frozenset(chr(arg))
     if op == _sre.IN:
         return _class(arg)
     if op == _sre.SUBPATTERN:
         _group, add_flags, del_flags, items = arg
-        return None if add_flags or del_flags else _first(items)
+        return None if add_flags or del_flags else read(items)
     if op == _sre.BRANCH:
-        branches = [_first(items) for items in arg[1]]
+        branches = [read(items) for items in arg[1]]
         return None if any(chars is None for chars in branches) else frozenset().union(*branches)
     return None
 
@@ -114,20 +116,10 @@ class _Reader:
         return min(found, key=self._cost, default=None)
 
     def _item(self, op: Any, arg: Any) -> Chars | None:
-        if op == _sre.LITERAL:
-            return frozenset(chr(arg))
-        if op == _sre.IN:
-            return _class(arg)
-        if op == _sre.SUBPATTERN:
-            _group, add_flags, del_flags, items = arg
-            return None if add_flags or del_flags else self.sequence(items)
-        if op == _sre.BRANCH:
-            branches = [self.sequence(items) for items in arg[1]]
-            return None if any(chars is None for chars in branches) else frozenset().union(*branches)
         if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
             low, _high, items = arg
             return self.sequence(items) if low >= 1 else None
-        return None  # anchors, look-arounds, `.`, back-references: nothing a match must hold
+        return _atom(op, arg, self.sequence)  # anchors, look-arounds, `.`, back-references: None, nothing required
 
 
 def _class(entries: Iterable[tuple[Any, Any]]) -> Chars | None:
