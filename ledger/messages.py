@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from settings.limits import CHAT_ID_LENGTH, DISPLAY_NAME_LENGTH, MESSAGE_ID_LENGTH
+
 
 class MessageKind(StrEnum):
     TEXT = "text"
@@ -51,14 +53,6 @@ class Outgoing:
     ticket_id: int | None = None
 
 
-# What a transport hands in may be as long as people make it; the ledger's columns are not
-# (storage/models.py). Ids and room names are clipped to their columns' width; display names shorter
-# still, as they are repeated in every @-mention of a reply.
-ID_LENGTH = 128  # chat and sender ids: member_id, sender_id, chat_id, actor_id
-MESSAGE_ID_LENGTH = 191
-CHAT_NAME_LENGTH = 128  # a room's name (as configured in `groups:`), or the contact's in a private chat
-SENDER_NAME_LENGTH = 64  # member_name, actor_name
-
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # message text keeps tabs and line breaks
 _NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -81,16 +75,17 @@ def sanitised(incoming: Incoming) -> Incoming:
     """`incoming` fit for the ledger, whatever people typed or named themselves.
 
     Control characters a chat can carry go (PostgreSQL refuses NUL), lone surrogates become U+FFFD, and
-    ids and names are clipped to the widths above, so no message fails to be stored.
+    ids and names are clipped to the ledger's column widths (`settings.limits`; display names shorter still), so no
+    message fails to be stored, however long people make them.
     """
     cleaned = replace(
         incoming,
         message_id=_label(incoming.message_id, MESSAGE_ID_LENGTH),
-        chat_id=_label(incoming.chat_id, ID_LENGTH),
-        chat_name=_label(incoming.chat_name, CHAT_NAME_LENGTH),
-        sender_id=_label(incoming.sender_id, ID_LENGTH),
-        sender_name=_label(incoming.sender_name, SENDER_NAME_LENGTH),
+        chat_id=_label(incoming.chat_id, CHAT_ID_LENGTH),
+        chat_name=_label(incoming.chat_name, CHAT_ID_LENGTH),
+        sender_id=_label(incoming.sender_id, CHAT_ID_LENGTH),
+        sender_name=_label(incoming.sender_name, DISPLAY_NAME_LENGTH),
         text=_CONTROL.sub("", _encodable(incoming.text)),
-        mentions=tuple(_label(mention, ID_LENGTH) for mention in incoming.mentions),
+        mentions=tuple(_label(mention, CHAT_ID_LENGTH) for mention in incoming.mentions),
     )
     return incoming if cleaned == incoming else cleaned

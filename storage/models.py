@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from settings.limits import CHAT_ID_LENGTH, ID_LENGTH, NAME_LENGTH
+from settings.limits import CHAT_ID_LENGTH, ID_LENGTH, MESSAGE_ID_LENGTH, NAME_LENGTH
 from storage.types import UTCDateTime
 
 
@@ -115,7 +115,7 @@ class InboundMessage(SQLModel, table=True):
     __tablename__ = "inbound_message"
     # The same-text duplicate check looks up one sender's recent messages in one chat.
     __table_args__ = (Index("ix_inbound_message_sender_chat_received", "sender_id", "chat_id", "received_at"),)
-    message_id: str = Field(primary_key=True, max_length=191)
+    message_id: str = Field(primary_key=True, max_length=MESSAGE_ID_LENGTH)
     chat_id: str = Field(max_length=128)
     sender_id: str = Field(max_length=128)
     kind: str = Field(max_length=16)

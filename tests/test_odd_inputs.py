@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import select
 
-from ledger.messages import CHAT_NAME_LENGTH, ID_LENGTH, SENDER_NAME_LENGTH
+from settings.limits import CHAT_ID_LENGTH, DISPLAY_NAME_LENGTH
 from storage.models import InboundMessage, Member, OutboxMessage, Ticket, TicketEvent, TicketReporter
 from tests.chat import GROUP_G1, Chat
 
@@ -41,13 +41,13 @@ def test_a_display_name_longer_than_any_column_is_clipped_and_the_person_is_answ
     [private] = chat.private(long_name, "我家楼上装修太吵了，晚上十点还在砸墙，我住5号楼")
     assert "已登记 #2" in private.text
     with chat.session() as session:
-        assert [len(m.name) for m in session.exec(select(Member))] == [SENDER_NAME_LENGTH]
-        assert all(len(m.id) <= ID_LENGTH for m in session.exec(select(Member)))
-        assert {len(r.member_name) for r in session.exec(select(TicketReporter))} == {SENDER_NAME_LENGTH}
-        assert max(len(e.actor_name) for e in session.exec(select(TicketEvent))) == SENDER_NAME_LENGTH
-        assert len(session.get(Ticket, 2).chat_name) == CHAT_NAME_LENGTH
-        assert max(len(o.chat_name) for o in session.exec(select(OutboxMessage))) == CHAT_NAME_LENGTH
-        assert max(len(m.sender_id) for m in session.exec(select(InboundMessage))) == ID_LENGTH
+        assert [len(m.name) for m in session.exec(select(Member))] == [DISPLAY_NAME_LENGTH]
+        assert all(len(m.id) <= CHAT_ID_LENGTH for m in session.exec(select(Member)))
+        assert {len(r.member_name) for r in session.exec(select(TicketReporter))} == {DISPLAY_NAME_LENGTH}
+        assert max(len(e.actor_name) for e in session.exec(select(TicketEvent))) == DISPLAY_NAME_LENGTH
+        assert len(session.get(Ticket, 2).chat_name) == CHAT_ID_LENGTH
+        assert max(len(o.chat_name) for o in session.exec(select(OutboxMessage))) == CHAT_ID_LENGTH
+        assert max(len(m.sender_id) for m in session.exec(select(InboundMessage))) == CHAT_ID_LENGTH
 
 
 def test_a_ticket_number_of_thousands_of_digits_gets_the_syntax_not_an_apology(chat: Chat) -> None:
