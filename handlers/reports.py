@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from handlers import faq, texts
 from handlers.context import Context
 from ledger.deadlines import describe_minutes, resolution_due, response_due, shift_windows
-from ledger.lifecycle import Action, Status
+from ledger.lifecycle import Status
 from ledger.messages import Outgoing
 from ledger.rota import Duty, escalation_chain
 from nlp import texts as nlp_texts
@@ -28,7 +28,7 @@ from nlp.faq import states_problem
 from nlp.similarity import facts, similarity
 from settings.models import Category
 from storage.models import Ticket, TriageItem
-from storage.tickets import BOT, Actor, active_reporters, add_reporter, apply_action, open_ticket, open_tickets_since
+from storage.tickets import Actor, active_reporters, add_reporter, open_ticket, open_tickets_since
 from storage.triage import hold
 
 _RESCUE_WORDS = ("火", "烟", "煤气", "燃气", "困", "被关")
@@ -174,7 +174,7 @@ def _open(
     guess = ctx.settings.category(classification.category) if uncertain else None
     guess = guess if guess is not None and guess != category else None
     ticket = open_ticket(
-        ctx.session, now=ctx.now, reporter=source.sender,
+        ctx.session, now=ctx.now, reporter=source.sender, assignee_id=duty.cadre.id,
         note=_uncertain_note(classification, guess) if uncertain else note,
         fields={
             "category": category.id, "description": source.text, "location": classification.location,
@@ -185,7 +185,6 @@ def _open(
             "resolution_due_at": resolution_due(category, ctx.now, windows),
         },
     )
-    apply_action(ctx.session, ticket, Action.ASSIGN, actor=BOT, now=ctx.now, changes={"assignee_id": duty.cadre.id})
     fields = {
         "number": ticket.id, "category": category.name, "place": texts.place_text(classification.location),
         "assignee": duty.cadre.name, "duty": texts.DUTY_LABELS[duty.source.value],

@@ -18,8 +18,8 @@ from jobs.model import Occurrence, TriageOpening
 from ledger.lifecycle import IllegalTransition, Status, next_status
 from storage.messages import enqueue
 from storage.models import JobRun
-from storage.tickets import BOT, apply_action, get_ticket
-from storage.triage import Decision, decide, get_item, open_for
+from storage.tickets import BOT, Actor, apply_action, get_ticket, open_ticket
+from storage.triage import Decision, decide, get_item
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,10 @@ def _open(session: Session, occurrence: Occurrence, opening: TriageOpening, now:
     if item is None or item.decision is not None:
         log.warning("%s %s no longer applies: P%s was decided", occurrence.job, occurrence.period, opening.item_id)
         return
-    ticket = open_for(session, item, now=now, fields=opening.fields, assignee_id=opening.assignee_id, note=opening.note)
+    ticket = open_ticket(
+        session, now=now, reporter=Actor(item.sender_id, item.sender_name), fields=opening.fields, note=opening.note,
+        assignee_id=opening.assignee_id,
+    )
     decide(session, item, Decision.TIMED_OUT, by=BOT.id, now=now, ticket_id=ticket.id)
     text = opening.notice.text.format(**opening.notice_fields, number=ticket.id)
     enqueue(session, replace(opening.notice, text=text, ticket_id=ticket.id), now=now)

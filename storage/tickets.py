@@ -75,13 +75,17 @@ def _record(
 
 
 def open_ticket(
-    session: Session, *, now: dt.datetime, reporter: Actor, fields: dict[str, Any], note: str = ""
+    session: Session, *, now: dt.datetime, reporter: Actor, fields: dict[str, Any], note: str = "",
+    assignee_id: str | None = None,
 ) -> Ticket:
-    """Create a ticket in state `new` with `reporter` as its first reporter."""
+    """Create a ticket in state `new` with `reporter` as its first reporter; with `assignee_id`, the bot assigns it
+    at once (an `assign` event), as every report and opened triage item is."""
     ticket = Ticket(status=Status.NEW, created_at=now, updated_at=now, description="", category="", chat_id="")
     changes = {"status": Status.NEW.value, "created_at": now, **fields}
     _record(session, ticket, Action.CREATE, reporter, now, changes, note, None)
     add_reporter(session, ticket, reporter, now=now, record_event=False)
+    if assignee_id is not None:
+        apply_action(session, ticket, Action.ASSIGN, actor=BOT, now=now, changes={"assignee_id": assignee_id})
     return ticket
 
 

@@ -12,9 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ledger.lifecycle import Action
-from storage.models import Ticket, TriageItem
-from storage.tickets import BOT, Actor, apply_action, open_ticket
+from storage.models import TriageItem
 
 
 class Decision(StrEnum):
@@ -50,12 +48,3 @@ def decide(
     item.ticket_id = ticket_id
     session.add(item)
     session.flush()
-
-
-def open_for(
-    session: Session, item: TriageItem, *, now: dt.datetime, fields: dict[str, Any], assignee_id: str, note: str
-) -> Ticket:
-    """Open the item's ticket, reported by the item's sender, and assign it (what a report does, in private)."""
-    ticket = open_ticket(session, now=now, reporter=Actor(item.sender_id, item.sender_name), note=note, fields=fields)
-    apply_action(session, ticket, Action.ASSIGN, actor=BOT, now=now, changes={"assignee_id": assignee_id})
-    return ticket
