@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from board import charts, texts
-from ledger.lifecycle import Status
+from ledger.lifecycle import NOT_COUNTED
 from ledger.rates import Period, Rates, TicketFacts, compute_rates, format_rate, median_first_response
 from settings.models import Settings
 from storage import board_queries
@@ -57,7 +57,7 @@ class FactFigures:
         return [compute_rates(self.facts, period).received for period in periods]
 
     def received_by(self, period: Period) -> tuple[Counter[str], Counter[str | None]]:
-        received = [f for f in self.facts if f.created_at in period and f.status is not Status.CANCELLED]
+        received = [f for f in self.facts if f.created_at in period and f.status not in NOT_COUNTED]
         return Counter(f.category for f in received), Counter(f.grid_id for f in received)
 
     def median_first_response(self, periods: Sequence[Period]) -> list[dt.timedelta | None]:

@@ -17,12 +17,12 @@ from sqlalchemy import Row
 
 from board import texts
 from ledger.dates import format_day
-from ledger.lifecycle import OPEN_STATES, Status
+from ledger.lifecycle import NOT_COUNTED, OPEN_STATES, Status
 from ledger.privacy import mask_name, mask_text
 from ledger.rates import TicketFacts, is_overdue
 from ledger.wording import STATUS_NAMES, format_time
 from settings.models import Settings
-from storage.board_queries import Announcement, Details, Segment, Wall
+from storage.board_queries import Announcement, Details, Segment, Voice, Wall
 from storage.models import Ticket
 
 RECENT = dt.timedelta(days=7)
@@ -172,7 +172,7 @@ def ticket_row(settings: Settings, ticket: Ticket, details: Details, now: dt.dat
         owner_id=ticket.assignee_id, owner=owner.name if owner else texts.NO_OWNER, status=status,
         status_name=STATUS_NAMES[status], is_open=is_open, overdue=is_open and is_overdue(facts_of(ticket), now),
         urgent=ticket.urgent,
-        recent=not is_open and status is not Status.CANCELLED and ended_at is not None and now - ended_at <= RECENT,
+        recent=not is_open and status not in NOT_COUNTED and ended_at is not None and now - ended_at <= RECENT,
         age=duration_text((ended_at if not is_open and ended_at else now) - ticket.created_at), deadline=deadline,
         created=format_time(ticket.created_at, tz), created_at=ticket.created_at,
         description=texts.PRIVATE_REPORT if hidden else masker.text(ticket.description),
@@ -189,6 +189,15 @@ def timeline(
     if masker.hides(ticket):
         return []
     return [TimelineEntry(format_time(m.created_at, settings.tz), masker.text(m.text)) for m in announcements]
+
+
+def voice_entries(settings: Settings, ticket: Ticket, said: Sequence[Voice], masker: Masker) -> list[TimelineEntry]:
+    """Co-reporters' own words, masked for the public (none of a privately reported ticket)."""
+    if masker.hides(ticket):
+        return []
+    return [
+        TimelineEntry(format_time(v.at, settings.tz), f"{masker.name(v.name)}：{masker.text(v.text)}") for v in said
+    ]
 
 
 def counts(by_segment: dict[Segment, int]) -> dict[str, int]:

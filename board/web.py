@@ -27,13 +27,13 @@ from board import open311, texts
 from board.export import csv_chunks, taizhang_rows, write_xlsx
 from board.reader import MAX_NUMBER, LedgerReader
 from board.stats import LedgerFigures, weekly_stats
-from board.views import PAGE_SIZE, RECENT, Filters, TicketRow, counts, timeline
+from board.views import PAGE_SIZE, RECENT, Filters, TicketRow, counts, timeline, voice_entries
 from ledger.clock import Clock
 from ledger.links import CadreLink, check_link
 from ledger.wording import format_time
 from settings.models import Cadre, Settings
 from settings.secrets import BoardSecrets
-from storage.board_queries import Segment, Wall, announcements, export_batches, wall_counts, wall_page
+from storage.board_queries import Segment, Wall, announcements, export_batches, voices, wall_counts, wall_page
 from storage.tickets import get_ticket
 
 if TYPE_CHECKING:
@@ -250,10 +250,12 @@ def _ticket_page(board: Board, number: int, *, masked: bool, link_prefix: str) -
         masker = board.reader.masker(session, masked=masked)
         [row] = board.reader.rows(session, [ticket], board.now(), masker)
         seen = [] if masker.hides(ticket) else announcements(session, ticket)
+        said = [] if masker.hides(ticket) else voices(session, ticket)
     return board.page(
         "ticket.html",
         unmasked=not masked, title=f"#{row.number} {row.category}", row=row,
         timeline=timeline(board.settings, ticket, seen, masker), link_prefix=link_prefix,
+        voices=voice_entries(board.settings, ticket, said, masker),
     )  # fmt: skip
 
 

@@ -13,18 +13,18 @@ from handlers import agenda, board_link, cadre, resident, texts, triage
 from handlers.attachments import handle_attachment, is_attachment
 from handlers.commands import CommandName
 from handlers.context import Context
+from handlers.merge import merge
 from handlers.recategorise import recategorise
 from handlers.reports import handle_report
 from handlers.router import Route, always, command_dispatcher, ignore, is_command, is_from_cadre, is_not_text, route
 from ledger.clock import Clock
-from ledger.dedup import duplicate_of
 from ledger.messages import Incoming, sanitised
 from nlp.classification import Classifier
 from nlp.trained import configured_classifier
 from settings.models import Settings
 from storage.db import make_engine, new_session
 from storage.directory import remember_member, sync_directory
-from storage.messages import enqueue, recent_inbound, record_inbound
+from storage.messages import enqueue, record_inbound, repeat_of
 from storage.schema import init_schema
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ COMMAND_HANDLERS = {
     CommandName.AGENDA: agenda.list_candidates,
     CommandName.MARK_AGENDA: agenda.mark,
     CommandName.RECATEGORISE: recategorise,
+    CommandName.MERGE: merge,
     CommandName.REGISTER: triage.register,
     CommandName.IGNORE: triage.ignore,
     CommandName.HELP: cadre.help_text,
@@ -114,12 +115,12 @@ class Huiyin:
         return len(replies)
 
     def _repeats(self, session: Session, incoming: Incoming, now: dt.datetime) -> str | None:
-        """The id of a message this one repeats: a redelivery under a new id (see handlers/dedup.py)."""
+        """The id of a message this one repeats: a redelivery under a new id, or the same message received by
+        another bot account (process) in the same group. Checked in the database (ledger/dedup.py,
+        storage/messages.repeat_of), so it holds across processes."""
         if not self.duplicate_window:
             return None
-        since = now - self.duplicate_window
-        earlier = recent_inbound(session, sender_id=incoming.sender_id, chat_id=incoming.chat_id, since=since)
-        return duplicate_of(incoming, earlier, now=now, window=self.duplicate_window)
+        return repeat_of(session, incoming, now=now, window=self.duplicate_window)
 
     def _apologise(self, incoming: Incoming, now: dt.datetime) -> int:
         """Keep the message id (a redelivery must not fail again) and say sorry, in a fresh transaction.

@@ -37,6 +37,7 @@ from settings.models import Settings
 from settings.texts import CONFIG_ERRORS
 from storage.db import new_session
 from storage.examples import training_rows
+from storage.leader import Leadership
 from storage.tickets import active_reporters, all_tickets, ledger_fields
 
 log = logging.getLogger("huiyin")
@@ -54,7 +55,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings, database_url: str) -> 
     session.show_on_duty()
     lenient_stdin()
     scheduler = new_scheduler(settings, engine)
-    start_jobs(scheduler, settings, JobRunner(settings, engine), clock, after_run=sender.drain)
+    start_jobs(
+        scheduler, settings, JobRunner(settings, engine), clock, after_run=sender.drain, leadership=Leadership(engine)
+    )
     sender.drain()
     polling = poll(sender.drain, settings.outbound.poll_seconds)  # replies the board's process queued
     try:
@@ -257,8 +260,15 @@ def cmd_run_wechaty(args: argparse.Namespace, settings: Settings, database_url: 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         scheduler = new_scheduler(settings, engine)
-        start_jobs(scheduler, settings, JobRunner(settings, engine), clock,
-                   after_run=lambda: loop.call_soon_threadsafe(runner.outbox.wake.set))
+        # Several accounts (processes) may share one PostgreSQL ledger: only the leader runs the jobs.
+        start_jobs(
+            scheduler,
+            settings,
+            JobRunner(settings, engine),
+            clock,
+            after_run=lambda: loop.call_soon_threadsafe(runner.outbox.wake.set),
+            leadership=Leadership(engine),
+        )
         try:
             await runner.run()
         finally:

@@ -214,6 +214,7 @@ class PacedOutbox:
         policy: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         on_failure: Callable[[], None] | None = None,
+        chats: Collection[str] | None = None,
     ) -> None:
         self.engine = engine
         self.deliver = deliver
@@ -223,6 +224,7 @@ class PacedOutbox:
         self.pacer = Pacer(limits, tz)
         self.sleep = sleep
         self.on_failure = on_failure
+        self.chats = chats  # the chats (ids or names) this process's account is in; None: every chat
         self.wake = asyncio.Event()
         self.online = asyncio.Event()
         self.delivered_rows = 0
@@ -234,7 +236,8 @@ class PacedOutbox:
 
     def _queue(self) -> list[Queued]:
         with new_session(self.engine) as session:
-            return [queued(row) for row in pending(session, limit=10_000)]
+            rows = pending(session, limit=10_000, chats=self.chats, claimable_at=self.clock.now())
+            return [queued(row) for row in rows]
 
     async def step(self) -> dt.timedelta | None:
         """Try one batch if one may go now: zero after a try, the wait if none may, None if nothing is queued.
@@ -253,7 +256,9 @@ class PacedOutbox:
             return decision
         chat_id = decision.delivery.outgoing.chat_id
         with new_session(self.engine) as session:
-            claim(session, decision.row_ids, now=now)
+            if not claim(session, decision.row_ids, now=now):  # another sender took one of them meanwhile
+                session.commit()
+                return dt.timedelta(0)
             session.commit()
             try:
                 message_id = await self.deliver(decision.delivery)
@@ -327,7 +332,7 @@ class PacedOutbox:
         """Rows a previous process left in flight wait ECHO_GRACE_SECONDS for their echo, then are sent alone."""
         until = self.clock.now() + dt.timedelta(seconds=ECHO_GRACE_SECONDS)
         with new_session(self.engine) as session:
-            held = hold_in_flight(session, until=until)
+            held = hold_in_flight(session, until=until, chats=self.chats)
             session.commit()
         if held:
             log.warning("%d outbox rows were being sent when the last run stopped; resent unless echoed", held)

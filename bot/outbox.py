@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -27,11 +27,11 @@ from settings.models import Cadre, Role, Settings
 from storage.db import new_session
 from storage.messages import (
     as_outgoing,
-    claim,
+    claim_next,
     enqueue,
     failed_rows,
+    hold_in_flight,
     mark_sent,
-    pending,
     record_failure,
     undelivered,
 )
@@ -165,13 +165,30 @@ def record_failed_try(
 
 
 class OutboxSender:
-    """Delivers the outbox through a synchronous transport (the console), one row per message."""
+    """Delivers the outbox through a synchronous transport (the console), one row per message.
 
-    def __init__(self, engine: Engine, transport: Transport, clock: Clock, policy: RetryPolicy | None = None) -> None:
+    Several senders (processes) may drain one PostgreSQL outbox together: each row is claimed by one of them
+    (`claim_next`, `FOR UPDATE SKIP LOCKED`) and is never sent twice. `chats` are the chats (ids or names) this
+    sender owns, None for all. `recover_in_flight`: at its first drain, rows a dead process left in flight go
+    again at once (one process, today's behaviour); a sender beside others passes False, and such rows go once
+    they are IN_FLIGHT_STALE old (a live sender's row in flight is not taken from it)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        transport: Transport,
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+        *,
+        chats: Collection[str] | None = None,
+        recover_in_flight: bool = True,
+    ) -> None:
         self.engine = engine
         self.transport = transport
         self.clock = clock
         self.policy = policy or RetryPolicy(max_attempts=8)
+        self.chats = None if chats is None else frozenset(chats)
+        self._recover = recover_in_flight
 
     def drain(self) -> int:
         """Try every waiting row once, in order; a failing row holds up nothing. Returns how many were sent.
@@ -182,22 +199,24 @@ class OutboxSender:
         sent = 0
         tried: set[int] = set()
         with new_session(self.engine) as session:
-            while rows := [row for row in pending(session, limit=1000) if row.id not in tried]:
-                for row in rows:
-                    assert row.id is not None
-                    tried.add(row.id)
-                    claim(session, [row.id], now=self.clock.now())
+            if self._recover:
+                self._recover = False
+                hold_in_flight(session, until=self.clock.now(), chats=self.chats)
+                session.commit()
+            while (row := claim_next(session, now=self.clock.now(), chats=self.chats, skip=tried)) is not None:
+                assert row.id is not None
+                tried.add(row.id)
+                session.commit()  # the claim (and the end of its row lock) before the transport is called
+                try:
+                    self.transport.send(as_outgoing(row))
+                except Exception as error:
+                    log.warning("delivering outbox row %s failed (%s)", row.id, describe(error))
+                    record_failed_try(session, [row.id], describe(error), self.clock.now(), self.policy)
                     session.commit()
-                    try:
-                        self.transport.send(as_outgoing(row))
-                    except Exception as error:
-                        log.warning("delivering outbox row %s failed (%s)", row.id, describe(error))
-                        record_failed_try(session, [row.id], describe(error), self.clock.now(), self.policy)
-                        session.commit()
-                        continue
-                    mark_sent(session, row.id, now=self.clock.now())
-                    session.commit()
-                    sent += 1
+                    continue
+                mark_sent(session, row.id, now=self.clock.now())
+                session.commit()
+                sent += 1
         return sent
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from handlers import texts
 from handlers.commands import COMMANDS, Command
-from handlers.context import Context, can_handle
+from handlers.context import Context
 from handlers.views import find_ticket, public_detail, seen_by_residents, ticket_detail, ticket_line
 from ledger.dates import COMMITMENT_DAYS, SWAP_DAYS, format_day, last_day, parse_day
 from ledger.lifecycle import Action, IllegalTransition
@@ -25,18 +25,23 @@ from storage.tickets import (
 
 def _act(
     ctx: Context, command: Command, action: Action, announcement: str, *, changes: dict | None = None,
-    note: str = "", also_mention: tuple[Cadre, ...] = (),
+    note: str = "", also_mention: tuple[Cadre, ...] = (), take_over: bool = False,
 ) -> list[Outgoing]:
-    """Check the cadre may act on the ticket, apply the action, announce it in the ticket's group."""
+    """Check the cadre may act on the ticket, apply the action, announce it in the ticket's group.
+
+    `take_over`: the acting cadre becomes the assignee (签收 by the cadre on duty of a ticket still with the night
+    cadre: reminders and escalations then chase whoever signed)."""
     cadre = ctx.sender_cadre
     assert cadre is not None  # the router lets only cadres reach these handlers
     ticket = find_ticket(ctx, command.ticket)
     if isinstance(ticket, Outgoing):
         return [ticket]
     verb = texts.ACTION_VERBS[action.value]
-    if not can_handle(ctx.settings, cadre, ticket):
+    if not ctx.may_act(cadre, ticket):
         assignee = ctx.cadre_name(ticket.assignee_id)
         return [ctx.reply(texts.NOT_YOUR_TICKET.format(number=ticket.id, assignee=assignee, verb=verb))]
+    if take_over and ticket.assignee_id != cadre.id:
+        changes = {**(changes or {}), "assignee_id": cadre.id}
     try:
         apply_action(
             ctx.session, ticket, action, actor=Actor(cadre.id, cadre.name), now=ctx.now, note=note,
@@ -52,7 +57,7 @@ def _act(
 
 
 def accept(ctx: Context, command: Command) -> list[Outgoing]:
-    return _act(ctx, command, Action.ACCEPT, texts.ACCEPTED)
+    return _act(ctx, command, Action.ACCEPT, texts.ACCEPTED, take_over=True)
 
 
 def progress(ctx: Context, command: Command) -> list[Outgoing]:
@@ -68,9 +73,10 @@ def return_ticket(ctx: Context, command: Command) -> list[Outgoing]:
 
 
 def cancel(ctx: Context, command: Command) -> list[Outgoing]:
-    """A cadre's 撤销: the ticket was a false report (误报) or a duplicate."""
-    note = command.argument or "误报"
-    return _act(ctx, command, Action.CANCEL, texts.WITHDRAWN_BY_CADRE, note=note)
+    """A cadre's 撤销, with the cadre's reason if they give one: nothing calls the report 误报 unless the cadre
+    writes it (a duplicate is merged with 合并 instead)."""
+    template = texts.WITHDRAWN_BY_CADRE if command.argument else texts.WITHDRAWN_BY_CADRE_NO_REASON
+    return _act(ctx, command, Action.CANCEL, template, note=command.argument)
 
 
 def transfer(ctx: Context, command: Command) -> list[Outgoing]:

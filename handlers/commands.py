@@ -36,6 +36,7 @@ class CommandName(StrEnum):
     AGENDA = "议题"
     MARK_AGENDA = "立项"
     RECATEGORISE = "改类"
+    MERGE = "合并"
     REGISTER = "登记"  # a triage item (P7): open its ticket
     IGNORE = "忽略"  # a triage item: no problem, nothing is said
     HELP = "帮助"
@@ -170,6 +171,13 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         argument=Argument.REQUIRED,
         cadre_only=True,
         usage="改类 编号 类别（例：改类 12 给排水）",
+    ),
+    CommandName.MERGE: CommandSpec(
+        word="合并",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage="合并 编号 并入编号（例：合并 13 1，把重复的 #13 并入 #1）",
     ),
     CommandName.REGISTER: CommandSpec(
         word="登记",

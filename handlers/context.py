@@ -16,7 +16,7 @@ from ledger.rota import Duty, on_duty
 from nlp.classification import Classifier
 from settings.models import Cadre, Role, Settings
 from storage.directory import swaps
-from storage.models import Ticket
+from storage.models import Ticket, TriageItem
 from storage.tickets import Actor, active_reporters
 
 _LEADING_MENTION = re.compile(r"^(?:\s*[@＠][^\s\u2005@＠]+[\s\u2005]+)+")
@@ -86,15 +86,22 @@ class Context:
             return [public]
         return [public, self.reply(text, ticket_id=ticket.id)]
 
+    def may_act(self, cadre: Cadre, subject: Ticket | TriageItem) -> bool:
+        """Whether `cadre` may act on a ticket (签收 进度 办结 转派 退回 承诺 撤销 改类 …) or decide a triage item.
 
-def can_handle(settings: Settings, cadre: Cadre, ticket: Ticket) -> bool:
-    """The assignee, a grid leader of the ticket's grid (or of any grid when it has none), or a secretary."""
-    return may_act(cadre, ticket.assignee_id, ticket.grid_id)
+        The one rule every handler asks: the owner (the ticket's assignee, the cadre a triage item was sent to),
+        the cadre on duty now for its grid (the community-wide duty when it has none; 换班 swaps included), a grid
+        leader of the grid (of any grid when there is none), or a secretary. The cadre on duty may act because a
+        ticket nobody has accepted is the duty's to answer (until the shift change hands it over, jobs/handover.py).
+        """
+        owner = subject.assignee_id if isinstance(subject, Ticket) else subject.asked_id
+        if _owner_leader_or_secretary(cadre, owner, subject.grid_id):
+            return True
+        return self.duty(subject.grid_id).cadre.id == cadre.id
 
 
-def may_act(cadre: Cadre, owner_id: str | None, grid_id: str | None) -> bool:
-    """The owner (a ticket's assignee, the cadre a triage item was sent to), a grid leader of the grid (of any
-    grid when there is none), or a secretary."""
+def _owner_leader_or_secretary(cadre: Cadre, owner_id: str | None, grid_id: str | None) -> bool:
+    """The owner, a grid leader of the grid (of any grid when there is none), or a secretary."""
     if cadre.role is Role.SECRETARY or cadre.id == owner_id:
         return True
     return cadre.role is Role.GRID_LEADER and (grid_id is None or grid_id in cadre.grids)

@@ -8,7 +8,7 @@ The old category is the event's note, so `storage.examples` can export the corre
 from __future__ import annotations
 
 from handlers.commands import Command
-from handlers.context import Context, can_handle
+from handlers.context import Context
 from handlers.views import category_name, find_ticket
 from ledger.deadlines import resolution_due, response_due, shift_windows
 from ledger.lifecycle import Action, IllegalTransition
@@ -29,7 +29,7 @@ def recategorise(ctx: Context, command: Command) -> list[Outgoing]:
     if category is None:
         names = "、".join(c.name for c in ctx.settings.categories)
         return [ctx.reply(texts.RECATEGORISE_UNKNOWN.format(name=name, names=names, number=ticket.id))]
-    if not can_handle(ctx.settings, cadre, ticket):
+    if not ctx.may_act(cadre, ticket):
         assignee = ctx.cadre_name(ticket.assignee_id)
         return [ctx.reply(texts.RECATEGORISE_NOT_YOURS.format(number=ticket.id, assignee=assignee))]
     if category.id == ticket.category:

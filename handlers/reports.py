@@ -1,6 +1,8 @@
 """A resident's message that is not a command: chatter is ignored, a problem becomes (or joins) a ticket.
 
-What the classifier says decides, except that
+A message about a ticket already in the ledger (a progress question, "still not fixed", a thanks after 办结)
+is answered from that ticket first (handlers/followup.py). Otherwise what the classifier says decides, except
+that
 
 - an addressed message (an @-mention of the bot, a private message to it, or one starting with a report word
   such as 报修) is never lost: a problem in it becomes a ticket however unsure the classifier is, and one
@@ -16,12 +18,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from handlers import faq, texts
+from handlers import emergency, faq, followup, texts
 from handlers.context import Context
 from ledger.deadlines import describe_minutes, resolution_due, response_due, shift_windows
 from ledger.lifecycle import Status
 from ledger.messages import Outgoing
-from ledger.rota import Duty, escalation_chain
 from nlp import texts as nlp_texts
 from nlp.classification import Classification, Intent
 from nlp.faq import states_problem
@@ -31,8 +32,6 @@ from storage.models import Ticket, TriageItem
 from storage.tickets import Actor, active_reporters, add_reporter, open_ticket, open_tickets_since
 from storage.triage import hold
 
-_RESCUE_WORDS = ("火", "烟", "煤气", "燃气", "困", "被关")
-_MEDICAL_WORDS = ("摔", "晕", "倒地", "受伤", "流血", "不省人事")
 # A message starting with one of these is addressed to the bot: the resident means to report.
 REPORT_WORDS = ("报事", "报修", "反映", "投诉")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -51,6 +50,9 @@ class Source:
 
 def handle_report(ctx: Context) -> list[Outgoing]:
     classification = ctx.classifier.classify(ctx.incoming.text)
+    followed = followup.answer(ctx, classification)
+    if followed is not None:  # about a ticket already in the ledger: answered from it, nothing opens
+        return followed
     spoken_to = is_addressed(ctx)
     if not classification.is_ticket:
         if not spoken_to:
@@ -140,7 +142,8 @@ def register(ctx: Context, item: TriageItem, category: Category, note: str) -> t
 def _duplicate(ctx: Context, source: Source, classification: Classification, category: Category) -> Ticket | None:
     """The open ticket most similar to this report (`nlp.similarity`), if it reaches the threshold.
 
-    Tickets of another grid are not compared; ties go to the oldest ticket.
+    Tickets of another grid are not compared, nor, when the report's grid is unknown (no place, a group of several
+    grids), tickets that name a place; ties go to the oldest ticket.
     """
     window_start = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
     grid_id = _grid_for(ctx, source, classification)
@@ -149,6 +152,8 @@ def _duplicate(ctx: Context, source: Source, classification: Classification, cat
     best, best_score = None, 0.0
     for ticket in open_tickets_since(ctx.session, since=window_start):  # newest first
         if grid_id and ticket.grid_id and grid_id != ticket.grid_id:
+            continue
+        if grid_id is None and ticket.location:  # place unknown, group of several grids: maybe another building
             continue
         score = similarity(new, facts(ticket.description, ticket.category, ticket.location))
         if score >= threshold and score >= best_score:
@@ -181,7 +186,10 @@ def _open(
             "grid_id": grid_id, "chat_id": source.chat_id, "chat_name": source.chat_name,
             "chat_is_private": source.is_private, "urgent": classification.urgent,
             "confidence": round(classification.confidence, 3),
-            "response_due_at": response_due(category, ctx.now, windows),
+            "response_due_at": (
+                emergency.response_due(ctx.settings, ctx.now) if classification.urgent
+                else response_due(category, ctx.now, windows)
+            ),
             "resolution_due_at": resolution_due(category, ctx.now, windows),
         },
     )
@@ -191,7 +199,12 @@ def _open(
         "response": _response_promise(ctx, category, ticket.response_due_at, paused=windows is not None),
     }
     if classification.urgent:
-        return _urgent(ctx, source, ticket.id, duty, grid_id, fields), ticket
+        opened = emergency.urgent_messages(
+            ctx.settings, ticket_id=ticket.id, text=source.text, reporter=source.sender.name, duty=duty,
+            grid_id=grid_id, fields=fields,
+        )
+        reply = _public_reply(source, opened.reply, [duty.cadre.name], [duty.cadre.chat_id], ticket.id)
+        return [reply, *opened.alerts], ticket
     template = texts.INQUIRY_OPENED if classification.intent is Intent.INQUIRY else texts.TICKET_OPENED
     replies = [_public_reply(source, template.format(**fields), [duty.cadre.name], [duty.cadre.chat_id], ticket.id)]
     if uncertain:
@@ -228,38 +241,9 @@ def _public_reply(
     return Outgoing(source.chat_id, prefix + text, source.chat_name, mentions, ticket_id=ticket_id)
 
 
-def _emergency_numbers(text: str) -> str:
-    numbers = []
-    if any(word in text for word in _RESCUE_WORDS):
-        numbers.append(texts.EMERGENCY_NUMBERS["rescue"])
-    if any(word in text for word in _MEDICAL_WORDS):
-        numbers.append(texts.EMERGENCY_NUMBERS["medical"])
-    numbers.append(texts.EMERGENCY_NUMBERS["police"])
-    return " / ".join(dict.fromkeys(numbers))
-
-
-def _urgent(
-    ctx: Context, source: Source, ticket_id: int, duty: Duty, grid_id: str | None, fields: dict
-) -> list[Outgoing]:
-    """Tell the resident to call emergency services first, and ping the on-duty cadre and the chain at once."""
-    chain = [c for c in escalation_chain(ctx.settings, grid_id) if c.id != duty.cadre.id]
-    secretaries = [c for c in chain if c.role.value == "secretary"] or chain[:1]
-    text = texts.URGENT_OPENED.format(
-        **fields, emergency=_emergency_numbers(source.text), chain="、".join(c.name for c in secretaries)
-    )
-    replies = [_public_reply(source, text, [duty.cadre.name], [duty.cadre.chat_id], ticket_id)]
-    alert = texts.URGENT_ALERT.format(**fields, reporter=source.sender.name, text=source.text)
-    for cadre in [duty.cadre, *secretaries]:
-        replies.append(Outgoing(cadre.chat_id, alert, cadre.name, is_private=True, ticket_id=ticket_id))
-    cadres_group = ctx.settings.cadres_group()
-    if cadres_group is not None:
-        replies.append(Outgoing(cadres_group.id or cadres_group.name, alert, cadres_group.name, ticket_id=ticket_id))
-    return replies
-
-
 def _join(ctx: Context, source: Source, ticket: Ticket) -> list[Outgoing]:
     category = ctx.settings.category(ticket.category) or ctx.settings.fallback_category
-    added = add_reporter(ctx.session, ticket, source.sender, now=ctx.now)
+    added = add_reporter(ctx.session, ticket, source.sender, now=ctx.now, note=source.text)
     fields = {
         "number": ticket.id, "category": category.name, "place": texts.place_text(ticket.location),
         "assignee": ctx.cadre_name(ticket.assignee_id), "status": texts.STATUS_NAMES[Status(ticket.status)],

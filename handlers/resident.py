@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from handlers import cadre as cadre_commands
-from handlers import texts
+from handlers import emergency, texts
 from handlers.commands import Command, Rating, rating_value
-from handlers.context import Context, can_handle
+from handlers.context import Context
 from handlers.views import category_name, find_ticket, latest_note, ticket_line
 from ledger.deadlines import resolution_due, shift_windows
 from ledger.lifecycle import Action, IllegalTransition, Status
@@ -83,8 +83,7 @@ def rate(ctx: Context, command: Command) -> list[Outgoing]:
                 ctx.session, ticket, Action.REOPEN, actor=ctx.sender, now=ctx.now, note=rating.value,
                 changes=_reopen_changes(ctx, ticket),
             )
-            text = texts.REOPENED_BY_RATING.format(number=ticket.id, assignee=ctx.cadre_name(ticket.assignee_id))
-            return ctx.announce(ticket, text, also_mention=_assignee_and_grid_leader(ctx, ticket))
+            return _announce_reopened(ctx, ticket, texts.REOPENED_BY_RATING, rating.value)
         apply_action(ctx.session, ticket, Action.CLOSE, actor=ctx.sender, now=ctx.now, note=rating.value)
     except IllegalTransition as refused:
         return _refusal(ctx, ticket, refused, verb)
@@ -96,15 +95,45 @@ def not_fixed(ctx: Context, command: Command) -> list[Outgoing]:
     ticket = _own_ticket(ctx, command, verb)
     if isinstance(ticket, Outgoing):
         return [ticket]
+    return reopen(ctx, ticket, note=command.argument)
+
+
+def reopen(ctx: Context, ticket: Ticket, *, note: str) -> list[Outgoing]:
+    """A reporter says it is not fixed (`没修好 N`, or in their own words): the ticket is worked on again, with a
+    fresh resolution deadline, and its assignee and grid leader are told in the group."""
+    verb = texts.ACTION_VERBS["reopen"]
     try:
         apply_action(
-            ctx.session, ticket, Action.REOPEN, actor=ctx.sender, now=ctx.now, note=command.argument,
+            ctx.session, ticket, Action.REOPEN, actor=ctx.sender, now=ctx.now, note=note,
             changes=_reopen_changes(ctx, ticket),
         )
     except IllegalTransition as refused:
         return _refusal(ctx, ticket, refused, verb)
-    text = texts.REOPENED.format(number=ticket.id, assignee=ctx.cadre_name(ticket.assignee_id))
-    return ctx.announce(ticket, text, also_mention=_assignee_and_grid_leader(ctx, ticket))
+    return _announce_reopened(ctx, ticket, texts.REOPENED, note)
+
+
+def _announce_reopened(ctx: Context, ticket: Ticket, template: str, note: str) -> list[Outgoing]:
+    """Tell the group, mentioning the assignee and the grid leader; an urgent ticket stays urgent and alerts the
+    cadre on duty, the grid leader and the secretary again at once."""
+    text = template.format(number=ticket.id, assignee=ctx.cadre_name(ticket.assignee_id))
+    replies = ctx.announce(ticket, text, also_mention=_assignee_and_grid_leader(ctx, ticket))
+    if ticket.urgent:
+        replies += emergency.reopen_alerts(
+            ctx.settings, ticket_id=ticket.id, category=category_name(ctx, ticket),
+            place=texts.place_text(ticket.location), assignee_id=ticket.assignee_id, grid_id=ticket.grid_id,
+            text=ticket.description, note=note,
+        )
+    return replies
+
+
+def thank(ctx: Context, ticket: Ticket, text: str) -> list[Outgoing]:
+    """A reporter's clear thanks after 办结 answers the 回访: rated 满意 and closed (`nlp.followup` says what
+    counts as clear)."""
+    note = texts.EVENT_THANKS.format(text=text)
+    apply_action(ctx.session, ticket, Action.RATE, actor=ctx.sender, now=ctx.now, note=note,
+                 changes={"rating": Rating.SATISFIED.value})  # fmt: skip
+    apply_action(ctx.session, ticket, Action.CLOSE, actor=ctx.sender, now=ctx.now, note=Rating.SATISFIED.value)
+    return [ctx.reply(texts.THANKS_RATED.format(number=ticket.id), ticket_id=ticket.id)]
 
 
 def withdraw(ctx: Context, command: Command) -> list[Outgoing]:
@@ -115,7 +144,7 @@ def withdraw(ctx: Context, command: Command) -> list[Outgoing]:
     cadre = ctx.sender_cadre
     if cadre is not None:
         found = find_ticket(ctx, command.ticket)
-        if isinstance(found, Ticket) and can_handle(ctx.settings, cadre, found):
+        if isinstance(found, Ticket) and ctx.may_act(cadre, found):
             return cadre_commands.cancel(ctx, command)
     verb = texts.ACTION_VERBS["cancel"]
     ticket = _own_ticket(ctx, command, verb)

@@ -21,6 +21,7 @@ ACTION_VERBS: dict[str, str] = {
     "transfer": "转派",
     "return": "退回",
     "cancel": "撤销",
+    "merge": "合并",
     "commit": "承诺时限",
     "rate": "评价",
 }
@@ -73,16 +74,42 @@ REOPENED_BY_RATING = "#{number} 评价为不满意，已重新办理，负责人
 CLOSED_WITH_RATING = "#{number} 已收到您的评价「{rating}」，谢谢！此事项已关闭。"
 WITHDRAWN = "#{number} 已按您的要求撤销。"
 WITHDRAWN_BY_CADRE = "#{number} 已撤销（{cadre}）：{note}"
+WITHDRAWN_BY_CADRE_NO_REASON = "#{number} 已撤销（{cadre}）。"
 REPORTER_LEFT = "已撤回您对 #{number} 的反映，其他居民的反映仍在办理。"
+
+# Follow-ups in residents' own words (handlers/followup.py)
+FOLLOW_UP_STATUS = "#{number}【{category}】{place}{status}，负责人 {assignee}。{latest}"
+FOLLOW_UP_CHOOSE = "您反映过 {count} 件，是哪一件？回复「查询 编号」看进度："
+FOLLOW_UP_CHOICE = "#{number}【{category}】{place}{status}"
+FOLLOW_UP_NO_MATCH = (
+    "没找到您说的事项。请直接说明问题和楼栋（如「3号楼2单元楼道灯不亮」）即可登记；发「我的反映」看您反映过的事项。"
+)
+FOLLOW_UP_NUDGE = "#{number} 居民 {reporter} 追问：「{text}」"
+NOT_FIXED_NOT_REPORTER = (
+    "#{number} 已于 {resolved} 办结。如果您那里还有这个问题，"
+    "请说明楼栋和情况（如「报修 3号楼2单元下水道还是堵」）另行登记。"
+)
+THANKS_RATED = "#{number} 收到您的感谢，已记为「满意」并关闭，谢谢！如仍有问题请回复「没修好 {number}」。"
+EVENT_THANKS = "居民致谢，记为满意：{text}"
+
+# 合并 (handlers/merge.py)
+MERGED_NOTICE = "您反映的问题已并入 #{target}，由 {assignee} 负责，进展会在这里告诉您。"
+MERGED_CONFIRM = "#{number} 已并入 #{target}（{cadre}），{count} 位反映人已转入 #{target}。"
+MERGE_SAME = "#{number} 不能并入自己，请写要并入的另一个编号。"
+MERGE_NOT_OPEN = "#{number} 当前状态是「{status}」，只有未办结的事项可以合并。"
+EVENT_MERGED = "并入 #{target}"
+EVENT_MERGED_FROM = "由 #{number} 并入：{text}"
 
 # Queries
 TICKET_LINE = "#{number}【{category}】{place}{status}，负责人 {assignee}，{when}"
 TICKET_DETAIL = (
     "#{number}【{category}】{status}\n地点：{place}\n内容：{description}\n反映人：{reporters}\n"
-    "负责人：{assignee}\n登记：{created}\n响应时限：{response_due}\n办结时限：{resolution_due}{commitment}"
+    "负责人：{assignee}\n登记：{created}\n响应时限：{response_due}\n办结时限：{resolution_due}{commitment}{voices}"
 )
 TICKET_PUBLIC = "#{number}【{category}】{place}{status}，负责人 {assignee}，登记于 {created}。{latest}"
 COMMITMENT_SUFFIX = "\n承诺办结：{day}"
+VOICES_HEADER = "\n其他居民反映："
+VOICE_LINE = "\n· {name}：{text}"
 LATEST_PREFIX = "最新进展：{note}"
 MY_QUEUE_HEADER = "{cadre}，您有 {count} 件未办结："
 MY_QUEUE_EMPTY = "{cadre}，您目前没有未办结的事项。"
@@ -97,7 +124,7 @@ SWAPPED = "已换班：{day} {cadre} 的班由 {replacement} 接替。"
 UNKNOWN_TICKET = "没有找到 #{number}，请核对编号。可以发送「我的」或「我的反映」查看。"
 ILLEGAL_TRANSITION = "#{number} 当前状态是「{status}」，不能{verb}。"
 CADRE_ONLY = "抱歉，「{word}」是社区干部办理事项用的指令。居民可以发送「帮助」查看能用的指令。"
-NOT_YOUR_TICKET = "抱歉，#{number} 由 {assignee} 负责，只有负责人、网格长或书记可以{verb}。"
+NOT_YOUR_TICKET = "抱歉，#{number} 由 {assignee} 负责，只有负责人、当班人员、网格长或书记可以{verb}。"
 NOT_REPORTER = "抱歉，只有 #{number} 的反映人可以{verb}。"
 UNKNOWN_CADRE = "没有找到社区干部「{name}」，请用 @ 选择群里的干部，或核对名字。"
 TRANSFER_TO_SELF = "#{number} 已经由 {assignee} 负责，无需转派。"
@@ -134,7 +161,58 @@ SWAP_TOO_FAR = "{day} 太远了，换班只能换 {days} 天之内的班（最�
 # 查 in a residents' group: only what the progress wall shows; the full details go to the cadre privately
 TICKET_DETAIL_PUBLIC = (
     "#{number}【{category}】{status}\n地点：{place}\n内容：{description}\n反映人：{reporters}\n"
-    "负责人：{assignee}\n登记：{created}\n办结时限：{resolution_due}{commitment}{latest}"
+    "负责人：{assignee}\n登记：{created}\n办结时限：{resolution_due}{commitment}{voices}{latest}"
 )
 TICKET_DETAIL_PRIVATE_REPORT = "#{number}【{category}】{status}\n地点：{place}\n（私聊反映的事项，群里不显示内容。）"
 DETAIL_SENT_PRIVATELY = "\n完整信息已私信发给您。"
+
+# Emergencies (handlers/emergency.py): what the residents of an urgent report are told to do first, one line per
+# hazard, with the numbers from config (`emergency:`): {fire} {police} {ambulance} {lift_platform}, {gas} and {power}
+# (a company's name and line), {lift_company} (EMERGENCY_LIFT_COMPANY, or nothing when config names none).
+EMERGENCY_ADVICE = {
+    "fire": "请立即拨打 {fire}，离开着火处，走楼梯不要乘电梯，用湿毛巾捂住口鼻、弯腰撤离",
+    "gas": "燃气泄漏：不要开关电器，开窗通风，到户外打电话给{gas}；不要点火，情况危急请拨打 {fire}",
+    "live_wire": (
+        "请远离掉落或漏电的电线（至少8米），不要触碰，也不要徒手拉触电的人；请联系{power}，有人触电请拨打 {ambulance}"
+    ),
+    "lift": (
+        "请立即拨打电梯应急处置服务平台 {lift_platform}{lift_company}；被困的人请按轿厢内的警铃或对讲，"
+        "不要扒门、撬门，安心等待救援"
+    ),
+    "trapped": "请立即拨打 {fire} 救援，隔着门窗安抚被困的人，等待救援",
+    "water": "请立即拨打 {fire} 救援、{ambulance} 急救，不会游泳不要下水，可抛救生圈、绳子或竹竿",
+    "ledge": "请立即拨打 {police} 和 {fire}，派人守在旁边，不要刺激或催促",
+    "crime": "请立即拨打 {police}，先保护好自己，远离对方，不要正面冲突",
+    "collapse": "请立即远离，疏散周围的人，不要靠近或进入；有人被压或被困请拨打 {fire}",
+    "falling": "请避开楼下，不要在下面停留或围观；高空抛物请拨打 {police}，有人被砸伤请拨打 {ambulance}",
+    "animal": (
+        "请立即用肥皂水和流动清水冲洗伤口15分钟，尽快就医接种狂犬疫苗；伤得重请拨打 {ambulance}，"
+        "伤人的狗请远离并拨打 {police}"
+    ),
+    "injury": "请立即拨打 {ambulance}，不要随意搬动伤者（尤其是摔倒的老人），有人陪在身边等救护车",
+    "missing": "请立即拨打 {police} 报警（不用等24小时），说清走失的时间、地点和衣着，也请大家帮忙留意",
+    "manhole": "请远离井口，在旁边放醒目的东西提醒行人绕行；有人掉下去请立即拨打 {fire}",
+    "unknown": "请根据情况立即拨打 {police}（报警）、{fire}（火警救援）或 {ambulance}（急救）",
+}
+EMERGENCY_CONTACT = "{name} {phone}"
+EMERGENCY_LIFT_COMPANY = "，并联系电梯维保单位 {contact}"
+EMERGENCY_INJURED = "；有人受伤请拨打 {ambulance}"
+# The hazard as the cadres' alert names it.
+EMERGENCY_HAZARDS = {
+    "fire": "火情", "gas": "燃气泄漏", "live_wire": "电线带电", "lift": "电梯险情", "trapped": "有人被困",
+    "water": "有人落水", "ledge": "有人身处高处危险", "crime": "治安险情", "collapse": "倒塌危险",
+    "falling": "高空坠物", "animal": "动物伤人", "injury": "有人受伤或急病", "missing": "有人走失",
+    "manhole": "井口敞开", "unknown": "紧急情况",
+}  # fmt: skip
+EMERGENCY_OPENED = (
+    "⚠️ 情况紧急！{advice}。已登记 #{number}【{category}】{place}，已通知{told} 立即处置，{within}内回复。"
+)
+EMERGENCY_ALERT = (
+    "⚠️ 紧急 #{number}【{category}】{place}（{hazard}）：{reporter} 反映「{text}」。已提示居民：{advice}。"
+    "立即处置！请{within}内在群内回复。"
+)
+EMERGENCY_REOPENED_ALERT = (
+    "⚠️ 紧急事项 #{number}【{category}】{place}（{hazard}）居民反映仍未解决，已重新办理，请立即处置！"
+    "请{within}内在群内回复。"
+)
+EMERGENCY_REOPENED_NOTE = "居民说：「{note}」"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers import texts
 from handlers.commands import Command
-from handlers.context import Context, may_act
+from handlers.context import Context
 from handlers.reports import register as open_registered
 from ledger.messages import Outgoing
 from storage.models import TriageItem
@@ -61,7 +61,7 @@ def _decidable(ctx: Context, command: Command) -> TriageItem | Outgoing:
     if item.decision is not None:
         decided = texts.TRIAGE_DECISIONS[item.decision].format(number=item.ticket_id)
         return ctx.reply(texts.TRIAGE_DECIDED.format(item=item.id, decision=decided, by=_who(ctx, item.decided_by)))
-    if not may_act(cadre, item.asked_id, item.grid_id):
+    if not ctx.may_act(cadre, item):
         return ctx.reply(texts.TRIAGE_NOT_YOURS.format(item=item.id, asked=ctx.cadre_name(item.asked_id)))
     return item
 

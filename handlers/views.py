@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlmodel import select
 
 from handlers import texts
 from handlers.context import Context
 from ledger.dates import format_day
-from ledger.lifecycle import Status
+from ledger.lifecycle import Action, Status
 from ledger.messages import Outgoing
 from ledger.privacy import mask_text
 from settings.models import GroupKind
@@ -68,7 +70,20 @@ def ticket_detail(ctx: Context, ticket: Ticket) -> str:
         assignee=ctx.cadre_name(ticket.assignee_id), created=texts.format_time(ticket.created_at, ctx.tz),
         response_due=texts.format_time(ticket.response_due_at, ctx.tz),
         resolution_due=texts.format_time(ticket.resolution_due_at, ctx.tz), commitment=_commitment(ctx, ticket),
+        voices=_voices(ctx, ticket),
     )
+
+
+def _voices(ctx: Context, ticket: Ticket, mask: Callable[[str], str] | None = None) -> str:
+    """Each co-reporter's own words (their `join` note), newest last; with `mask`, names and text masked."""
+    lines = []
+    for event in ticket_events(ctx.session, ticket.id):
+        if event.action == Action.JOIN.value and event.note:
+            name, text = event.actor_name, event.note
+            if mask is not None:
+                name, text = texts.mask_name(name), mask(text)
+            lines.append(texts.VOICE_LINE.format(name=name, text=text))
+    return texts.VOICES_HEADER + "".join(lines) if lines else ""
 
 
 def public_detail(ctx: Context, ticket: Ticket) -> str:
@@ -89,5 +104,6 @@ def public_detail(ctx: Context, ticket: Ticket) -> str:
         reporters="、".join(texts.mask_name(name) for name in reporters) or "—",
         assignee=ctx.cadre_name(ticket.assignee_id), created=texts.format_time(ticket.created_at, ctx.tz),
         resolution_due=texts.format_time(ticket.resolution_due_at, ctx.tz), commitment=_commitment(ctx, ticket),
+        voices=_voices(ctx, ticket, lambda text: mask_text(text, names)),
         latest="\n" + texts.LATEST_PREFIX.format(note=mask_text(note, names)) if note else "",
     )

@@ -31,7 +31,7 @@ from jobs import texts
 from jobs.common import cadre_name
 from jobs.model import Occurrence
 from ledger.agenda import Candidate, candidates
-from ledger.lifecycle import Status, is_open
+from ledger.lifecycle import NOT_COUNTED, is_open
 from ledger.messages import Outgoing
 from ledger.rates import Period, Rates, TicketFacts, compute_rates, format_rate, judged_at, resolved_in
 from ledger.views import TicketView, category_name, place
@@ -122,7 +122,7 @@ def render_group(
         if group.kind is GroupKind.RESIDENTS:
             return None
         return texts.DIGEST_QUIET.format(community=settings.community.name, start=start, end=end)
-    received = [f for f in facts if f.status is not Status.CANCELLED and f.created_at in period]
+    received = [f for f in facts if f.status not in NOT_COUNTED and f.created_at in period]
     categories = Counter(_category(settings, f.category) for f in received)
     places = Counter(f.location for f in received if f.location)
     names = [g.name for g in settings.grids if grids is not None and g.id in grids]  # config order

@@ -14,6 +14,16 @@ Choices, deliberately:
 
 Whatever runs, `job_run`'s unique key makes each occurrence happen once (a second restart sends nothing).
 The stored jobs reference `run_job` by name, so the runner they use is registered at start.
+
+Several bot processes on one PostgreSQL ledger (one per WeChat account): only the leader runs jobs
+(`storage.leader.Leadership`, an advisory lock). Every process starts its scheduler paused; `LeaderWatch` asks
+for the lock every `LEADER_RETRY_SECONDS` and resumes the scheduler when it gets it (after bringing the stored
+jobs in line with the config: only the leader writes the job store), and pauses it when the lock is lost. A
+paused scheduler neither runs nor advances jobs, so a standby that takes over finds the store exactly as the
+dead leader left it: what came due meanwhile runs once (coalesced, within its grace), nothing the leader
+already ran runs again. A job already running when the lock is lost is let finish rather than skipped: its
+next fire time is already advanced in the store, so skipping it would lose the occurrence, and the job-run
+key keeps it once if the new leader races it. On SQLite the process always leads.
 """
 
 from __future__ import annotations
@@ -21,9 +31,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, SchedulerEvent
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -36,10 +48,15 @@ from jobs import calendar
 from jobs.runner import JobRunner
 from ledger.clock import Clock
 from settings.models import Settings
+from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
 
 JOBSTORE_TABLE = "apscheduler_jobs"
+# How often a standby asks for the leader's lock, and a leader checks it still holds it (seconds). A standby
+# takes over within this (plus the time the server needs to notice a dead leader: at once for a killed process).
+LEADER_RETRY_SECONDS = 5.0
+START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,9 @@ def run_job(name: str) -> None:
 
 
 def new_scheduler(
-    settings: Settings, engine: Engine, scheduler_class: type[BaseScheduler] = BackgroundScheduler,
+    settings: Settings,
+    engine: Engine,
+    scheduler_class: type[BaseScheduler] = BackgroundScheduler,
     executor: BaseExecutor | None = None,
 ) -> BaseScheduler:
     """A scheduler keeping its jobs in the ledger's database, in the community's timezone.
@@ -100,14 +119,55 @@ def new_scheduler(
 
 
 def start_jobs(
-    scheduler: BaseScheduler, settings: Settings, runner: JobRunner, clock: Clock,
+    scheduler: BaseScheduler,
+    settings: Settings,
+    runner: JobRunner,
+    clock: Clock,
     after_run: Callable[[], object] = lambda: None,
-) -> None:
-    """Register the runner, start `scheduler`, add the jobs it does not know yet and let missed ones run."""
+    *,
+    leadership: Leadership | None = None,
+    retry_seconds: float = LEADER_RETRY_SECONDS,
+    specs: list[JobSpec] | None = None,
+) -> LeaderWatch | None:
+    """Register the runner and start `scheduler` paused; then, if this process leads, add the jobs the store
+    does not know yet and let missed ones run.
+
+    Without `leadership` the process simply leads (one process: the console, the tests). With it, a
+    `LeaderWatch` (returned, stopped with the scheduler's shutdown) resumes the scheduler while the lock is held.
+    `specs` replaces the configured jobs (the multi-process tests and bench/failover.py use fast triggers)."""
     global _registered
     _registered = _Registered(runner, clock, after_run)
-    scheduler.start(paused=True)
-    wanted = {spec.name: spec for spec in job_specs(settings)}
+    _start_paused(scheduler)
+    wanted = specs if specs is not None else job_specs(settings)
+    if leadership is None:
+        sync_jobs(scheduler, wanted)
+        scheduler.resume()
+        return None
+    watch = LeaderWatch(scheduler, leadership, lambda: sync_jobs(scheduler, wanted), retry_seconds)
+    scheduler.add_listener(watch.on_shutdown, EVENT_SCHEDULER_SHUTDOWN)
+    watch.check()
+    watch.start()
+    return watch
+
+
+def _start_paused(scheduler: BaseScheduler) -> None:
+    """Processes started together on a fresh PostgreSQL ledger race to create the job store's table; the loser
+    finds it there at the next try."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            scheduler.start(paused=True)
+            return
+        except Exception:
+            if attempt == START_ATTEMPTS:
+                raise
+            log.warning("starting the scheduler failed (try %d); trying again", attempt, exc_info=True)
+            time.sleep(0.5 * attempt)
+
+
+def sync_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> None:
+    """Bring the stored jobs in line with `specs`: remove the unwanted, add the new, update grace and trigger.
+    Jobs already stored are kept (their next fire time is what tells APScheduler what was missed)."""
+    wanted = {spec.name: spec for spec in specs}
     for job in scheduler.get_jobs():
         if job.id not in wanted:
             scheduler.remove_job(job.id)
@@ -116,8 +176,14 @@ def start_jobs(
         existing = scheduler.get_job(spec.name)
         if existing is None:
             scheduler.add_job(
-                run_job, spec.trigger, args=(spec.name,), id=spec.name, name=spec.name, misfire_grace_time=grace,
-                coalesce=True, max_instances=1,
+                run_job,
+                spec.trigger,
+                args=(spec.name,),
+                id=spec.name,
+                name=spec.name,
+                misfire_grace_time=grace,
+                coalesce=True,
+                max_instances=1,
             )
             continue
         if existing.misfire_grace_time != grace:
@@ -125,4 +191,63 @@ def start_jobs(
         if str(existing.trigger) != str(spec.trigger):
             log.info("job %s: trigger changed in config, rescheduled (%s)", spec.name, spec.trigger)
             scheduler.reschedule_job(spec.name, trigger=spec.trigger)
-    scheduler.resume()
+
+
+class LeaderWatch:
+    """Runs `scheduler` only while `leadership` is held: `check()` now, then every `retry_seconds` on a daemon
+    thread. On becoming leader: `on_acquired()` (bring the job store in line), then resume; on losing the lock:
+    pause at once. `leading` is what this process does now."""
+
+    def __init__(
+        self, scheduler: BaseScheduler, leadership: Leadership, on_acquired: Callable[[], None], retry_seconds: float
+    ) -> None:
+        self.scheduler = scheduler
+        self.leadership = leadership
+        self.on_acquired = on_acquired
+        self.retry_seconds = retry_seconds
+        self.leading = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def check(self) -> bool:
+        held = self.leadership.try_acquire()
+        if held and not self.leading:
+            try:
+                self.on_acquired()
+            except Exception:
+                log.exception("became leader but could not set up the jobs; giving the lead up and trying again")
+                self.leadership.release()
+                return False
+            self.leading = True
+            self.scheduler.resume()
+            log.warning("this process leads: it runs the scheduled jobs")
+        elif self.leading and not held:
+            self.leading = False
+            self.scheduler.pause()
+            log.error("leadership lost: scheduled jobs paused in this process (another process takes them over)")
+        return self.leading
+
+    def start(self) -> None:
+        if self.leadership.always:
+            return  # SQLite: nothing to watch
+
+        def loop() -> None:
+            while not self._stop.wait(self.retry_seconds):
+                try:
+                    self.check()
+                except Exception:
+                    log.exception("checking the leadership failed")
+
+        self._thread = threading.Thread(target=loop, name="huiyin leader watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching and give the lead up (another process takes over at its next try)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.retry_seconds + 5)
+        self.leading = False
+        self.leadership.release()
+
+    def on_shutdown(self, _event: SchedulerEvent) -> None:
+        self.stop()

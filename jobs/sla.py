@@ -13,6 +13,11 @@ a step whose target was already told. After downtime only the latest step that h
 a reminder after the deadline, or a leader escalation once the secretary's turn has come, tells nobody
 anything useful. Each step is one `Occurrence` keyed by ticket, limit, due time and step, so it happens
 once, and a reopened ticket (new due time) is chased afresh.
+
+A reminder is keyed by its cadre too: a ticket that changes hands after its reminder time and before its
+deadline (a shift handover of a ticket nobody accepted, a 转派) reminds the new assignee at the next check, once,
+since the one reminded was someone else and the deadline is close by then. Escalations are not: they go to the
+grid leader and the secretary, whoever owns the ticket.
 """
 
 from __future__ import annotations
@@ -128,6 +133,7 @@ def _occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt.date
     }
     period = f"#{view.number} {deadline.kind} {deadline.due.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ} {chase.step.value}"
     if chase.step is Step.REMIND:
+        period += f" {chase.target.id}"  # each assignee is reminded once (see the module docstring)
         left = describe_minutes(max(1, math.ceil((deadline.due - now).total_seconds() / 60)))
         reply = private(chase.target, texts.REMINDER.format(**fields, left=left), view.number)
         change = TicketChange(view.number, Action.REMIND, texts.EVENT_REMIND.format(**fields))

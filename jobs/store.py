@@ -42,24 +42,29 @@ def job_run(session: Session, job: str, period: str) -> JobRun | None:
 def carry_out(session: Session, occurrence: Occurrence, *, now: dt.datetime) -> bool:
     """Record the occurrence's events, queue its replies and mark it done; False if it was done before.
 
-    An occurrence whose ticket moved on in the meantime (the transition table refuses the event) is
-    still marked done, with nothing sent: the moment it was for has passed.
+    An occurrence whose tickets all moved on in the meantime (the transition table refuses their events) is
+    still marked done, with nothing sent: the moment it was for has passed. When only some moved on (a handover
+    of several tickets, one accepted meanwhile), the others' events are recorded and the messages sent.
     """
     if job_run(session, occurrence.job, occurrence.period) is not None:
         return False
     replies = occurrence.replies
-    tickets = [get_ticket(session, change.ticket_id) for change in occurrence.changes]
-    try:
-        for change, ticket in zip(occurrence.changes, tickets, strict=True):
+    applicable = []
+    for change in occurrence.changes:
+        ticket = get_ticket(session, change.ticket_id)
+        try:
             if ticket is None:
                 raise LookupError(f"ticket {change.ticket_id} is gone")
             next_status(change.action, Status(ticket.status))
-    except (IllegalTransition, LookupError) as refused:
-        log.warning("%s %s no longer applies: %s", occurrence.job, occurrence.period, refused)
+        except (IllegalTransition, LookupError) as refused:
+            job, period = occurrence.job, occurrence.period
+            log.warning("%s %s no longer applies to #%s: %s", job, period, change.ticket_id, refused)
+        else:
+            applicable.append((change, ticket))
+    if occurrence.changes and not applicable:
         replies = ()
-    else:
-        for change, ticket in zip(occurrence.changes, tickets, strict=True):
-            apply_action(session, ticket, change.action, actor=BOT, now=now, note=change.note, changes=change.changes)
+    for change, ticket in applicable:
+        apply_action(session, ticket, change.action, actor=BOT, now=now, note=change.note, changes=change.changes)
     for reply in replies:
         enqueue(session, reply, now=now)
     for opening in occurrence.openings:

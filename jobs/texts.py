@@ -32,11 +32,15 @@ FOLLOW_UP = (
 AUTO_CLOSED = "#{number} 办结后 {days} 天未收到评价，已自动关闭（记为未评价）。如仍有问题，请回复「没修好 {number}」。"
 EVENT_AUTO_CLOSE = "{days}天未评价，自动关闭（未评价）"
 
-# Handover
+# Handover. Tickets nobody has accepted (未签收) pass to the incoming cadre; the lists show who is responsible after.
 HANDOVER_IN = "交接班（{time}）：您接班 {grids}，未办结 {count} 件："
 HANDOVER_OUT = "交接班（{time}）：您交班 {grids}（接班：{successor}），未办结 {count} 件："
+HANDOVER_NO_GRID = "未定网格"  # tickets without a grid (place unknown): the community-wide duty's
+HANDOVER_PASSED_IN = "接班后由您负责 {count} 件未签收：{numbers}"
+HANDOVER_PASSED_OUT = "{count} 件未签收已转 {successor} 负责：{numbers}"
 HANDOVER_LINE = "#{number}【{category}】{place} {status}，负责人 {assignee}{due}"
 HANDOVER_DUE = "，办结时限 {due}"
+EVENT_HANDOVER = "交接班：未签收，由 {outgoing} 转 {incoming}"
 
 # Daily ledger report
 DAILY_HEADER = "📒 台账日报 {day}"

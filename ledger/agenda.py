@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ledger import wording as texts
-from ledger.lifecycle import Status, is_open
+from ledger.lifecycle import NOT_COUNTED, is_open
 from ledger.views import TicketView, category_name, place
 from ledger.wording import STATUS_NAMES
 from settings.models import Settings
@@ -29,7 +29,7 @@ class Candidate:
 def candidates(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Candidate]:
     schedule = settings.schedule
     since = now - dt.timedelta(days=schedule.agenda_window_days)
-    counted = [v for v in views if v.status is not Status.CANCELLED and v.created_at < now]
+    counted = [v for v in views if v.status not in NOT_COUNTED and v.created_at < now]
     found = []
     for view in counted:
         fields = {"number": view.number, "category": category_name(settings, view), "place": place(view)}

@@ -20,13 +20,16 @@ class Status(StrEnum):
     TRANSFERRED = "transferred"
     RETURNED = "returned"
     CANCELLED = "cancelled"
+    MERGED = "merged"  # a duplicate whose reporters were moved to another ticket (合并)
 
 
 OPEN_STATES = frozenset(
     {Status.NEW, Status.ASSIGNED, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED, Status.TRANSFERRED}
 )
 RESOLVED_STATES = frozenset({Status.RESOLVED})
-CLOSED_STATES = frozenset({Status.CLOSED, Status.RETURNED, Status.CANCELLED})
+CLOSED_STATES = frozenset({Status.CLOSED, Status.RETURNED, Status.CANCELLED, Status.MERGED})
+NOT_COUNTED = frozenset({Status.CANCELLED, Status.MERGED})
+"""Tickets that were never a matter of their own (withdrawn, or a duplicate): no rate or count includes them."""
 
 
 class Action(StrEnum):
@@ -40,6 +43,7 @@ class Action(StrEnum):
     TRANSFER = "transfer"
     RETURN = "return"
     CANCEL = "cancel"
+    MERGE = "merge"
     JOIN = "join"
     LEAVE = "leave"
     COMMIT = "commit"
@@ -55,7 +59,8 @@ class Action(StrEnum):
 _WORKING = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.IN_PROGRESS, Status.TRANSFERRED, Status.REOPENED})
 
 TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
-    Action.ASSIGN: (frozenset({Status.NEW}), Status.ASSIGNED),
+    # From ASSIGNED too: at a shift change a ticket nobody has accepted passes to the incoming cadre (jobs/handover.py).
+    Action.ASSIGN: (frozenset({Status.NEW, Status.ASSIGNED}), Status.ASSIGNED),
     Action.ACCEPT: (frozenset({Status.ASSIGNED, Status.TRANSFERRED, Status.REOPENED}), Status.ACCEPTED),
     Action.PROGRESS: (_WORKING, Status.IN_PROGRESS),
     Action.RESOLVE: (_WORKING, Status.RESOLVED),
@@ -64,6 +69,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.TRANSFER: (_WORKING | {Status.NEW, Status.RETURNED}, Status.TRANSFERRED),
     Action.RETURN: (_WORKING, Status.RETURNED),
     Action.CANCEL: (_WORKING | {Status.NEW}, Status.CANCELLED),
+    Action.MERGE: (_WORKING | {Status.NEW}, Status.MERGED),
 }
 """action → (states it may start from, state it leads to)."""
 

@@ -34,7 +34,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ledger.lifecycle import Status
+from ledger.lifecycle import NOT_COUNTED, Status
 
 SATISFIED_RATINGS = frozenset({"满意", "基本满意"})
 
@@ -104,7 +104,7 @@ def responded_in_time(ticket: TicketFacts) -> bool:
 
 def is_overdue(ticket: TicketFacts, at: dt.datetime) -> bool:
     """Past its resolution deadline at `at` without having been resolved by that deadline."""
-    if ticket.status in (Status.CANCELLED, Status.RETURNED) or ticket.resolution_due_at is None:
+    if ticket.status in (*NOT_COUNTED, Status.RETURNED) or ticket.resolution_due_at is None:
         return False
     if ticket.resolution_due_at >= at:
         return False
@@ -130,7 +130,7 @@ def awaits_response(ticket: TicketFacts, as_of: dt.datetime) -> bool:
 def compute_rates(tickets: Iterable[TicketFacts], period: Period, now: dt.datetime | None = None) -> Rates:
     """The period's figures, judged at its end, or at `now` (when given) while it is still running."""
     as_of = judged_at(period, now)
-    counted = [t for t in tickets if t.status is not Status.CANCELLED]
+    counted = [t for t in tickets if t.status not in NOT_COUNTED]
     received = [t for t in counted if t.created_at in period]
     due = [
         t
@@ -154,7 +154,7 @@ def compute_rates(tickets: Iterable[TicketFacts], period: Period, now: dt.dateti
 
 def resolved_in(tickets: Iterable[TicketFacts], period: Period) -> list[TicketFacts]:
     """Tickets resolved (办结) in the period, whenever they were due: the digest's 办结 figure and its thanks."""
-    return [t for t in tickets if t.status not in (Status.CANCELLED, Status.RETURNED) and t.resolved_at in period]
+    return [t for t in tickets if t.status not in (*NOT_COUNTED, Status.RETURNED) and t.resolved_at in period]
 
 
 def median_first_response(tickets: Iterable[TicketFacts], period: Period) -> dt.timedelta | None:
@@ -165,7 +165,7 @@ def median_first_response(tickets: Iterable[TicketFacts], period: Period) -> dt.
     waits = sorted(
         t.first_response_at - t.created_at
         for t in tickets
-        if t.status is not Status.CANCELLED and t.created_at in period and t.first_response_at is not None
+        if t.status not in NOT_COUNTED and t.created_at in period and t.first_response_at is not None
     )
     if not waits:
         return None

@@ -21,6 +21,7 @@ STATUS_NAMES: dict[Status, str] = {
     Status.TRANSFERRED: "已转派",
     Status.RETURNED: "已退回",
     Status.CANCELLED: "已撤销",
+    Status.MERGED: "已并入",
 }
 
 NO_PLACE = ""

@@ -1,17 +1,21 @@
-"""Is a new report the same problem as an open ticket? A score in 0..1 from category, place and words.
+"""Is a new report the same problem as an open ticket? A score in 0..1 from category, place and problem.
 
-    score = 0.4 × same category + 0.3 × place agreement + 0.3 × word overlap
+    score = 0.3 × same category + 0.3 × place agreement + 0.4 × problem agreement
 
 - place agreement: 1 for the same place, 0.6 when one contains the other (`3号楼` and
   `3号楼2单元`), 0 when either names none. Two different places are never the same problem: the
   score is 0 whatever else agrees.
-- word overlap: cosine of the two messages' content words (jieba tokens without punctuation,
-  numbers and the function words below), so `下水道又堵了` and `下水道堵了，返水` overlap.
+- problem agreement: the larger of the overlap of the problems both name (`nlp.problems`: `下水道堵了`
+  and `地漏往上冒` both name the drain) and the cosine of their content words (jieba tokens without
+  punctuation, numbers, place words and the function words below).
+- Two reports that share no problem are never the same: the score is 0 when the agreement is below
+  `MIN_PROBLEM`, however alike category and place are (`车棚拉电线充电` is not the gas smell of the same
+  building, `没有暖气了` is not the person trapped in its lift).
 
-With the default threshold 0.6 (`nlp.duplicate_threshold`): the same category and place always
-join (0.7), as before; a more or less precise place of the same category joins with any shared
-word; without a place the same category needs a word overlap of 2/3; a different category never
-joins on place alone.
+With the default threshold 0.6 (`nlp.duplicate_threshold`): the same category and place join when they
+name the same problem; a more or less precise place of the same category needs a problem agreement of
+0.3; without a place the same category needs 0.75; a different category joins only on a nearly identical
+problem at the same place.
 """
 
 from __future__ import annotations
@@ -22,15 +26,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from nlp.classification import normalise_message
+from nlp.problems import problem_overlap, problems_in
 from nlp.segment import tokens
 
-CATEGORY_WEIGHT, PLACE_WEIGHT, WORDS_WEIGHT = 0.4, 0.3, 0.3
+CATEGORY_WEIGHT, PLACE_WEIGHT, PROBLEM_WEIGHT = 0.3, 0.3, 0.4
 NESTED_PLACE = 0.6
+MIN_PROBLEM = 0.25
 
 FUNCTION_WORDS = frozenset(
     "的 了 着 过 吗 呢 吧 啊 呀 哦 嘛 啦 都 又 也 还 就 才 很 太 好 真 是 在 有 没 不 和 跟 与 给 让 被 把 "
     "我 我们 我家 你 你们 他 她 它 他们 这 那 这个 那个 这里 那里 这边 那边 一个 一下 已经 现在 今天 昨天 "
-    "号楼 单元 栋 幢 室 楼 小区 麻烦 请 谢谢".split()
+    "号楼 单元 栋 幢 室 楼 小区 麻烦 请 谢谢 楼道 楼下 楼上 门口 家里 家 一楼 二楼 顶楼 地下室 附近 旁边 这儿 那儿 "
+    "哪里 怎么 什么 谁 有人 没人 问题 事情 事 情况 居民 大家 物业 社区".split()
 )
 
 
@@ -41,6 +48,7 @@ class ReportFacts:
     words: frozenset[str]
     category: str
     location: str | None
+    problems: frozenset[str] = frozenset()
 
 
 def content_words(text: str) -> frozenset[str]:
@@ -53,7 +61,7 @@ def content_words(text: str) -> frozenset[str]:
 
 
 def facts(text: str, category: str, location: str | None) -> ReportFacts:
-    return ReportFacts(content_words(text), category, location)
+    return ReportFacts(content_words(text), category, location, problems_in(text))
 
 
 def place_agreement(a: str | None, b: str | None) -> float | None:
@@ -74,10 +82,16 @@ def word_overlap(a: Iterable[str], b: Iterable[str]) -> float:
     return len(first & second) / math.sqrt(len(first) * len(second))
 
 
+def problem_agreement(new: ReportFacts, old: ReportFacts) -> float:
+    """How surely two reports name the same problem, 0..1 (see the module docstring)."""
+    return max(problem_overlap(new.problems, old.problems), word_overlap(new.words, old.words))
+
+
 def similarity(new: ReportFacts, old: ReportFacts) -> float:
     place = place_agreement(new.location, old.location)
-    if place is None:
+    problem = problem_agreement(new, old)
+    if place is None or problem < MIN_PROBLEM:
         return 0.0
     category = 1.0 if new.category == old.category else 0.0
-    score = CATEGORY_WEIGHT * category + PLACE_WEIGHT * place + WORDS_WEIGHT * word_overlap(new.words, old.words)
+    score = CATEGORY_WEIGHT * category + PLACE_WEIGHT * place + PROBLEM_WEIGHT * problem
     return round(score, 4)

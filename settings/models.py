@@ -176,7 +176,10 @@ class Category(_Strict):
 
 
 class Tickets(_Strict):
-    merge_window_hours: int = Field(default=72, gt=0, description="same category + place within this joins")
+    merge_window_hours: int = Field(default=72, gt=0, description="a report of the same problem within this joins")
+    follow_up_days: int = Field(
+        default=7, gt=0, description="a reporter's words (还是堵的, 谢谢) answer a ticket resolved this many days ago"
+    )
 
 
 def _check_cron(value: str) -> str:
@@ -266,6 +269,47 @@ class Inbound(_Strict):
     )
 
 
+# A phone number as the secretary writes it; YAML reads an unquoted `119` as a number, so numbers are taken as text.
+PHONE_PROBLEM = (
+    "{value!r} 不是电话号码（只写数字，可带 - 和空格，如 '96333'、'0731-8888 3000'；以 0 开头的号码请加引号）"
+)
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{1,30}[0-9]$")
+
+
+def _parse_phone(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and _PHONE.match(value.strip()):
+        return value.strip()
+    raise ValueError(PHONE_PROBLEM.format(value=value))
+
+
+Phone = Annotated[str, BeforeValidator(_parse_phone)]
+
+
+class Contact(_Strict):
+    """A company residents are told to call in an emergency: its name and (optionally) its emergency line."""
+
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
+    phone: Phone | None = None
+
+
+class Emergency(_Strict):
+    """Urgent tickets (danger to people now): their first-response limit and the numbers residents are told to
+    call, per hazard (handlers/emergency.py). The cadre on duty, the grid leader and the secretary are told at once."""
+
+    first_response_minutes: int = Field(default=10, gt=0, description="an urgent ticket's first-response limit")
+    fire: Phone = Field(default="119", description="fire and rescue (火灾, 被困)")
+    police: Phone = Field(default="110", description="crime, violence, a missing person")
+    ambulance: Phone = Field(default="120", description="injury and sudden illness")
+    lift_platform: Phone = Field(default="96333", description="电梯应急处置服务平台")
+    gas_company: Contact = Field(default_factory=lambda: Contact(name="燃气公司"), description="gas leak line")
+    power_company: Contact = Field(
+        default_factory=lambda: Contact(name="供电公司", phone="95598"), description="fallen or live wires"
+    )
+    lift_company: Contact | None = Field(default=None, description="the lifts' maintenance company (维保单位)")
+
+
 class Settings(_Strict):
     community: Community
     grids: list[Grid] = Field(min_length=1)
@@ -285,6 +329,7 @@ class Settings(_Strict):
     nlp: Nlp = Field(default_factory=Nlp)
     faq: list[FaqEntry] = Field(default_factory=list)
     schedule: Schedule = Field(default_factory=Schedule)
+    emergency: Emergency = Field(default_factory=Emergency)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, case, func, or_, true
 from sqlmodel import Session, col, select
 
-from ledger.lifecycle import OPEN_STATES, Action, Status
+from ledger.lifecycle import NOT_COUNTED, OPEN_STATES, Action, Status
 from ledger.rates import SATISFIED_RATINGS, Period, Rates, judged_at
 from storage.models import Member, OutboxMessage, Ticket, TicketEvent, TicketReporter
 
@@ -27,6 +27,7 @@ CATEGORY_LENGTH = 64
 BATCH = 1000
 """The most ids one query binds, and the tickets an export reads at a time."""
 OPEN = sorted(s.value for s in OPEN_STATES)
+_NOT_COUNTED = sorted(s.value for s in NOT_COUNTED)
 NOTE_ACTIONS = (Action.PROGRESS.value, Action.RESOLVE.value, Action.RETURN.value)
 """The actions whose note residents were told: the latest one is a ticket's 办理情况."""
 
@@ -110,7 +111,7 @@ class Wall:
         elif segment is Segment.OPEN:
             where += [is_open, ~overdue_at(self.now)]
         else:
-            ended = col(Ticket.status).not_in([*OPEN, Status.CANCELLED.value])
+            ended = col(Ticket.status).not_in([*OPEN, *_NOT_COUNTED])
             where += [ended, ended_since(self.since)]
         return and_(true(), *where)
 
@@ -182,6 +183,23 @@ def details(session: Session, ids: Collection[int]) -> Details:
         for ticket_id, note, at in session.exec(query.order_by(col(TicketEvent.id))):
             notes[ticket_id] = Note(note, at)
     return Details(reporters, notes)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A co-reporter's own words on a ticket (the note of their `join` event)."""
+
+    name: str
+    text: str
+    at: dt.datetime
+
+
+def voices(session: Session, ticket: Ticket) -> list[Voice]:
+    """What each co-reporter wrote, in the order they joined."""
+    query = select(TicketEvent.actor_name, TicketEvent.note, TicketEvent.at).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == Action.JOIN.value, TicketEvent.note != ""
+    )
+    return [Voice(name, note, at) for name, note, at in session.exec(query.order_by(col(TicketEvent.id)))]
 
 
 def announcements(session: Session, ticket: Ticket) -> list[Announcement]:
@@ -295,7 +313,7 @@ def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None 
         late,
     )
     query = select(Ticket.assignee_id, *(func.sum(case((figure, 1), else_=0)) for figure in figures)).where(
-        status != Status.CANCELLED.value,
+        status.not_in(_NOT_COUNTED),
         # each alternative on an index: created_at, resolution_due_at, (resolved_at, resolution_due_at)
         or_(received, due_in_period, and_(resolved.is_(None), due < as_of), and_(resolved >= start, due < as_of)),
     )
@@ -307,7 +325,7 @@ def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None 
         select(Ticket.assignee_id, func.count(), func.sum(case((rating.in_(sorted(SATISFIED_RATINGS)), 1), else_=0)))
         .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
         .where(TicketEvent.action == Action.RATE.value, col(TicketEvent.at) >= start, col(TicketEvent.at) < end)
-        .where(status != Status.CANCELLED.value)
+        .where(status.not_in(_NOT_COUNTED))
         .group_by(col(Ticket.assignee_id))
     )
     for assignee, rated, satisfied in session.exec(query):
@@ -322,7 +340,7 @@ def received(session: Session, periods: Sequence[Period]) -> list[int]:
     created = col(Ticket.created_at)
     sums = [func.sum(case((and_(created >= p.start, created < p.end), 1), else_=0)) for p in periods]
     query = select(*sums).where(
-        col(Ticket.status) != Status.CANCELLED.value,
+        col(Ticket.status).not_in(_NOT_COUNTED),
         created >= min(p.start for p in periods),
         created < max(p.end for p in periods),
     )
@@ -359,7 +377,7 @@ def median_first_response(session: Session, period: Period) -> dt.timedelta | No
 
 def _received(period: Period) -> Sequence[ColumnElement[bool]]:
     created = col(Ticket.created_at)
-    return (col(Ticket.status) != Status.CANCELLED.value, created >= period.start, created < period.end)
+    return (col(Ticket.status).not_in(_NOT_COUNTED), created >= period.start, created < period.end)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:

@@ -1,4 +1,16 @@
-"""Inbound idempotency and the outbox: queueing replies and recording how each delivery went."""
+"""Inbound idempotency and the outbox: queueing replies and recording how each delivery went.
+
+Several bot processes may share one PostgreSQL ledger (one per WeChat account). What keeps them apart is in
+the database, not in any process's memory:
+
+- a message id is recorded once (`record_inbound`: insert, or nothing on conflict); the same message under
+  another id (two accounts in one group each receive it) is recognised by `repeat_of`, whose key
+  (chat, sender, text) is a primary key, so the second process waits for the first one's transaction and
+  then sees its row;
+- an outbox row is claimed by one sender only (`claim`: `SELECT … FOR UPDATE SKIP LOCKED` over rows nobody
+  has in flight, all or nothing); a process may be given the chats it owns (`chats`), and then reads and
+  claims only their rows.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +18,35 @@ import datetime as dt
 import re
 from collections.abc import Collection, Iterable
 
+from sqlalchemy import ColumnElement, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from ledger.dedup import Earlier
+from ledger.dedup import Earlier, is_repeat, may_repeat, text_hash
 from ledger.messages import Incoming, Outgoing
-from storage.models import CadreRecord, InboundMessage, Member, OutboxMessage, TicketReporter
+from storage.models import CadreRecord, InboundFingerprint, InboundMessage, Member, OutboxMessage, TicketReporter
+
+# A row in flight (claimed, no answer recorded) longer than this is taken to belong to a sender that died
+# mid-send, and may be claimed again (by another process; the restarted one holds such rows at its start).
+IN_FLIGHT_STALE = dt.timedelta(minutes=2)
+
+
+def _insert(session: Session, table: type) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT in the dialect of `session` (both have ON CONFLICT DO NOTHING)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def record_inbound(session: Session, incoming: Incoming, *, now: dt.datetime) -> bool:
-    """Store the message id; False when it was handled before (a redelivery)."""
-    if session.get(InboundMessage, incoming.message_id) is not None:
-        return False
-    session.add(
-        InboundMessage(
+    """Store the message id; False when it was handled before (a redelivery), also by another process:
+    a concurrent insert of the same id waits for the other transaction and then inserts nothing."""
+    statement = (
+        _insert(session, InboundMessage)
+        .values(
             message_id=incoming.message_id,
             chat_id=incoming.chat_id,
             sender_id=incoming.sender_id,
@@ -26,9 +54,41 @@ def record_inbound(session: Session, incoming: Incoming, *, now: dt.datetime) ->
             text=incoming.text,
             received_at=now,
         )
+        .on_conflict_do_nothing(index_elements=["message_id"])
+        .returning(InboundMessage.message_id)
     )
+    return session.execute(statement).first() is not None
+
+
+def repeat_of(session: Session, incoming: Incoming, *, now: dt.datetime, window: dt.timedelta) -> str | None:
+    """The id of the message `incoming` repeats (same chat, sender and text, the last one seen within `window`),
+    else None; either way `incoming` is now the last one seen. Enforced by the database: the (chat, sender,
+    text) row is inserted or locked, so of two processes handling the same message together the second waits
+    for the first's transaction and finds its row."""
+    if not may_repeat(incoming, window):
+        return None
+    key = {"chat_id": incoming.chat_id, "sender_id": incoming.sender_id, "text_hash": text_hash(incoming.text)}
+    inserted = session.execute(
+        _insert(session, InboundFingerprint)
+        .values(**key, message_id=incoming.message_id, seen_at=now)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(InboundFingerprint.message_id)
+    ).first()
+    if inserted is not None:
+        return None
+    row = session.exec(
+        select(InboundFingerprint)
+        .where(*(getattr(InboundFingerprint, name) == value for name, value in key.items()))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    original = row.message_id if is_repeat(row.seen_at, now=now, window=window) else None
+    if original is None:
+        row.message_id = incoming.message_id
+    row.seen_at = max(row.seen_at, now)
+    session.add(row)
     session.flush()
-    return True
+    return original
 
 
 def recent_inbound(session: Session, *, sender_id: str, chat_id: str, since: dt.datetime) -> list[Earlier]:
@@ -87,15 +147,38 @@ def mention_names(text: str, contact_ids: Iterable[str], known: dict[str, set[st
     return found
 
 
-def pending(session: Session, limit: int = 100) -> list[OutboxMessage]:
-    """Rows still to deliver (waiting, sending or backing off; not failed), oldest first."""
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None))
-            .order_by(col(OutboxMessage.id))
-            .limit(limit)
-        )
+def pending(
+    session: Session,
+    limit: int = 100,
+    *,
+    chats: Collection[str] | None = None,
+    claimable_at: dt.datetime | None = None,
+) -> list[OutboxMessage]:
+    """Rows still to deliver (waiting, sending or backing off; not failed), oldest first.
+
+    `chats`: only rows to these chats (ids or names; None: every chat). `claimable_at`: only rows a sender may
+    claim at that time, i.e. leaving out rows another sender has in flight (see `claimable`)."""
+    query = select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None))
+    if chats is not None:
+        query = query.where(owned_by(chats))
+    if claimable_at is not None:
+        query = query.where(claimable(claimable_at))
+    return list(session.exec(query.order_by(col(OutboxMessage.id)).limit(limit)))
+
+
+def owned_by(chats: Collection[str]) -> ColumnElement[bool]:
+    """Rows to one of `chats`, named by id or by name (a puppet knows its rooms by both)."""
+    names = list(chats)
+    return or_(col(OutboxMessage.chat_id).in_(names), col(OutboxMessage.chat_name).in_(names))
+
+
+def claimable(now: dt.datetime) -> ColumnElement[bool]:
+    """Not in flight: never claimed, or its last try ended (`retry_at` set by a failure, or by `hold_in_flight`
+    for a row a dead process left), or claimed so long ago (IN_FLIGHT_STALE) that its sender must be dead."""
+    return or_(
+        col(OutboxMessage.claimed_at).is_(None),
+        col(OutboxMessage.retry_at).is_not(None),
+        col(OutboxMessage.claimed_at) < now - IN_FLIGHT_STALE,
     )
 
 
@@ -139,12 +222,62 @@ def as_outgoing(row: OutboxMessage) -> Outgoing:
     )
 
 
-def claim(session: Session, row_ids: Iterable[int], *, now: dt.datetime) -> None:
-    """Before the transport is called: this is an attempt, and the rows are in flight (commit before sending)."""
-    for row in session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(list(row_ids)))):
+def claim(session: Session, row_ids: Iterable[int], *, now: dt.datetime) -> list[int]:
+    """Before the transport is called: this is an attempt, and the rows are in flight (commit before sending).
+
+    All or nothing: returns `row_ids` when every row was claimed here, else [] and nothing changed (another
+    sender has one of them in flight or delivered it, or is claiming it right now). On PostgreSQL the rows are
+    locked `FOR UPDATE SKIP LOCKED` until the caller commits, so two senders claiming together never both win."""
+    ids = list(dict.fromkeys(row_ids))
+    query = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(ids),
+            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.failed_at).is_(None),
+            claimable(now),
+        )
+        .order_by(col(OutboxMessage.id))
+        .execution_options(populate_existing=True)
+    )
+    if _is_postgresql(session):
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query))
+    if len(rows) != len(ids):
+        return []
+    for row in rows:
         row.attempts += 1
         row.claimed_at = now
+        row.retry_at = None  # in flight now: nobody else may claim it until this try is recorded
         session.add(row)
+    session.flush()
+    return ids
+
+
+def claim_next(
+    session: Session, *, now: dt.datetime, chats: Collection[str] | None = None, skip: Collection[int] = ()
+) -> OutboxMessage | None:
+    """The oldest row this sender may deliver (in `chats`, not in `skip`), claimed; None when there is none.
+    One statement on PostgreSQL (`FOR UPDATE SKIP LOCKED`): rows another sender is claiming are passed over."""
+    query = select(OutboxMessage).where(
+        col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None), claimable(now)
+    )
+    if chats is not None:
+        query = query.where(owned_by(chats))
+    if skip:
+        query = query.where(col(OutboxMessage.id).not_in(list(skip)))
+    query = query.order_by(col(OutboxMessage.id)).limit(1).execution_options(populate_existing=True)
+    if _is_postgresql(session):
+        query = query.with_for_update(skip_locked=True)
+    row = session.exec(query).first()
+    if row is None:
+        return None
+    row.attempts += 1
+    row.claimed_at = now
+    row.retry_at = None
+    session.add(row)
+    session.flush()
+    return row
 
 
 def mark_sent(session: Session, row_id: int, *, now: dt.datetime) -> None:
@@ -186,9 +319,13 @@ def in_flight(session: Session, chat_ids: Collection[str] | None = None) -> list
     return list(session.exec(query.order_by(col(OutboxMessage.id))))
 
 
-def hold_in_flight(session: Session, *, until: dt.datetime) -> int:
-    """At start: rows a previous process left in flight wait until `until` for their echo before being resent."""
+def hold_in_flight(session: Session, *, until: dt.datetime, chats: Collection[str] | None = None) -> int:
+    """At start: rows a previous process left in flight (optionally in these chats) wait until `until` for
+    their echo before being resent."""
     rows = in_flight(session)
+    if chats is not None:
+        owned = set(chats)
+        rows = [row for row in rows if row.chat_id in owned or row.chat_name in owned]
     for row in rows:
         row.retry_at = until if row.retry_at is None else max(row.retry_at, until)
         session.add(row)

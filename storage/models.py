@@ -208,3 +208,17 @@ class JobRun(SQLModel, table=True):
     ran_at: dt.datetime = _when()
     sent: int = 0
     output: str | None = None
+
+
+class InboundFingerprint(SQLModel, table=True):
+    """The last time each (chat, sender, text) came in, and the message it was: the same message under another
+    id within `inbound.duplicate_window_seconds` (a redelivery, or another bot account in the same group receiving
+    it) is handled once. The primary key makes the check hold across processes (storage/messages.repeat_of)."""
+
+    __tablename__ = "inbound_fingerprint"
+    chat_id: str = Field(primary_key=True, max_length=128)
+    sender_id: str = Field(primary_key=True, max_length=128)
+    text_hash: str = Field(primary_key=True, max_length=64)
+    message_id: str = Field(max_length=MESSAGE_ID_LENGTH)
+    seen_at: dt.datetime = _when()
+

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ledger.lifecycle import CADRE_RESPONSES, OPEN_STATES, Action, Status, next_status
+from ledger.lifecycle import CADRE_RESPONSES, CLOSED_STATES, OPEN_STATES, Action, Status, next_status
 from ledger.rates import TicketFacts
 from storage.models import Ticket, TicketEvent, TicketReporter
 
@@ -103,7 +103,7 @@ def apply_action(
         all_changes["status"] = target.value
         if target is Status.RESOLVED:
             all_changes["resolved_at"] = now
-        if target in (Status.CLOSED, Status.RETURNED, Status.CANCELLED):
+        if target in CLOSED_STATES:
             all_changes["closed_at"] = now
         if target is Status.REOPENED:
             all_changes.update(resolved_at=None, closed_at=None, rating=None)
@@ -113,16 +113,19 @@ def apply_action(
 
 
 def add_reporter(
-    session: Session, ticket: Ticket, reporter: Actor, *, now: dt.datetime, record_event: bool = True
+    session: Session, ticket: Ticket, reporter: Actor, *, now: dt.datetime, record_event: bool = True, note: str = ""
 ) -> bool:
-    """Add a co-reporter (or re-activate one who withdrew). False if already an active reporter."""
+    """Add a co-reporter (or re-activate one who withdrew). False if already an active reporter.
+
+    `note` is kept on the `join` event: the co-reporter's own words, which the cadre (`查`) and, masked, the
+    ticket's public page show."""
     existing = session.exec(
         select(TicketReporter).where(TicketReporter.ticket_id == ticket.id, TicketReporter.member_id == reporter.id)
     ).first()
     if existing is not None and existing.active:
         return False
     if record_event:
-        apply_action(session, ticket, Action.JOIN, actor=reporter, now=now)
+        apply_action(session, ticket, Action.JOIN, actor=reporter, now=now, note=note)
     if existing is None:
         existing = TicketReporter(ticket_id=ticket.id, member_id=reporter.id, member_name=reporter.name, joined_at=now)
     existing.active = True
@@ -163,6 +166,21 @@ def open_tickets_since(session: Session, *, since: dt.datetime, limit: int = 200
         session.exec(
             select(Ticket)
             .where(col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since)
+            .order_by(col(Ticket.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def recently_resolved(session: Session, *, since: dt.datetime, limit: int = 200) -> list[Ticket]:
+    """Tickets resolved (or since closed) at or after `since`, newest first: what "still not fixed" may mean."""
+    return list(
+        session.exec(
+            select(Ticket)
+            .where(
+                col(Ticket.status).in_([Status.RESOLVED.value, Status.CLOSED.value]),
+                col(Ticket.resolved_at) >= since,
+            )
             .order_by(col(Ticket.id).desc())
             .limit(limit)
         )

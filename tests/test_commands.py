@@ -27,6 +27,7 @@ CADRE_COMMANDS = {
     CommandName.AGENDA,
     CommandName.MARK_AGENDA,
     CommandName.RECATEGORISE,
+    CommandName.MERGE,
     CommandName.REGISTER,
     CommandName.IGNORE,
 }
@@ -40,6 +41,8 @@ VALID = [
     ("立项＃１２", N.MARK_AGENDA, 12, "", None),
     ("接单 " + "0" * 5000 + "12", N.ACCEPT, 12, "", None),  # leading zeros do not count against the limit
     ("改类 12 给排水", N.RECATEGORISE, 12, "给排水", None),
+    ("合并 13 1", N.MERGE, 13, "1", None),
+    ("合并＃１３ 并入#1", N.MERGE, 13, "并入#1", None),
     ("改类＃１２ 【给排水】 是楼上漏水", N.RECATEGORISE, 12, "【给排水】 是楼上漏水", None),
     ("接单 12", N.ACCEPT, 12, "", None),
     ("接单12", N.ACCEPT, 12, "", None),
@@ -201,6 +204,7 @@ ERRORS = [
     ("退回 12", N.RETURN, ProblemKind.MISSING_ARGUMENT),
     ("承诺 12", N.COMMIT, ProblemKind.MISSING_ARGUMENT),
     ("改类 12", N.RECATEGORISE, ProblemKind.MISSING_ARGUMENT),
+    ("合并 13", N.MERGE, ProblemKind.MISSING_ARGUMENT),
     ("评价 12", N.RATE, ProblemKind.MISSING_ARGUMENT),
     ("换班", N.SWAP, ProblemKind.MISSING_ARGUMENT),
     ("换班 @李军", N.SWAP, ProblemKind.MISSING_ARGUMENT),

@@ -55,15 +55,18 @@ def test_images_and_voice_without_text_open_nothing(chat: Chat) -> None:
     assert chat.deliver(image) == []
 
 
-def test_an_urgent_report_tells_the_resident_to_call_first_and_pings_duty_and_secretary(chat: Chat) -> None:
+def test_an_urgent_report_gets_the_hazards_advice_and_alerts_duty_leader_and_secretary(chat: Chat) -> None:
     replies = chat.say("张阿姨", "2号楼有煤气味，好浓！")
     public = replies[0]
     assert public.chat_id == GROUP_G1
-    assert "请先拨打 119 / 110" in public.text and "#1" in public.text and "陈洁" in public.text
+    assert "不要开关电器，开窗通风，到户外打电话" in public.text and "96777" in public.text
+    assert "#1" in public.text and "陈洁" in public.text and "赵敏" in public.text
     privately = {o.chat_id for o in replies if o.is_private}
-    assert privately == {"wxid_wangfang", "wxid_chenjie"}
+    assert privately == {"wxid_wangfang", "wxid_zhaomin", "wxid_chenjie"}
     assert any(o.chat_name == "幸福里社区工作群" for o in replies)
-    assert ticket(chat, 1).urgent is True
+    opened = ticket(chat, 1)
+    assert opened.urgent is True
+    assert opened.response_due_at - opened.created_at == dt.timedelta(minutes=10)
 
 
 def test_the_same_problem_again_joins_the_ticket_as_a_co_reporter(chat: Chat) -> None:
@@ -72,8 +75,9 @@ def test_the_same_problem_again_joins_the_ticket_as_a_co_reporter(chat: Chat) ->
     [third] = chat.say("王阿婆", "三号楼2单元下水道堵住了")
     assert joined.text == "@李叔 已有 2 位居民反映，#1【给排水】3号楼2单元 正在处理，负责人 王芳。"
     assert third.text.startswith("@王阿婆 已有 3 位居民反映，#1")
-    [again] = chat.say("张阿姨", "3号楼2单元下水道还是堵着")
-    assert "您已反映过 #1" in again.text
+    again, nudge = chat.say("张阿姨", "3号楼2单元下水道还是堵着")
+    assert again.text == "@张阿姨 #1【给排水】3号楼2单元已分派，负责人 王芳。"
+    assert nudge.is_private and nudge.chat_name == "王芳" and "还是堵着" in nudge.text
     with chat.session() as session:
         assert len(all_tickets(session)) == 1
         assert [r.member_name for r in active_reporters(session, 1)] == ["张阿姨", "李叔", "王阿婆"]
@@ -204,7 +208,8 @@ def test_illegal_transitions_are_refused_with_the_state(chat: Chat) -> None:
 def test_authorisation_is_refused_politely(chat: Chat) -> None:
     chat.say("张阿姨", "3号楼2单元下水道堵了")
     assert chat.texts("李叔", "接单 1")[0].startswith("@李叔 抱歉，「接单」是社区干部办理事项用的指令。")
-    assert chat.texts("李军", "办结 1 好了")[0] == "@李军 抱歉，#1 由 王芳 负责，只有负责人、网格长或书记可以办结。"
+    refused = "@李军 抱歉，#1 由 王芳 负责，只有负责人、当班人员、网格长或书记可以办结。"  # 李军 is on duty for g2
+    assert chat.texts("李军", "办结 1 好了")[0] == refused
     assert chat.texts("李叔", "评价 1 满意")[0] == "@李叔 抱歉，只有 #1 的反映人可以评价。"
     assert chat.texts("李叔", "没修好 1")[0] == "@李叔 抱歉，只有 #1 的反映人可以重新办理。"
     assert chat.texts("李叔", "撤销 1")[0] == "@李叔 抱歉，只有 #1 的反映人可以撤销。"

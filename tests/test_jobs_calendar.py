@@ -9,7 +9,7 @@ import pytest
 from jobs import calendar
 from jobs.handover import changes_between, handover
 from jobs.reports import daily_report
-from ledger.lifecycle import Status
+from ledger.lifecycle import Action, Status
 from settings import ConfigError, load_settings
 from settings.models import RotaOverride
 from tests.conftest import MONDAY_9AM, REPO, SHANGHAI
@@ -37,9 +37,17 @@ def test_the_outgoing_and_incoming_cadres_get_the_open_tickets_of_their_grids(se
     assert occurrence.period == "2026-11-23 17:30"
     by_cadre = {o.chat_name: o.text for o in occurrence.replies}
     assert set(by_cadre) == {"李军", "王芳"} and all(o.is_private for o in occurrence.replies)
-    assert by_cadre["王芳"].startswith("交接班（11月23日 17:30）：您交班 第一网格（接班：李军），未办结 1 件：\n#1")
-    assert by_cadre["李军"].startswith("交接班（11月23日 17:30）：您接班 第一网格，未办结 1 件：")
-    assert "#3" not in by_cadre["李军"]  # closed tickets are not handed over; g2 stays with 李军: nothing to say
+    assert by_cadre["王芳"].splitlines()[:2] == [
+        "交接班（11月23日 17:30）：您交班 第一网格（接班：李军），未办结 1 件：",
+        "1 件未签收已转 李军 负责：#1",
+    ]
+    assert by_cadre["李军"].splitlines() == [
+        "交接班（11月23日 17:30）：您接班 第一网格，未办结 1 件：",
+        "接班后由您负责 1 件未签收：#1",
+        "#1【给排水】3号楼 已分派，负责人 李军，办结时限 11月25日 09:00",
+    ]  # closed tickets are not handed over; g2 stays with 李军: nothing to say
+    [change] = occurrence.changes  # nobody accepted #1: it passes to the incoming cadre
+    assert (change.ticket_id, change.action, change.changes) == (1, Action.ASSIGN, {"assignee_id": "lijun"})
 
 
 def test_a_swap_changes_who_receives_the_handover(settings) -> None:

@@ -19,6 +19,7 @@ from ledger.lifecycle import (
 S = Status
 ALLOWED = {
     (Action.ASSIGN, S.NEW): S.ASSIGNED,
+    (Action.ASSIGN, S.ASSIGNED): S.ASSIGNED,  # a shift change passes an unaccepted ticket on
     (Action.ACCEPT, S.ASSIGNED): S.ACCEPTED,
     (Action.ACCEPT, S.TRANSFERRED): S.ACCEPTED,
     (Action.ACCEPT, S.REOPENED): S.ACCEPTED,
@@ -34,6 +35,10 @@ ALLOWED = {
     **{(Action.RETURN, s): S.RETURNED for s in (S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.TRANSFERRED, S.REOPENED)},
     **{
         (Action.CANCEL, s): S.CANCELLED
+        for s in (S.NEW, S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.TRANSFERRED, S.REOPENED)
+    },
+    **{
+        (Action.MERGE, s): S.MERGED
         for s in (S.NEW, S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.TRANSFERRED, S.REOPENED)
     },
     **{(Action.JOIN, s): s for s in OPEN_STATES},

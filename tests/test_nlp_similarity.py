@@ -38,7 +38,10 @@ def test_word_overlap_is_a_cosine_of_word_sets() -> None:
     ("new", "old", "joins"),
     [
         (("电梯又坏了", "facilities", "5号楼"), ("电梯坏了", "facilities", "5号楼"), True),
-        (("单元门关不上", "facilities", "5号楼"), ("电梯坏了", "facilities", "5号楼"), True),  # same place and category
+        (("单元门关不上", "facilities", "5号楼"), ("电梯坏了", "facilities", "5号楼"), False),  # another problem
+        (("地漏往上冒污水", "drainage", "3号楼"), ("下水道堵了", "drainage", "3号楼2单元"), True),  # same, other words
+        (("车棚拉了根电线给电瓶车充电", "parking_fire", "2号楼"), ("煤气味很重", "parking_fire", "2号楼"), False),
+        (("家里没有暖气了", "facilities", "1号楼"), ("电梯困人了", "facilities", "1号楼"), False),
         (("下水道堵了", "drainage", "3号楼"), ("下水道堵了返水", "drainage", "3号楼2单元"), True),
         (("下水道堵了", "drainage", "2号楼"), ("下水道堵了", "drainage", "3号楼"), False),
         (("又停电了冰箱坏了", "power", None), ("又停电了，冰箱要坏了", "power", None), True),
