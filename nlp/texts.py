@@ -7,7 +7,7 @@ from __future__ import annotations
 RECATEGORISED = "已将 #{number} 的类别由【{old}】改为【{new}】，这条反映已记为分类样本。"
 RECATEGORISE_SAME = "#{number} 已经是【{new}】，无需修改。"
 RECATEGORISE_UNKNOWN = "没有「{name}」这个类别。可选：{names}。例：改类 {number} 给排水"
-RECATEGORISE_NOT_YOURS = "抱歉，#{number} 由 {assignee} 负责，只有负责人、网格长或书记可以改类。"
+RECATEGORISE_NOT_YOURS = "抱歉，#{number} 由 {assignee} 负责，只有负责人、当班人员、网格长或书记可以改类。"
 RECATEGORISE_CLOSED = "#{number} {status}，不能再改类。"
 
 # A report the classifier was unsure about: ticketed as 其他, the cadre is asked to confirm.

@@ -99,7 +99,7 @@ def test_recategorise_refuses_politely(chat: Chat, command: str, expected: str) 
 def test_only_the_assignee_grid_leader_or_secretary_may_recategorise(chat: Chat) -> None:
     chat.say("张阿姨", "打了好几次12345热线也没人管")
     [refused] = chat.say("李军", "改类 1 给排水")  # 李军 is a cadre of the other grid
-    assert "只有负责人、网格长或书记可以改类" in refused.text
+    assert "只有负责人、当班人员、网格长或书记可以改类" in refused.text
     chat.say("张阿姨", "改类 1 给排水")  # a resident: cadre commands are not theirs
     assert ticket(chat, 1).category == "other"
     [secretary] = chat.say("陈洁", "改类 1 给排水")
