@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import agenda, board_link, cadre, resident, texts, triage
+from handlers import agenda, board_link, cadre, notices, resident, texts, triage
 from handlers.attachments import handle_attachment, is_attachment
 from handlers.commands import CommandName
 from handlers.context import Context
@@ -47,6 +47,9 @@ COMMAND_HANDLERS = {
     CommandName.MERGE: merge,
     CommandName.REGISTER: triage.register,
     CommandName.IGNORE: triage.ignore,
+    CommandName.NOTICE: notices.notice,
+    CommandName.RESTORE: notices.restore,
+    CommandName.LINK: notices.link,
     CommandName.HELP: cadre.help_text,
     CommandName.QUERY: resident.query,
     CommandName.MY_REPORTS: resident.my_reports,

@@ -39,6 +39,9 @@ class CommandName(StrEnum):
     MERGE = "合并"
     REGISTER = "登记"  # a triage item (P7): open its ticket
     IGNORE = "忽略"  # a triage item: no problem, nothing is said
+    NOTICE = "通知"  # announce a known incident (停水 …) to the groups of its range
+    RESTORE = "恢复"  # end a notice's incident (恢复 3): its reporters are told
+    LINK = "关联"  # attach an open ticket's reporters to a notice and close the ticket
     HELP = "帮助"
     # Resident commands.
     QUERY = "查询"
@@ -71,6 +74,7 @@ class CommandSpec:
     cadre_only: bool
     usage: str  # the syntax shown to users
     triage: bool = False  # the number is a triage item's, written P7 (the P may be left out)
+    notice: bool = False  # the number is a notice's, written 3, #3 or 通知3 / #通知3
 
 
 COMMANDS: dict[CommandName, CommandSpec] = {
@@ -195,6 +199,31 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         usage="忽略 P编号（不是问题，不登记，例：忽略 P7）",
         triage=True,
     ),
+    CommandName.NOTICE: CommandSpec(
+        word="通知",
+        ticket=False,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage=(
+            "通知 范围 内容 至 时间（范围：3号楼、第一网格或全部；“至 时间”可不写，"
+            "例：通知 3号楼 停水，水箱清洗 至 15:00）"
+        ),
+    ),
+    CommandName.RESTORE: CommandSpec(
+        word="恢复",
+        ticket=True,
+        argument=Argument.OPTIONAL,
+        cadre_only=True,
+        usage="恢复 通知编号 说明（说明可不写，例：恢复 3 已恢复供水）",
+        notice=True,
+    ),
+    CommandName.LINK: CommandSpec(
+        word="关联",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage="关联 编号 通知编号（问题并入通知，例：关联 12 3）",
+    ),
     # Everyone may ask for help; the reply lists the commands the asker may use.
     CommandName.HELP: CommandSpec(
         word="帮助",
@@ -299,6 +328,9 @@ _TICKET = re.compile(r"#? ?([0-9]+)(?![0-9]|[.,/:-][0-9])")
 # A triage item's number: P7 (also p7, P 7, #7 or 7).
 _TRIAGE_NUMBER = re.compile(r"(?:[Pp#] ?)?([0-9]+)(?![0-9]|[.,/:-][0-9])")
 
+# A notice's number: 3, #3, 通知3 or #通知3.
+_NOTICE_NUMBER = re.compile(r"(?:#? ?通知 ?)?#? ?([0-9]+)(?![0-9]|[.,/:-][0-9])")
+
 # A number followed by these names a place, not a ticket: 查12号楼的水表 is a question, not 查 #12.
 _PLACE_SUFFIXES = ("号", "楼", "栋", "幢", "单元", "室", "层")
 
@@ -359,7 +391,8 @@ def parse_command(text: str) -> Command | CommandError | None:
         start = 2 if message.text.startswith("/ ") else 1
     for name in _BY_LENGTH:
         end = start + len(name)
-        follows = " #0123456789Pp" if COMMANDS[name].triage else " #0123456789"
+        spec = COMMANDS[name]
+        follows = " #0123456789" + ("Pp" if spec.triage else "通" if spec.notice else "")
         if message.text.startswith(name, start) and (end == len(message.text) or message.text[end] in follows):
             return _parse_rest(message, name, end)
     return None
@@ -378,7 +411,7 @@ def _parse_rest(message: _Message, name: CommandName, position: int) -> Command 
     if spec.ticket:
         if position == len(text):
             return error(ProblemKind.MISSING_TICKET)
-        match = (_TRIAGE_NUMBER if spec.triage else _TICKET).match(text, position)
+        match = (_TRIAGE_NUMBER if spec.triage else _NOTICE_NUMBER if spec.notice else _TICKET).match(text, position)
         if match and text.startswith(_PLACE_SUFFIXES, match.end()):
             return None
         ticket = _ticket_number(match[1]) if match else None

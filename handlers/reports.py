@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from handlers import emergency, faq, followup, texts
+from handlers import emergency, faq, followup, notices, texts
 from handlers.context import Context
 from ledger.deadlines import describe_minutes, resolution_due, response_due, shift_windows
 from ledger.lifecycle import Status
@@ -53,6 +53,10 @@ def handle_report(ctx: Context) -> list[Outgoing]:
     followed = followup.answer(ctx, classification)
     if followed is not None:  # about a ticket already in the ledger: answered from it, nothing opens
         return followed
+    during = notices.answer(ctx, classification)  # a known incident (通知): joins it, or a report after 恢复
+    if isinstance(during, list):
+        return during
+    classification = during
     spoken_to = is_addressed(ctx)
     if not classification.is_ticket:
         if not spoken_to:

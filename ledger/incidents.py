@@ -1,7 +1,7 @@
 """Does a report fall inside a known incident (`通知`)? Pure: the caller reads places with `nlp.places`.
 
 An incident's range is a building (`3号楼`, canonical as `nlp.places.normalise_building` writes it), a grid
-(its id) or the whole community (`all`). A report is inside it when it is of the same category, made while the
+(its id) or the whole community (`all`). A report is inside it when it is of its category, made while the
 incident lasts (from its start, before its expected end and before it was ended), and
 
 - building: the report's place is that building (`3号楼2单元` is inside `3号楼`), or, naming no place, it was
@@ -48,9 +48,10 @@ _Incident = TypeVar("_Incident", bound=IncidentLike)
 
 @dataclass(frozen=True)
 class ReportFacts:
-    """What matching needs to know of a report. `location` is canonical (`3号楼2单元`) or None."""
+    """What matching needs to know of a report. `categories` are the ones it may be about (the classifier's, and
+    for a status question such as `水呢？` those of the incidents it names); `location` is canonical or None."""
 
-    category: str
+    categories: frozenset[str]
     location: str | None
     place_grid: str | None  # the grid of the place named, if any
     group_grids: tuple[str, ...]  # the grids of the group it was written in
@@ -93,7 +94,7 @@ def in_range(
 
 def covers(incident: IncidentLike, report: ReportFacts, building_grids: Mapping[str, str]) -> bool:
     return (
-        incident.category == report.category
+        incident.category in report.categories
         and lasts_at(incident, report.at)
         and in_range(incident, report.location, report.place_grid, report.group_grids, building_grids)
     )

@@ -222,3 +222,46 @@ class InboundFingerprint(SQLModel, table=True):
     message_id: str = Field(max_length=MESSAGE_ID_LENGTH)
     seen_at: dt.datetime = _when()
 
+
+class Incident(SQLModel, table=True):
+    """A known incident a cadre announced (`通知`): a water or power cut, a lift out of service. Reports of it
+    while it lasts join it instead of opening tickets; `恢复` ends it. Every change is an `IncidentEvent`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope_kind: str = Field(max_length=16)  # building | grid | all
+    scope_value: str = Field(default="", max_length=128)  # `3号楼`, a grid id, or empty for all
+    category: str = Field(max_length=64)
+    text: str
+    starts_at: dt.datetime = _when()
+    expected_end_at: dt.datetime | None = _when(nullable=True)
+    ended_at: dt.datetime | None = _when(nullable=True)
+    author_id: str = Field(max_length=128)
+    author_name: str = Field(max_length=128)
+    status: str = Field(max_length=16, index=True)  # active | ended
+
+
+class IncidentReporter(SQLModel, table=True):
+    """A resident who reported an incident while it lasted; told when it ends."""
+
+    __tablename__ = "incident_reporter"
+    __table_args__ = (UniqueConstraint("incident_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    member_id: str = Field(max_length=128, index=True)
+    member_name: str = Field(max_length=128)
+    chat_id: str = Field(max_length=128)
+    chat_name: str = Field(default="", max_length=128)
+    joined_at: dt.datetime = _when()
+
+
+class IncidentEvent(SQLModel, table=True):
+    """The audit trail of an incident: opened, joined, ticket attached, ended."""
+
+    __tablename__ = "incident_event"
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    at: dt.datetime = _when()
+    actor_id: str = Field(max_length=128)
+    actor_name: str = Field(max_length=128)
+    action: str = Field(max_length=32)
+    note: str = ""

@@ -30,6 +30,9 @@ CADRE_COMMANDS = {
     CommandName.MERGE,
     CommandName.REGISTER,
     CommandName.IGNORE,
+    CommandName.NOTICE,
+    CommandName.RESTORE,
+    CommandName.LINK,
 }
 
 N = CommandName
@@ -97,6 +100,14 @@ VALID = [
     ("登记 7", N.REGISTER, 7, "", None),
     ("忽略 P12", N.IGNORE, 12, "", None),
     ("忽略P12", N.IGNORE, 12, "", None),
+    ("通知 3号楼 停水，水箱清洗 至 15:00", N.NOTICE, None, "3号楼 停水，水箱清洗 至 15:00", None),
+    ("通知 全部 明天9:00-12:00停电检修", N.NOTICE, None, "全部 明天9:00-12:00停电检修", None),
+    ("通知3栋停水", N.NOTICE, None, "3栋停水", None),
+    ("恢复 3", N.RESTORE, 3, "", None),
+    ("恢复 #通知3 已恢复供水", N.RESTORE, 3, "已恢复供水", None),
+    ("恢复通知３", N.RESTORE, 3, "", None),
+    ("关联 12 3", N.LINK, 12, "3", None),
+    ("关联＃１２ 通知3", N.LINK, 12, "通知3", None),
 ]
 
 
@@ -156,6 +167,9 @@ def test_normalisation(text: str) -> None:
         "登记一下3号楼的住户",
         "登记 3号楼的住户",
         "忽略了吧",
+        "恢复供水了吗",
+        "通知：明天停水",
+        "关联一下",
     ],
 )
 def test_not_a_command(text: str) -> None:
@@ -224,6 +238,10 @@ ERRORS = [
     ("忽略", N.IGNORE, ProblemKind.MISSING_TICKET),
     ("登记 P", N.REGISTER, ProblemKind.BAD_TICKET),
     ("忽略 P0", N.IGNORE, ProblemKind.BAD_TICKET),
+    ("通知", N.NOTICE, ProblemKind.MISSING_ARGUMENT),
+    ("恢复", N.RESTORE, ProblemKind.MISSING_TICKET),
+    ("恢复 通知", N.RESTORE, ProblemKind.BAD_TICKET),
+    ("关联 12", N.LINK, ProblemKind.MISSING_ARGUMENT),
 ]
 
 

@@ -153,6 +153,20 @@ def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
     _assert_matches_models(engine)
 
 
+def test_upgrading_from_0007_adds_the_incident_tables_and_keeps_the_tickets(engine: Engine) -> None:
+    _pre_migration_database(engine)
+    init_schema(engine)
+    _migrate(engine, command.downgrade, "0007_multiprocess")
+    assert not {"incident", "incident_reporter", "incident_event"} & _tables(engine)
+    init_schema(engine)
+    assert _revision(engine) == "0008_incidents" == _head()
+    assert {"incident", "incident_reporter", "incident_event"} <= _tables(engine)
+    _assert_matches_models(engine)
+    with new_session(engine) as session:
+        ticket = session.get(Ticket, 7)
+    assert ticket is not None and ticket.description == "3号楼下水道堵了"
+
+
 def test_the_head_constant_names_the_newest_revision() -> None:
     """init_schema skips Alembic when the database is at HEAD_REVISION: it must be the real head."""
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
