@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from handlers import resident, texts
+from handlers import notices, resident, texts
 from handlers.context import Context
 from handlers.views import category_name, latest_note
 from ledger.lifecycle import OPEN_STATES, RESOLVED_STATES, Status
@@ -31,7 +31,8 @@ from nlp.followup import FollowUp, Turn, read_follow_up
 from nlp.places import extract_place
 from nlp.problems import problems_in
 from nlp.similarity import MIN_PROBLEM, ReportFacts, content_words, facts, place_agreement, problem_agreement
-from storage.models import Ticket
+from storage.incidents import active_incidents, reported_incidents
+from storage.models import Incident, Ticket
 from storage.tickets import (
     active_reporters,
     add_reporter,
@@ -77,6 +78,10 @@ def answer(ctx: Context, classification: Classification) -> list[Outgoing] | Non
         return _act(ctx, message, own[0], own=True)
     if len(own) > 1:
         return [_choose(ctx, own)]
+    if follow_up.own and follow_up.turn is Turn.PROGRESS:  # "my report" may be a known incident (通知) they reported
+        incident = _reported_incident(ctx)
+        if incident is not None:
+            return [ctx.reply(texts.NOTICE_KNOWN.format(line=notices.notice_line(ctx, incident)))]
     if not message.names_something:
         return [ctx.reply(texts.FOLLOW_UP_NO_MATCH)] if follow_up.own else None
     neighbour = _same_problem_elsewhere(ctx, message.facts, resolved_too=follow_up.turn is Turn.NOT_FIXED)
@@ -164,6 +169,13 @@ def _grid(ctx: Context, message: ReportFacts) -> str | None:
             return found.grid_id
     group = ctx.settings.group(ctx.incoming.chat_id, ctx.incoming.chat_name)
     return group.grids[0] if group and len(group.grids) == 1 else None
+
+
+def _reported_incident(ctx: Context) -> Incident | None:
+    """The newest incident still going on that the sender reported."""
+    going_on = {incident.id: incident for incident in active_incidents(ctx.session, ctx.now)}
+    reported = reported_incidents(ctx.session, ctx.incoming.sender_id, list(going_on))
+    return going_on[max(reported)] if reported else None
 
 
 def _is_reporter(ctx: Context, ticket: Ticket) -> bool:

@@ -226,3 +226,11 @@ def test_a_cadres_cancel_without_a_reason_calls_nobody_a_false_report(chat: Chat
     chat.say("张阿姨", DRAIN)
     [reply] = chat.say("王芳", "撤销 1")
     assert "误报" not in reply.text and "#1 已撤销（王芳）" in reply.text
+
+
+def test_asking_about_my_report_of_a_known_incident_gets_the_notice(chat: Chat) -> None:
+    chat.say("王芳", "通知 3号楼 二次供水水箱清洗，期间停水 至 15:00")
+    chat.say("张阿姨", "3号楼怎么停水了")
+    [reply] = chat.say("张阿姨", "我反映的问题怎么样了")
+    assert "#通知1" in reply.text
+    assert count(chat) == 0
