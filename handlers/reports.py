@@ -29,7 +29,7 @@ from nlp.faq import states_problem
 from nlp.similarity import facts, similarity
 from settings.models import Category
 from storage.models import Ticket, TriageItem
-from storage.tickets import Actor, active_reporters, add_reporter, open_ticket, open_tickets_since
+from storage.tickets import Actor, active_reporters, add_reporter, get_ticket, merge_candidates, open_ticket
 from storage.triage import hold
 
 # A message starting with one of these is addressed to the bot: the resident means to report.
@@ -147,22 +147,18 @@ def _duplicate(ctx: Context, source: Source, classification: Classification, cat
     """The open ticket most similar to this report (`nlp.similarity`), if it reaches the threshold.
 
     Tickets of another grid are not compared, nor, when the report's grid is unknown (no place, a group of several
-    grids), tickets that name a place; ties go to the oldest ticket.
+    grids), tickets that name a place (`storage.tickets.merge_candidates`); ties go to the oldest ticket.
     """
     window_start = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
     grid_id = _grid_for(ctx, source, classification)
     new = facts(source.text, category.id, classification.location)
     threshold = ctx.settings.nlp.duplicate_threshold
     best, best_score = None, 0.0
-    for ticket in open_tickets_since(ctx.session, since=window_start):  # newest first
-        if grid_id and ticket.grid_id and grid_id != ticket.grid_id:
-            continue
-        if grid_id is None and ticket.location:  # place unknown, group of several grids: maybe another building
-            continue
-        score = similarity(new, facts(ticket.description, ticket.category, ticket.location))
+    for candidate in merge_candidates(ctx.session, since=window_start, grid_id=grid_id):  # newest first
+        score = similarity(new, facts(candidate.description, candidate.category, candidate.location))
         if score >= threshold and score >= best_score:
-            best, best_score = ticket, score
-    return best
+            best, best_score = candidate, score
+    return get_ticket(ctx.session, best.id) if best is not None else None
 
 
 def _grid_for(ctx: Context, source: Source, classification: Classification) -> str | None:

@@ -24,6 +24,7 @@ import math
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nlp.classification import normalise_message
 from nlp.problems import problem_overlap, problems_in
@@ -61,7 +62,15 @@ def content_words(text: str) -> frozenset[str]:
 
 
 def facts(text: str, category: str, location: str | None) -> ReportFacts:
-    return ReportFacts(content_words(text), category, location, problems_in(text))
+    words, problems = _read(text)
+    return ReportFacts(words, category, location, problems)
+
+
+@lru_cache(maxsize=16384)
+def _read(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A text's content words and problems. Cached: every report is compared with up to 200 open tickets, whose
+    texts do not change, and segmenting them again was most of what a report cost (`bench/ingest.py`)."""
+    return content_words(text), problems_in(text)
 
 
 def place_agreement(a: str | None, b: str | None) -> float | None:

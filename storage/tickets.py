@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from ledger.lifecycle import CADRE_RESPONSES, CLOSED_STATES, OPEN_STATES, Action, Status, next_status
@@ -18,14 +19,17 @@ from ledger.rates import TicketFacts
 from storage.models import Ticket, TicketEvent, TicketReporter
 
 _DATETIME_FIELDS = frozenset(
-    {"created_at", "first_response_at", "resolved_at", "closed_at", "response_due_at", "resolution_due_at"}
+    {
+        "created_at", "first_response_at", "resolved_at", "closed_at", "response_due_at", "resolution_due_at",
+        "dispatched_at",
+    }
 )
 _DATE_FIELDS = frozenset({"commitment_date"})
 LEDGER_FIELDS = (
     "status", "category", "description", "location", "grid_id", "chat_id", "chat_name", "chat_is_private",
     "assignee_id", "urgent", "confidence", "created_at", "first_response_at", "resolved_at", "closed_at",
     "response_due_at",
-    "resolution_due_at", "commitment_date", "rating", "agenda",
+    "resolution_due_at", "commitment_date", "rating", "agenda", "unit_id", "dispatched_at",
 )  # fmt: skip
 
 
@@ -170,6 +174,36 @@ def open_tickets_since(session: Session, *, since: dt.datetime, limit: int = 200
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class MergeCandidate:
+    """What duplicate detection compares of an open ticket."""
+
+    id: int
+    description: str
+    category: str
+    location: str | None
+    grid_id: str | None
+
+
+def merge_candidates(
+    session: Session, *, since: dt.datetime, grid_id: str | None, limit: int = 200
+) -> list[MergeCandidate]:
+    """Open tickets created after `since` that a report of `grid_id` may duplicate, newest first: those of that grid
+    or of none; when the report's grid is unknown, only tickets without a place. Reads only the compared columns."""
+    where = [col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since]
+    if grid_id is None:
+        where.append(col(Ticket.location).is_(None))
+    else:
+        where.append(or_(col(Ticket.grid_id) == grid_id, col(Ticket.grid_id).is_(None)))
+    query = (
+        select(Ticket.id, Ticket.description, Ticket.category, Ticket.location, Ticket.grid_id)
+        .where(*where)
+        .order_by(col(Ticket.id).desc())
+        .limit(limit)
+    )
+    return [MergeCandidate(*row) for row in session.exec(query)]
 
 
 def recently_resolved(session: Session, *, since: dt.datetime, limit: int = 200) -> list[Ticket]:
