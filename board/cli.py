@@ -81,6 +81,7 @@ def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -
 def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     from board.export import day_bounds, taizhang_rows, write_csv, write_xlsx
     from board.reader import LedgerReader
+    from storage import incident_queries
     from storage.board_queries import export_batches
 
     if args.start and args.end and args.end < args.start:
@@ -95,7 +96,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) 
     reader = LedgerReader(settings, engine)
     with reader.session() as session:
         masker = reader.masker(session, masked=not args.unmasked)
-        rows = taizhang_rows(settings, export_batches(session, start=start, end=end, now=now), masker)
+        batches = export_batches(session, start=start, end=end, now=now)
+        incidents = incident_queries.export_batches(session, start=start, end=end)
+        rows = taizhang_rows(settings, batches, masker, incidents)
         with out.open("wb") as file:
             count = write_xlsx(rows, file) if args.format == "xlsx" else write_csv(rows, file)
     print(f"{count} 条 → {out}")

@@ -1,6 +1,7 @@
 """The ledger as a community keeps its paper 台账, for `huiyin export` and the board's download.
 
-`taizhang_rows` is pure (tickets and what was read with them in, rows of cell values out, one at a time);
+`taizhang_rows` is pure (tickets, then known incidents (`通知`), and what was read with them in, rows of cell
+values out, one at a time);
 `csv_chunks` and `write_xlsx` only format them as they come, so an export of any size runs in constant
 memory (xlsx through openpyxl's write-only mode). Both neutralise every cell a spreadsheet would run as a
 formula (residents write the descriptions and choose their own names): per OWASP's CSV-injection advice
@@ -24,19 +25,31 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import Row
 
 from board import texts
-from board.views import Masker, duration_text
+from board.views import Masker, duration_text, scope_text
 from ledger.lifecycle import Status
 from ledger.wording import STATUS_NAMES
 from settings.models import Settings
 from storage.board_queries import Details
-from storage.models import Ticket
+from storage.incident_queries import IncidentDetails
+from storage.incidents import IncidentStatus
+from storage.models import Incident, Ticket
 
 COLUMNS = (
-    "序号", "编号", "反映时间", "反映人", "楼栋/网格", "问题类别", "问题描述", "责任人", "办结时限", "承诺办结",
-    "办理情况", "办结时间", "用时", "满意度",
+    "序号", "编号", "类型", "反映时间", "反映人", "反映人数", "楼栋/网格", "问题类别", "问题描述", "责任人",
+    "办结时限", "承诺办结", "办理情况", "办结时间", "用时", "满意度",
 )  # fmt: skip
-"""办结时限 is the deadline the category's SLA set; 承诺办结 the day the cadre promised (承诺), if any."""
-WIDTHS = (6, 7, 17, 16, 18, 12, 40, 8, 17, 11, 40, 17, 12, 9)
+"""类型 is 工单 (a ticket) or 通知 (a known incident); 办结时限 is the deadline the category's SLA set; 承诺办结 the
+day the cadre promised (承诺), if any.
+
+A known incident's row: 编号 `通知3`, its start as 反映时间, no names but the number of residents who reported
+it (反映人数), its range as the place, the notice as the description, its author as 责任人, its expected end
+as 办结时限, and when a cadre ended it (恢复) as 办结时间."""
+WIDTHS = (6, 8, 6, 17, 16, 8, 18, 12, 40, 8, 17, 11, 40, 17, 12, 9)
+TICKET_KIND = "工单"
+INCIDENT_KIND = "通知"
+INCIDENT_NUMBER = "通知{number}"
+INCIDENT_ACTIVE = "进行中"
+INCIDENT_ENDED = "已恢复"
 SHEET_TITLE = "问题台账"
 PROGRESS_NOTE = "{status}：{note}"
 PLACE_AND_GRID = "{place} / {grid}"
@@ -63,9 +76,11 @@ def day_bounds(
 
 
 def taizhang_rows(
-    settings: Settings, batches: Iterable[tuple[Sequence[Ticket | Row[Any]], Details]], masker: Masker
-) -> Iterator[list[Cell]]:
-    """One row per ticket, in the order given, numbered from 1 (序号)."""
+    settings: Settings, batches: Iterable[tuple[Sequence[Ticket | Row[Any]], Details]], masker: Masker,
+    incidents: Iterable[tuple[Sequence[Incident], IncidentDetails]] = (),
+) -> Iterator[list[Cell]]:  # fmt: skip
+    """One row per ticket, in the order given, then one per incident (with its count of reporters), numbered
+    from 1 (序号)."""
     tz = settings.tz
     categories = {c.id: c for c in settings.categories}  # looked up once per row: a dict, not a scan
     grids = {g.id: g for g in settings.grids}
@@ -87,7 +102,8 @@ def taizhang_rows(
                 PLACE_AND_GRID.format(place=place, grid=grid.name) if grid and place else (grid.name if grid else place)
             )
             yield [
-                number, ticket.id, _local(ticket.created_at, tz), "、".join(masker.name(r) for r in reporters),
+                number, ticket.id, TICKET_KIND, _local(ticket.created_at, tz),
+                "、".join(masker.name(r) for r in reporters), len(details.reporters.get(ticket.id, ())),
                 where, category.name if category else ticket.category,
                 texts.PRIVATE_REPORT if hidden else masker.text(ticket.description),
                 owner.name if owner else "", _local(ticket.resolution_due_at, tz),
@@ -95,6 +111,21 @@ def taizhang_rows(
                 _progress(status, masker.text(note.text) if note else None),
                 _local(finished, tz), duration_text(finished - ticket.created_at) if finished else "",
                 ticket.rating or "",
+            ]  # fmt: skip
+    for found, known in incidents:
+        for incident in found:
+            number += 1
+            category = categories.get(incident.category)
+            ended = incident.ended_at if incident.status == IncidentStatus.ENDED.value else None
+            note = known.end_notes.get(incident.id or 0)
+            state = PROGRESS_NOTE.format(status=INCIDENT_ENDED, note=masker.text(note)) if note else INCIDENT_ENDED
+            state = state if ended else INCIDENT_ACTIVE
+            yield [
+                number, INCIDENT_NUMBER.format(number=incident.id), INCIDENT_KIND, _local(incident.starts_at, tz), "",
+                known.reporters.get(incident.id or 0, 0), scope_text(settings, incident),
+                category.name if category else incident.category, masker.text(incident.text), incident.author_name,
+                _local(incident.expected_end_at, tz), "", state, _local(ended, tz),
+                duration_text(ended - incident.starts_at) if ended else "", "",
             ]  # fmt: skip
 
 

@@ -1,4 +1,9 @@
-"""Open311 GeoReport v2 under `/open311/v2/`: categories as services, tickets as service requests.
+"""Open311 GeoReport v2 under `/open311/v2/`: categories as services, tickets and known incidents (`通知`) as
+service requests.
+
+A ticket's `service_request_id` is its number (`12`); an incident's is `N-` and its number (`N-3`), so the two
+never collide. An incident is a request of its category's service, open until a cadre ends it (恢复); its
+`status_notes` are the notice's text and, once ended, the cadre's note.
 
 GETs read the ledger like the wall does (only the page asked for, `storage.board_queries`) and show only
 public, masked fields. `POST requests.{fmt}` hands
@@ -27,14 +32,16 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from board.reader import MAX_NUMBER, LedgerReader
-from board.views import Masker
+from board.views import Masker, scope_text
 from ledger.lifecycle import OPEN_STATES, Status
 from ledger.messages import Incoming
 from nlp.classification import Classification, Classifier, Intent
 from settings.models import Category, Settings
-from storage.board_queries import Note, details, existing_ids, requests_page, tickets_by_id
+from storage import incident_queries
+from storage.board_queries import Note, details, existing_ids, tickets_by_id
 from storage.db import new_session
-from storage.models import Ticket
+from storage.incidents import IncidentStatus, get_incident
+from storage.models import Incident, Ticket
 from storage.tickets import get_ticket, tickets_reported_by
 
 if TYPE_CHECKING:
@@ -73,6 +80,12 @@ SERVICE_DESCRIPTION = (
     "{category.name}（{category.first_response_minutes}分钟内回复，{category.resolution_hours}小时内办结）"
 )
 SERVICE_NOTICE = "已登记 #{number}，可在看板查看进度：{url}/tickets/{number}"
+INCIDENT_PREFIX = "N-"
+"""Before an incident's number in its `service_request_id`."""
+INCIDENT_DESCRIPTION = "通知{number}（{scope}）：{text}"
+INCIDENT_NOTICE = "已知情况，{count}位居民反映，恢复后通知"
+INCIDENT_ENDED_NOTE = "已恢复：{note}"
+INCIDENT_ENDED = "已恢复"
 
 
 class Format(StrEnum):
@@ -178,6 +191,39 @@ def service_request(settings: Settings, ticket: Ticket, note: Note | None, maske
     }
 
 
+def incident_request(
+    settings: Settings, incident: Incident, *, reporters: int, updated: dt.datetime | None, end_note: str | None,
+    masker: Masker,
+) -> dict[str, Any]:  # fmt: skip
+    """The GeoReport fields of a known incident: a request of its category's service, made by its author."""
+    tz = settings.tz
+    category = settings.category(incident.category)
+    ended = incident.status == IncidentStatus.ENDED.value
+    notes = [masker.text(incident.text)]
+    if ended:
+        notes.append(INCIDENT_ENDED_NOTE.format(note=masker.text(end_note)) if end_note else INCIDENT_ENDED)
+    scope = scope_text(settings, incident)
+    return {
+        "service_request_id": f"{INCIDENT_PREFIX}{incident.id}",
+        "status": "closed" if ended else "open",
+        "status_notes": "；".join(notes),
+        "service_name": category.name if category else incident.category,
+        "service_code": incident.category,
+        "description": INCIDENT_DESCRIPTION.format(number=incident.id, scope=scope, text=masker.text(incident.text)),
+        "agency_responsible": incident.author_name,
+        "service_notice": INCIDENT_NOTICE.format(count=reporters),
+        "requested_datetime": _iso(incident.starts_at, tz),
+        "updated_datetime": _iso(updated or incident.ended_at or incident.starts_at, tz),
+        "expected_datetime": _iso(incident.ended_at if ended else incident.expected_end_at, tz),
+        "address": scope,
+        "address_id": None,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
+    }
+
+
 def parse_when(value: str | None, field: str, tz: dt.tzinfo) -> dt.datetime | None:
     if not value:
         return None
@@ -199,6 +245,19 @@ def ticket_number(text: str) -> int | None:
     return number if number <= MAX_NUMBER else None
 
 
+RequestKey = tuple[int, int]
+"""`(incident_queries.TICKET or INCIDENT, number)`."""
+
+
+def request_key(text: str) -> RequestKey | None:
+    """The request a `service_request_id` names: a ticket's number (`12`) or an incident's (`N-3`)."""
+    if text.startswith(INCIDENT_PREFIX):
+        number = ticket_number(text[len(INCIDENT_PREFIX) :])
+        return (incident_queries.INCIDENT, number) if number is not None else None
+    number = ticket_number(text)
+    return (incident_queries.TICKET, number) if number is not None else None
+
+
 def select_requests(
     session: Session,
     *,
@@ -211,15 +270,22 @@ def select_requests(
     status: str | None,
     page: int,
     page_size: int,
-) -> list[Ticket]:
-    """The page of tickets a GET requests query asks for (ids win over every other filter, as the spec says)."""
+) -> list[Ticket | Incident]:
+    """The page of tickets and incidents a GET requests query asks for (ids win over every other filter, as the
+    spec says)."""
     if ids:
-        wanted = [ticket_number(part.strip()) for part in ids.split(",")]
-        found = existing_ids(session, {number for number in wanted if number is not None})
-        chosen = [number for number in wanted if number in found]
-        shown = chosen[(page - 1) * page_size : page * page_size]
-        by_id = tickets_by_id(session, shown)
-        return [by_id[number] for number in shown]
+        wanted = [key for key in (request_key(part.strip()) for part in ids.split(",")) if key is not None]
+        found = {
+            (incident_queries.TICKET, n)
+            for n in existing_ids(session, {n for kind, n in wanted if kind == incident_queries.TICKET})
+        } | {
+            (incident_queries.INCIDENT, n)
+            for n in incident_queries.existing_incident_ids(
+                session, {n for kind, n in wanted if kind == incident_queries.INCIDENT}
+            )
+        }
+        chosen = [key for key in wanted if key in found]
+        return _load(session, chosen[(page - 1) * page_size : page * page_size])
     start_at, end_at = parse_when(start, "start_date", tz), parse_when(end, "end_date", tz)
     end_at = end_at or (start_at + DEFAULT_WINDOW if start_at else now)
     start_at = start_at or end_at - DEFAULT_WINDOW
@@ -229,10 +295,18 @@ def select_requests(
     if not statuses <= {"open", "closed"}:
         raise Open311Error(400, ERRORS["bad_status"])
     services = {part.strip() for part in (codes or "").split(",") if part.strip()}
-    return requests_page(
+    keys = incident_queries.requests_page(
         session, start=start_at, end=end_at, states=statuses, codes=services, offset=(page - 1) * page_size,
         limit=page_size,
     )  # fmt: skip
+    return _load(session, keys)
+
+
+def _load(session: Session, keys: Sequence[RequestKey]) -> list[Ticket | Incident]:
+    """The tickets and incidents `keys` name, in their order (a page: at most `MAX_PAGE_SIZE`)."""
+    tickets = tickets_by_id(session, [n for kind, n in keys if kind == incident_queries.TICKET])
+    incidents = incident_queries.incidents_by_id(session, [n for kind, n in keys if kind == incident_queries.INCIDENT])
+    return [tickets[n] if kind == incident_queries.TICKET else incidents[n] for kind, n in keys]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,12 +342,30 @@ def make_router(deps: Open311Deps) -> APIRouter:
     settings = deps.settings
     reader = deps.reader
 
-    def answer(fmt: Format, session: Session, tickets: list[Ticket]) -> Response:
+    def answer(fmt: Format, session: Session, shown: Sequence[Ticket | Incident]) -> Response:
         masker = reader.masker(session)
-        notes = details(session, [t.id for t in tickets]).notes
-        return respond(
-            fmt, "service_requests", "request", [service_request(settings, t, notes.get(t.id), masker) for t in tickets]
-        )
+        notes = details(session, [t.id for t in shown if isinstance(t, Ticket)]).notes
+        incident_ids = [i.id for i in shown if isinstance(i, Incident) and i.id is not None]
+        reporters = incident_queries.reporter_counts(session, incident_ids)
+        updated = incident_queries.last_changes(session, incident_ids)
+        ended = incident_queries.end_notes(session, incident_ids)
+        items = []
+        for item in shown:
+            if isinstance(item, Ticket):
+                items.append(service_request(settings, item, notes.get(item.id), masker))
+                continue
+            number = item.id or 0
+            items.append(
+                incident_request(
+                    settings,
+                    item,
+                    reporters=reporters.get(number, 0),
+                    updated=updated.get(number),
+                    end_note=ended.get(number),
+                    masker=masker,
+                )
+            )
+        return respond(fmt, "service_requests", "request", items)
 
     @router.get("/services.{fmt}", summary="The community's problem categories as services")
     def services(fmt: Format) -> Response:
@@ -314,12 +406,16 @@ def make_router(deps: Open311Deps) -> APIRouter:
 
     @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
     def one_request(service_request_id: str, fmt: Format) -> Response:
-        number = ticket_number(service_request_id)
+        key = request_key(service_request_id)
         with reader.session() as session:
-            ticket = get_ticket(session, number) if number is not None and reader.ready() else None
-            if ticket is None:
+            found: Ticket | Incident | None = None
+            if key is not None and reader.ready():
+                kind, number = key
+                ticket = kind == incident_queries.TICKET
+                found = get_ticket(session, number) if ticket else get_incident(session, number)
+            if found is None:
                 return error_response(fmt, 404, ERRORS["not_found"].format(id=service_request_id))
-            return answer(fmt, session, [ticket])
+            return answer(fmt, session, [found])
 
     @router.post("/requests.{fmt}", summary="Create a service request, as a resident's report in chat would")
     def create_request(

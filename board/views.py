@@ -17,13 +17,17 @@ from sqlalchemy import Row
 
 from board import texts
 from ledger.dates import format_day
+from ledger.incidents import ScopeKind
 from ledger.lifecycle import NOT_COUNTED, OPEN_STATES, Status
 from ledger.privacy import mask_name, mask_text
 from ledger.rates import TicketFacts, is_overdue
 from ledger.wording import STATUS_NAMES, format_time
+from nlp.places import normalise_building
 from settings.models import Settings
 from storage.board_queries import Announcement, Details, Segment, Voice, Wall
-from storage.models import Ticket
+from storage.incident_queries import JOINING, History, Range
+from storage.incidents import IncidentAction, IncidentStatus
+from storage.models import Incident, Ticket
 
 RECENT = dt.timedelta(days=7)
 """How long a resolved or closed ticket stays on the wall."""
@@ -79,6 +83,20 @@ class Filters:
         """The tickets a wall with these filters lists at `now`: open ones, and those ended within `RECENT`."""
         segments = STATUS_SEGMENTS.get(self.status, tuple(Segment))
         return Wall(now=now, since=now - RECENT, segments=segments, grid=self.grid, category=self.category)
+
+    def incidents(self, settings: Settings) -> Range:
+        """The incidents a wall with these filters shows: of its category, touching its grid."""
+        grid = settings.grid(self.grid) if self.grid else None
+        buildings = tuple(normalise_building(b) for b in grid.buildings) if grid else ()
+        return Range(grid=self.grid, buildings=buildings, category=self.category)
+
+    @property
+    def shows_active_incidents(self) -> bool:
+        return self.status in ("", "open")
+
+    @property
+    def shows_ended_incidents(self) -> bool:
+        return self.status in ("", "resolved")
 
     def query(self, **more: int | None) -> str:
         """The filters as a query string, for links that keep them (the download, the next page)."""
@@ -205,3 +223,115 @@ def counts(by_segment: dict[Segment, int]) -> dict[str, int]:
     overdue = by_segment.get(Segment.OVERDUE, 0)
     return {"open": overdue + by_segment.get(Segment.OPEN, 0), "overdue": overdue,
             "resolved": by_segment.get(Segment.ENDED, 0)}  # fmt: skip
+
+
+# Known incidents (通知) --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    number: int
+    label: str
+    """`通知3`."""
+    scope: str
+    category_id: str
+    category: str
+    text: str
+    state: str
+    """active, lapsed (past its expected end, not ended) or ended."""
+    state_name: str
+    author: str
+    started: str
+    expected_end: str
+    ended: str
+    reporters: int
+
+
+def scope_text(settings: Settings, incident: Incident) -> str:
+    """`3号楼`, a grid's name, or `全社区`, as the notice itself named its range."""
+    kind = ScopeKind(incident.scope_kind)
+    if kind is ScopeKind.ALL:
+        return texts.INCIDENT_SCOPE_ALL
+    if kind is ScopeKind.GRID:
+        grid = settings.grid(incident.scope_value)
+        return grid.name if grid else incident.scope_value
+    return incident.scope_value
+
+
+def incident_state(incident: Incident, now: dt.datetime) -> str:
+    if incident.status == IncidentStatus.ENDED.value:
+        return "ended"
+    if incident.expected_end_at is not None and incident.expected_end_at <= now:
+        return "lapsed"
+    return "active"
+
+
+def incident_row(
+    settings: Settings, incident: Incident, reporters: int, now: dt.datetime, masker: Masker
+) -> IncidentRow:
+    tz = settings.tz
+    category = settings.category(incident.category)
+    state = incident_state(incident, now)
+    expected = incident.expected_end_at
+    return IncidentRow(
+        number=incident.id or 0, label=texts.INCIDENT_NUMBER.format(number=incident.id),
+        scope=scope_text(settings, incident), category_id=incident.category,
+        category=category.name if category else incident.category, text=masker.text(incident.text), state=state,
+        state_name=texts.INCIDENT_STATES[state], author=incident.author_name,
+        started=format_time(incident.starts_at, tz),
+        expected_end=format_time(expected, tz) if expected else texts.INCIDENT_NO_END,
+        ended=format_time(incident.ended_at, tz), reporters=reporters,
+    )  # fmt: skip
+
+
+def incident_timeline(settings: Settings, found: History, masker: Masker) -> list[TimelineEntry]:
+    """What happened to an incident, in order: opened, the residents who reported it counted (never named: a run
+    of joins is one entry), tickets attached, ended with the cadre's note. Texts masked for the public."""
+    tz = settings.tz
+    entries: list[TimelineEntry] = []
+    total = 0
+    run: list[Any] = []  # consecutive events that add reporters in the same way
+
+    def close_run() -> None:
+        if not run:
+            return
+        first = run[0]
+        count = len(run)
+        if first.action == IncidentAction.ATTACH.value:
+            ticket = first.note.lstrip("#")
+            text = (
+                texts.INCIDENT_ATTACHED.format(ticket=ticket, count=count, total=total)
+                if ticket.isdigit()
+                else texts.INCIDENT_ATTACHED_UNKNOWN.format(count=count, total=total)
+            )
+        elif count == 1:
+            text = texts.INCIDENT_JOINED_ONE.format(total=total)
+        else:
+            text = texts.INCIDENT_JOINED.format(count=count, total=total)
+        at = format_time(first.at, tz)
+        last = format_time(run[-1].at, tz)
+        entries.append(TimelineEntry(at if at == last else f"{at}—{last.split(' ')[-1]}", text))
+        run.clear()
+
+    for event in found.events:
+        if event.action in JOINING:
+            if run and _run_key(run[0]) != _run_key(event):
+                close_run()
+            run.append(event)
+            total += 1
+            continue
+        close_run()
+        at = format_time(event.at, tz)
+        actor = event.actor_name
+        if event.action == IncidentAction.OPEN.value:
+            entries.append(TimelineEntry(at, texts.INCIDENT_OPENED.format(actor=actor, text=masker.text(event.note))))
+        elif event.action == IncidentAction.END.value:
+            note = texts.INCIDENT_ENDED_NOTE.format(note=masker.text(event.note)) if event.note else ""
+            entries.append(TimelineEntry(at, texts.INCIDENT_ENDED.format(actor=actor, note=note)))
+    close_run()
+    return entries
+
+
+def _run_key(event: Any) -> tuple[str, str]:
+    """Joins run together; attached reporters run together per ticket."""
+    return (event.action, event.note if event.action == IncidentAction.ATTACH.value else "")

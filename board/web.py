@@ -27,13 +27,26 @@ from board import open311, texts
 from board.export import csv_chunks, taizhang_rows, write_xlsx
 from board.reader import MAX_NUMBER, LedgerReader
 from board.stats import LedgerFigures, weekly_stats
-from board.views import PAGE_SIZE, RECENT, Filters, TicketRow, counts, timeline, voice_entries
+from board.views import (
+    PAGE_SIZE,
+    RECENT,
+    Filters,
+    IncidentRow,
+    TicketRow,
+    counts,
+    incident_row,
+    incident_timeline,
+    timeline,
+    voice_entries,
+)
 from ledger.clock import Clock
 from ledger.links import CadreLink, check_link
 from ledger.wording import format_time
 from settings.models import Cadre, Settings
 from settings.secrets import BoardSecrets
+from storage import incident_queries
 from storage.board_queries import Segment, Wall, announcements, export_batches, voices, wall_counts, wall_page
+from storage.incidents import get_incident
 from storage.tickets import get_ticket
 
 if TYPE_CHECKING:
@@ -49,6 +62,10 @@ TEMPLATES = Environment(
 FilterValue = Annotated[str, Query(max_length=64)]
 After = Annotated[int | None, Query(ge=1, le=MAX_NUMBER, description="the last ticket of the previous page")]
 XLSX_PIECE = 1 << 16
+INCIDENTS_SHOWN = 50
+"""The most active incidents, and the most recently ended ones, at the top of a wall."""
+JOINS_SHOWN = 500
+"""The most joins an incident's timeline reads (each is one resident; they are counted in runs)."""
 
 
 class ExportFormat(StrEnum):
@@ -106,6 +123,31 @@ class Board:
             rows = self.reader.rows(session, shown, wall.now, self.reader.masker(session, masked=masked))
         return rows, shown[-1].id if len(tickets) > PAGE_SIZE else None
 
+    def incidents(self, filters: Filters, now: dt.datetime, *, masked: bool) -> dict[str, list[IncidentRow]]:
+        """The incidents at the top of a wall: `active` ones, and `recent` ones (ended or past their expected end
+        within `RECENT`), newest first, as the filters select them."""
+        shown: dict[str, list[IncidentRow]] = {"active": [], "recent": []}
+        if not self.reader.ready():
+            return shown
+        scope = filters.incidents(self.settings)
+        with self.reader.session() as session:
+            found = {
+                "active": incident_queries.active_page(session, now, scope, limit=INCIDENTS_SHOWN)
+                if filters.shows_active_incidents
+                else [],
+                "recent": incident_queries.recent_page(session, now, now - RECENT, scope, limit=INCIDENTS_SHOWN)
+                if filters.shows_ended_incidents
+                else [],
+            }
+            ids = [i.id for incidents in found.values() for i in incidents if i.id is not None]
+            reporters = incident_queries.reporter_counts(session, ids)
+            masker = self.reader.masker(session, masked=masked)
+            for key, incidents in found.items():
+                shown[key] = [
+                    incident_row(self.settings, i, reporters.get(i.id or 0, 0), now, masker) for i in incidents
+                ]
+        return shown
+
     def counts(self, wall: Wall) -> dict[str, int]:
         if not self.reader.ready():
             return counts({})
@@ -120,7 +162,10 @@ class Board:
             batches = export_batches(
                 session, grid=filters.grid, category=filters.category, status=filters.status, now=now
             )
-            yield from taizhang_rows(self.settings, batches, self.reader.masker(session))
+            incidents = incident_queries.export_batches(
+                session, scope=filters.incidents(self.settings), status=filters.status
+            )
+            yield from taizhang_rows(self.settings, batches, self.reader.masker(session), incidents)
 
 
 def create_app(
@@ -162,12 +207,17 @@ def create_app(
         return board.page(
             "wall.html", title=texts.WALL_TITLE, rows=rows, filters=filters, options=board.filter_options(),
             counts=board.counts(wall), export_query=filters.query(), link_prefix="", first_page=after is not None,
+            incidents=board.incidents(filters, wall.now, masked=True),
             first_query=filters.query(), next_query=filters.query(after=next_after) if next_after else "",
         )  # fmt: skip
 
     @app.get("/tickets/{number}", response_class=HTMLResponse, summary="A ticket and its public timeline")
     def ticket_page(number: int) -> HTMLResponse:
         return _ticket_page(board, number, masked=True, link_prefix="")
+
+    @app.get("/incidents/{number}", response_class=HTMLResponse, summary="A known incident (通知) and its timeline")
+    def incident_page(number: int) -> HTMLResponse:
+        return _incident_page(board, number, masked=True, link_prefix="")
 
     @app.get("/stats", response_class=HTMLResponse, summary="Weekly statistics")
     def stats(week: dt.date | None = None) -> HTMLResponse:
@@ -215,6 +265,7 @@ def create_app(
             "cadre.html",
             unmasked=True, title=texts.CADRE_TITLE.format(cadre=cadre.name), cadre=cadre, queue=queue,
             queue_count=board.counts(mine)["open"], rows=rows, counts=board.counts(wall),
+            incidents=board.incidents(Filters(), now, masked=False),
             link_prefix=f"/cadre/{token}", first_page=after is not None,
             next_query=Filters().query(after=next_after) if next_after else "",
         )  # fmt: skip
@@ -225,6 +276,13 @@ def create_app(
         if isinstance(cadre, HTMLResponse):
             return cadre
         return _ticket_page(board, number, masked=False, link_prefix=f"/cadre/{token}")
+
+    @app.get("/cadre/{token}/incidents/{number}", response_class=HTMLResponse, summary="A known incident, for a cadre")
+    def cadre_incident(token: str, number: int) -> HTMLResponse:
+        cadre = _cadre_of(board, secrets, token)
+        if isinstance(cadre, HTMLResponse):
+            return cadre
+        return _incident_page(board, number, masked=False, link_prefix=f"/cadre/{token}")
 
     return app
 
@@ -256,6 +314,29 @@ def _ticket_page(board: Board, number: int, *, masked: bool, link_prefix: str) -
         unmasked=not masked, title=f"#{row.number} {row.category}", row=row,
         timeline=timeline(board.settings, ticket, seen, masker), link_prefix=link_prefix,
         voices=voice_entries(board.settings, ticket, said, masker),
+    )  # fmt: skip
+
+
+def _incident_page(board: Board, number: int, *, masked: bool, link_prefix: str) -> HTMLResponse:
+    with board.reader.session() as session:
+        ready = board.reader.ready() and 1 <= number <= MAX_NUMBER
+        incident = get_incident(session, number) if ready else None
+        if incident is None or incident.id is None:
+            message = texts.INCIDENT_NOT_FOUND.format(number=number)
+            return board.page("error.html", 404, title=texts.NOT_FOUND_TITLE, message=message)
+        now = board.now()
+        masker = board.reader.masker(session, masked=masked)
+        count = incident_queries.reporter_counts(session, [incident.id]).get(incident.id, 0)
+        row = incident_row(board.settings, incident, count, now, masker)
+        found = incident_queries.history(session, incident.id, limit=JOINS_SHOWN)
+        entries = incident_timeline(board.settings, found, masker)
+    more = found.joins - found.shown_joins
+    title = texts.INCIDENT_TITLE.format(number=row.number, scope=row.scope, category=row.category)
+    return board.page(
+        "incident.html",
+        unmasked=not masked, title=title,
+        incident=row, timeline=entries, link_prefix=link_prefix,
+        more=texts.INCIDENT_MORE_JOINS.format(count=more) if more > 0 else "",
     )  # fmt: skip
 
 

@@ -9,14 +9,24 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import agenda, board_link, cadre, notices, resident, texts, triage
+from handlers import agenda, board_link, cadre, notices, resident, texts, triage, units
 from handlers.attachments import handle_attachment, is_attachment
 from handlers.commands import CommandName
 from handlers.context import Context
 from handlers.merge import merge
 from handlers.recategorise import recategorise
 from handlers.reports import handle_report
-from handlers.router import Route, always, command_dispatcher, ignore, is_command, is_from_cadre, is_not_text, route
+from handlers.router import (
+    Route,
+    always,
+    command_dispatcher,
+    ignore,
+    is_command,
+    is_from_cadre,
+    is_from_partner_unit,
+    is_not_text,
+    route,
+)  # fmt: skip
 from ledger.clock import Clock
 from ledger.messages import Incoming, sanitised
 from nlp.classification import Classifier
@@ -30,9 +40,10 @@ from storage.schema import init_schema
 log = logging.getLogger(__name__)
 
 COMMAND_HANDLERS = {
-    CommandName.ACCEPT: cadre.accept,
-    CommandName.PROGRESS: cadre.progress,
-    CommandName.RESOLVE: cadre.resolve,
+    # Partner units' members use 接单 进度 办结 too, on the tickets dispatched to their unit (handlers/units.py).
+    CommandName.ACCEPT: units.by_sender(cadre.accept, units.accept),
+    CommandName.PROGRESS: units.by_sender(cadre.progress, units.progress),
+    CommandName.RESOLVE: units.by_sender(cadre.resolve, units.resolve),
     CommandName.TRANSFER: cadre.transfer,
     CommandName.RETURN: cadre.return_ticket,
     CommandName.COMMIT: cadre.commit,
@@ -50,6 +61,9 @@ COMMAND_HANDLERS = {
     CommandName.NOTICE: notices.notice,
     CommandName.RESTORE: notices.restore,
     CommandName.LINK: notices.link,
+    CommandName.DISPATCH: units.dispatch,
+    CommandName.REDISPATCH: units.redispatch,
+    CommandName.UNIT_RETURN: units.unit_return,
     CommandName.HELP: cadre.help_text,
     CommandName.QUERY: resident.query,
     CommandName.MY_REPORTS: resident.my_reports,
@@ -63,6 +77,7 @@ ROUTES = (
     Route("image, voice and other non-text messages open nothing", is_not_text, ignore),
     Route("commands", is_command, command_dispatcher(COMMAND_HANDLERS)),
     Route("cadres' own chat is not a report", is_from_cadre, ignore),
+    Route("partner units' chat (their members, their groups) is not a report", is_from_partner_unit, ignore),
     Route("residents' messages: report, triage or chatter (addressed: introduction)", always, handle_report),
 )
 
@@ -108,7 +123,8 @@ class Huiyin:
             log.info("duplicate delivery of %s (same text as %s) ignored", incoming.message_id, original)
             session.commit()
             return 0
-        if self.settings.cadre_by_chat_id(incoming.sender_id) is None:
+        sender = incoming.sender_id
+        if self.settings.cadre_by_chat_id(sender) is None and self.settings.unit_member(sender) is None:
             remember_member(session, incoming.sender_id, incoming.sender_name, now=now)
         ctx = Context(incoming, self.settings, self.classifier, session, now)
         replies = route(ROUTES, ctx)

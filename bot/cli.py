@@ -20,6 +20,7 @@ from bot.app import build_app
 from bot.console import HELP, ConsoleSession, ConsoleTransport, lenient_stdin
 from bot.outbox import OutboxSender, RetryPolicy, SharedDrain, poll
 from handlers.texts import STATUS_NAMES
+from jobs.incidents import facts_of, scope_text
 from jobs.runner import JobRunner
 from jobs.scheduler import new_scheduler, start_jobs
 from ledger.clock import ManualClock, SystemClock
@@ -37,6 +38,7 @@ from settings.models import Settings
 from settings.texts import CONFIG_ERRORS
 from storage.db import new_session
 from storage.examples import training_rows
+from storage.incidents import IncidentStatus, all_incidents
 from storage.leader import Leadership
 from storage.tickets import active_reporters, all_tickets, ledger_fields
 
@@ -131,10 +133,53 @@ def ledger_rows(settings: Settings, engine) -> list[dict]:
         return rows
 
 
+INCIDENT_STATUS_NAMES = {IncidentStatus.ACTIVE.value: "进行中", IncidentStatus.ENDED.value: "已恢复"}
+
+
+def incident_rows(settings: Settings, engine) -> list[dict]:
+    """Every known incident (`通知`), oldest first, with how many residents reported it."""
+    with new_session(engine) as session:
+        incidents = facts_of(session, all_incidents(session))
+    return [
+        {
+            "number": i.number, "status": i.status, "scope_kind": i.scope_kind, "scope_value": i.scope_value,
+            "scope": scope_text(settings, i), "category": i.category, "text": i.text, "starts_at": i.starts_at,
+            "expected_end_at": i.expected_end_at, "ended_at": i.ended_at, "author_id": i.author_id,
+            "author_name": i.author_name, "reporters": i.reporters,
+        }
+        for i in incidents
+    ]  # fmt: skip
+
+
+def _print_incidents(settings: Settings, engine, as_json: bool) -> int:
+    rows = incident_rows(settings, engine)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not rows:
+        print("没有通知。")
+        return 0
+
+    def when(value: dt.datetime | None) -> str:
+        return value.astimezone(settings.tz).strftime("%m-%d %H:%M") if value else "—"
+
+    for row in rows:
+        category = settings.category(row["category"])
+        print(
+            f"#通知{row['number']:<4} {INCIDENT_STATUS_NAMES.get(row['status'], row['status']):<4} "
+            f"{row['scope']:<6} {category.name if category else row['category']:<7} "
+            f"开始 {when(row['starts_at'])}  预计 {when(row['expected_end_at'])}  恢复 {when(row['ended_at'])}  "
+            f"{row['author_name']:<4} 居民 {row['reporters']} 人  {row['text']}"
+        )
+    return 0
+
+
 def cmd_ledger(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     engine = open_ledger(database_url)
     if isinstance(engine, int):
         return engine
+    if args.incidents:
+        return _print_incidents(settings, engine, args.json)
     rows = ledger_rows(settings, engine)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
@@ -316,6 +361,7 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--database-url", help="ledger for the replay (default: a fresh in-memory one)")
     ledger = commands.add_parser("ledger", help="print the ledger")
     ledger.add_argument("--json", action="store_true")
+    ledger.add_argument("--incidents", action="store_true", help="the known incidents (通知) instead of the tickets")
     digest = commands.add_parser("digest", help="print the weekly digest as posted (default: the last week)")
     digest.add_argument("--week", help="ISO week, e.g. 2026-W47")
     training = commands.add_parser(

@@ -179,10 +179,12 @@ class ConsoleSession:
         self.sender.drain()
 
     def incoming(self, speaker: Speaker, text: str, message_id: str) -> Incoming:
-        """The message as a real transport would hand it in; cadres are known by their configured chat id, and
-        a leading `@回音` (the configured bot name) addresses the bot as WeChat's `mention_self` would."""
+        """The message as a real transport would hand it in; cadres and partner units' members are known by
+        their configured chat id, and a leading `@回音` (the configured bot name) addresses the bot as WeChat's
+        `mention_self` would."""
         cadre = self.settings.cadre_by_name(speaker.name)
-        sender_id = cadre.chat_id if cadre else f"resident:{speaker.name}"
+        partner = None if cadre else self.settings.unit_member_by_name(speaker.name)  # a partner unit's member
+        sender_id = cadre.chat_id if cadre else partner.chat_id if partner else f"resident:{speaker.name}"
         private = speaker.chat == PRIVATE
         group = None if private else self.settings.group(speaker.chat, speaker.chat)
         chat_id = sender_id if private else (group.id or group.name) if group else speaker.chat

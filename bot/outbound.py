@@ -86,14 +86,15 @@ def delivery_of(outgoing: Outgoing, mention_names: Sequence[str] = ()) -> Delive
 
 
 def merge(deliveries: Sequence[Delivery]) -> Delivery:
-    """Replies to one chat as one message: everyone addressed once at the front, the bodies in order."""
+    """Replies to one chat as one message: everyone addressed once at the front, the bodies in order, each once
+    (fifty residents asking about one water cut get the notice once, with all of them mentioned)."""
     if len(deliveries) == 1:
         return deliveries[0]
     names = tuple(dict.fromkeys(name for d in deliveries for name in d.names))
     mentions: dict[str, str] = {}
     for contact_id, name in (m for d in deliveries for m in d.mentions):
         mentions[contact_id] = mentions.get(contact_id) or name
-    body = "\n".join(d.body for d in deliveries)
+    body = "\n".join(dict.fromkeys(d.body for d in deliveries))
     tickets = {d.outgoing.ticket_id for d in deliveries}
     outgoing = replace(
         deliveries[0].outgoing,

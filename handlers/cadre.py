@@ -1,11 +1,11 @@
-"""Cadre commands: 接单 进度 办结 转派 退回 撤销 承诺 我的 值班 换班 查 帮助."""
+"""Cadre commands: 接单 进度 办结 转派 退回 撤销 承诺 我的 值班 换班 查 帮助 (partner units: handlers/units.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-from handlers import texts
+from handlers import texts, units
 from handlers.commands import COMMANDS, Command
 from handlers.context import Context
 from handlers.views import find_ticket, public_detail, seen_by_residents, ticket_detail, ticket_line
@@ -195,6 +195,10 @@ def help_text(ctx: Context, command: Command) -> list[Outgoing]:
     resident = [texts.HELP_REPORTING, texts.HELP_RESIDENT_HEADER]
     resident += [spec.usage for spec in COMMANDS.values() if not spec.cadre_only]
     if ctx.sender_cadre is None:
+        partner = ctx.unit_member
+        if partner is not None:  # a partner unit's member: the unit's commands first
+            return [ctx.reply("\n".join([*units.help_lines(partner), *resident]))]
         return [ctx.reply("\n".join(resident))]
-    cadre = [texts.HELP_CADRE_HEADER, *(spec.usage for spec in COMMANDS.values() if spec.cadre_only)]
+    cadre = [texts.HELP_CADRE_HEADER]
+    cadre += [spec.usage for spec in COMMANDS.values() if spec.cadre_only and not spec.unit_only]
     return [ctx.reply("\n".join([*cadre, *resident]))]

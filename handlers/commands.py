@@ -42,6 +42,9 @@ class CommandName(StrEnum):
     NOTICE = "通知"  # announce a known incident (停水 …) to the groups of its range
     RESTORE = "恢复"  # end a notice's incident (恢复 3): its reporters are told
     LINK = "关联"  # attach an open ticket's reporters to a notice and close the ticket
+    DISPATCH = "派单"  # send a ticket to a partner unit (config `units:`); the cadre stays responsible
+    REDISPATCH = "改派"  # send a dispatched ticket to another unit
+    UNIT_RETURN = "退单"  # a unit member hands a dispatched ticket back to the cadre
     HELP = "帮助"
     # Resident commands.
     QUERY = "查询"
@@ -74,6 +77,8 @@ class CommandSpec:
     cadre_only: bool
     usage: str  # the syntax shown to users
     triage: bool = False  # the number is a triage item's, written P7 (the P may be left out)
+    units: bool = False  # a partner unit's member may use it too, on tickets dispatched to the unit (接单 进度 办结)
+    unit_only: bool = False  # only a partner unit's member may use it (退单); refused to cadres and residents
     notice: bool = False  # the number is a notice's, written 3, #3 or 通知3 / #通知3
 
 
@@ -83,6 +88,7 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         ticket=True,
         argument=Argument.NONE,
         cadre_only=True,
+        units=True,
         usage="接单 编号（例：接单 12）",
     ),
     CommandName.PROGRESS: CommandSpec(
@@ -90,6 +96,7 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         ticket=True,
         argument=Argument.REQUIRED,
         cadre_only=True,
+        units=True,
         usage="进度 编号 说明（例：进度 12 已联系物业，明天上门）",
     ),
     CommandName.RESOLVE: CommandSpec(
@@ -97,6 +104,7 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         ticket=True,
         argument=Argument.REQUIRED,
         cadre_only=True,
+        units=True,
         usage="办结 编号 处理结果（例：办结 12 已更换楼道灯）",
     ),
     CommandName.TRANSFER: CommandSpec(
@@ -223,6 +231,29 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         argument=Argument.REQUIRED,
         cadre_only=True,
         usage="关联 编号 通知编号（问题并入通知，例：关联 12 3）",
+    ),
+    CommandName.DISPATCH: CommandSpec(
+        word="派单",
+        ticket=True,
+        argument=Argument.OPTIONAL,
+        cadre_only=True,
+        usage="派单 编号 单位（单位可不写，按类别的默认单位；例：派单 12 物业）",
+    ),
+    CommandName.REDISPATCH: CommandSpec(
+        word="改派",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        usage="改派 编号 单位（例：改派 12 供水）",
+    ),
+    CommandName.UNIT_RETURN: CommandSpec(
+        word="退单",
+        ticket=True,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        units=True,
+        unit_only=True,
+        usage="退单 编号 原因（合作单位用，例：退单 12 不属于物业维修范围）",
     ),
     # Everyone may ask for help; the reply lists the commands the asker may use.
     CommandName.HELP: CommandSpec(

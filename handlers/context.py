@@ -14,7 +14,7 @@ from handlers.commands import Command, CommandError, parse_command
 from ledger.messages import Incoming, Outgoing
 from ledger.rota import Duty, on_duty
 from nlp.classification import Classifier
-from settings.models import Cadre, Role, Settings
+from settings.models import Cadre, Role, Settings, Unit, UnitMember
 from storage.directory import swaps
 from storage.models import Ticket, TriageItem
 from storage.tickets import Actor, active_reporters
@@ -24,6 +24,19 @@ _LEADING_MENTION = re.compile(r"^(?:\s*[@＠][^\s\u2005@＠]+[\s\u2005]+)+")
 
 def strip_leading_mentions(text: str) -> str:
     return _LEADING_MENTION.sub("", text).strip()
+
+
+@dataclass(frozen=True)
+class UnitSender:
+    """A member of a partner unit writing: they act as the unit, on the tickets dispatched to it only."""
+
+    unit: Unit
+    member: UnitMember
+
+    @property
+    def actor(self) -> Actor:
+        """Who the ticket's events and announcements name: `幸福里物业 张师傅`."""
+        return Actor(self.member.chat_id, f"{self.unit.name} {self.member.name}")
 
 
 @dataclass
@@ -50,6 +63,12 @@ class Context:
     @property
     def sender_cadre(self) -> Cadre | None:
         return self.settings.cadre_by_chat_id(self.incoming.sender_id)
+
+    @property
+    def unit_member(self) -> UnitSender | None:
+        """The partner unit whose member sent the message (config `units[].members`), or None."""
+        found = self.settings.unit_member(self.incoming.sender_id)
+        return UnitSender(*found) if found is not None else None
 
     @property
     def tz(self) -> dt.tzinfo:

@@ -30,9 +30,11 @@ from ledger.dates import parse_day
 from ledger.incidents import ReportFacts, ScopeKind, in_range, matching_incident
 from ledger.lifecycle import OPEN_STATES, Action, Status
 from ledger.messages import Outgoing
-from nlp.classification import Classification, Intent
+from nlp import cues, danger
+from nlp.classification import Classification, Intent, normalise_message
 from nlp.followup import Turn, read_follow_up
 from nlp.places import PlaceIndex, normalise_building
+from nlp.problems import problems_in
 from settings.models import ChatGroup, GroupKind
 from storage.incidents import (
     IncidentAction,
@@ -60,6 +62,11 @@ _UNTIL = re.compile(
 )
 # A question about the state of things: `怎么没水了`, `3栋停水了？`, `水呢？？`, `什么时候来水`.
 _QUESTION = re.compile(r"[?？]|吗|呢|怎么|咋|为什么|为啥|啥时候|什么时候|几点|多久|还没")
+_PLACE_WORDS = re.compile(
+    r"[0-9零〇一二两三四五六七八九十]+\s*(?:号楼|号|栋|幢|单元|楼|层|室)|我们|咱们|我家|家里|这边|那边|楼里|小区|整栋"
+)
+_NOT_LETTERS = re.compile(r"[^\w]+")
+_CLAUSES = re.compile(r"[,，。.;；!！\s]+")
 _FILLER = re.compile(r"[\s?？!！。，,.~啊呀呢吗嘛了哦噢喔的怎么咋回事为什么啥时候什么还没又]+")
 
 
@@ -297,21 +304,25 @@ def answer(ctx: Context, classification: Classification) -> list[Outgoing] | Cla
     """A report of an incident that lasts: the sender joins it and gets the notice back (the replies). Otherwise
     the classification the report flow goes on with — made a report of the incident's category when a reporter
     of an incident ended within `RECHECK_WINDOW` says it is still not back."""
-    if classification.urgent:
+    read = normalise_message(ctx.text).casefold()
+    if classification.urgent and danger.detect(read) is not None:  # a live danger is never a known incident
         return classification
     reopened = _still_not_back(ctx, classification)
     if reopened is not None:
         return reopened
-    question = _QUESTION.search(ctx.text) is not None
-    ticket = classification.intent in (Intent.REPORT, Intent.INQUIRY)
-    if not (ticket or question):
-        return classification
     incidents = active_incidents(ctx.session, ctx.now)
     if not incidents:
         return classification
+    question = _QUESTION.search(ctx.text) is not None
+    ticket = classification.intent in (Intent.REPORT, Intent.INQUIRY, Intent.URGENT)
+    # A remark that names the incident's problem (`刚要洗澡就停水了😭`) is a report of it too, unless it is a
+    # notice, a greeting or an ack (`停水了大家记得储水` passed on).
+    remark = not (ticket or question) and not cues.is_ack_or_notice(read)
     categories = {classification.category} if ticket else set()
-    if question:
+    if question or remark:
         categories |= {i.category for i in incidents if _names_it(ctx, i)}
+    if not categories:
+        return classification
     incident = matching_incident(incidents, _facts(ctx, classification, frozenset(categories)), _buildings(ctx))
     if incident is None:
         return classification
@@ -344,14 +355,20 @@ def _still_not_back(ctx: Context, classification: Classification) -> Classificat
 
 
 def _names_it(ctx: Context, incident: Incident) -> bool:
-    """Whether a question names the incident's problem: a keyword of its category (`停水`, `没水`), or, in a very
-    short question (`水呢？？`), a character of the notice."""
+    """Whether a question names the incident's problem: a keyword of its category (`停水`, `没水`), the same problem
+    (`nlp.problems`: `咋个莫得水了` and `停水`), or, in a clause that is a very short question once places, pronouns,
+    emoji and filler are left out (`我们3号楼水呢？？🙏`), a character of the notice."""
     category = ctx.settings.category(incident.category)
     folded = unicodedata.normalize("NFKC", ctx.text)
     if category is not None and any(word in folded for word in (*category.keywords, *category.weights)):
         return True
-    core = _FILLER.sub("", folded)
-    return 0 < len(core) <= 2 and any(char in incident.text for char in core)
+    if problems_in(folded) & problems_in(incident.text):
+        return True
+    for clause in _CLAUSES.split(folded):  # `3栋水呢？？，谁知道`: the question is one clause of the message
+        core = _FILLER.sub("", _NOT_LETTERS.sub("", _PLACE_WORDS.sub("", clause)))
+        if 0 < len(core) <= 2 and any(char in incident.text for char in core):
+            return True
+    return False
 
 
 def _place(ctx: Context, classification: Classification) -> tuple[str | None, str | None]:

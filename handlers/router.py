@@ -6,9 +6,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from handlers import texts
-from handlers.commands import COMMANDS, Command, CommandError, CommandName
+from handlers.commands import COMMANDS, Command, CommandError, CommandName, CommandSpec
 from handlers.context import Context
 from ledger.messages import MessageKind, Outgoing
+from settings.models import GroupKind
 
 Handler = Callable[[Context], list[Outgoing]]
 CommandHandler = Callable[[Context, Command], list[Outgoing]]
@@ -40,6 +41,14 @@ def is_from_cadre(ctx: Context) -> bool:
     return ctx.sender_cadre is not None
 
 
+def is_from_partner_unit(ctx: Context) -> bool:
+    """A partner unit's member anywhere, or anyone in a unit's own group (kind: unit): never a residents' report."""
+    if ctx.unit_member is not None:
+        return True
+    group = None if ctx.incoming.is_private else ctx.settings.group(ctx.incoming.chat_id, ctx.incoming.chat_name)
+    return group is not None and group.kind is GroupKind.UNIT
+
+
 def always(ctx: Context) -> bool:
     return True
 
@@ -58,8 +67,22 @@ def command_dispatcher(handlers: Mapping[CommandName, CommandHandler]) -> Handle
             return [ctx.reply(problem + texts.SYNTAX.format(usage=command.usage))]
         assert command is not None
         spec = COMMANDS[command.name]
-        if spec.cadre_only and ctx.sender_cadre is None:
-            return [ctx.reply(texts.CADRE_ONLY.format(word=spec.word))]
+        refusal = _refusal(ctx, spec)
+        if refusal is not None:
+            return [ctx.reply(refusal)]
         return handlers[command.name](ctx, command)
 
     return dispatch
+
+
+def _refusal(ctx: Context, spec: CommandSpec) -> str | None:
+    """Why the sender may not use the command at all, or None. Cadres use the cadre commands; a partner unit's
+    member uses the few marked `units` (on its own tickets: the handler checks); residents use the rest."""
+    unit_member = ctx.unit_member
+    if spec.unit_only and unit_member is None:
+        return texts.UNIT_ONLY.format(word=spec.word)
+    if not spec.cadre_only or ctx.sender_cadre is not None:
+        return None
+    if unit_member is not None:
+        return None if spec.units else texts.UNIT_MAY_NOT.format(word=spec.word, unit=unit_member.unit.name)
+    return texts.CADRE_ONLY.format(word=spec.word)

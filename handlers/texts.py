@@ -240,3 +240,36 @@ NOTICE_LINK_NOT_OPEN = "#{ticket} 当前状态是「{status}」，只有未办�
 NOTICE_NOT_ACTIVE = "#通知{number} 已结束，不能再关联。"
 NOTICE_EVENT_LINKED = "并入 通知{number}"
 NOTICE_VERB_LINK = "关联"
+
+# Partner units (handlers/units.py): 派单 / 改派 to a unit of config `units:`, its members' 接单 进度 办结 退单.
+# The cadre who dispatched stays the ticket's assignee and is chased by its deadlines (督办).
+UNIT_VERBS = {"dispatch": "派单", "redispatch": "改派", "unit_return": "退单"}
+UNIT_ORDER = (
+    "派单 #{number}【{category}】{place}\n居民反映：「{text}」\n"
+    "请于 {response_due} 前接单，{resolution_due} 前办结（{cadre} 督办）。\n"
+    "回复：接单 {number} ／ 进度 {number} 说明 ／ 办结 {number} 处理结果 ／ 退单 {number} 原因"
+)
+UNIT_DISPATCHED = "#{number} 已派 {unit} 处理，{cadre} 督办。"
+UNIT_REDISPATCHED = "#{number} 已改派 {unit} 处理，{cadre} 督办。"
+UNIT_WITHDRAWN = "#{number} 已改派 {unit}，{old} 无需再处理，谢谢。"
+UNIT_SENT_TO = "派单已发到：{where}。"
+UNIT_TOLD = "#{number} 已在 {chat} 告知居民。"
+UNIT_TOLD_PRIVATELY = "#{number} 已私信告知反映的居民。"
+UNIT_PRIVATE_CHAT = "{name}（私聊）"
+UNIT_ACCEPT_NOTE = "{unit} 已接单"
+UNIT_SIGNED_ALREADY = "#{number} {unit} 已经签收过了，请用「进度 {number} 说明」或「办结 {number} 处理结果」。"
+UNIT_RETURNED = (
+    "#{number}【{category}】{place} 被 {actor} 退单：{note}\n您仍是负责人，请「派单 {number} 单位」另派或自行办理。"
+)
+UNIT_RETURN_CONFIRM = "#{number} 已退单，已告知负责人 {assignee}。"
+UNIT_RESOLVED = "#{number} 已由 {actor} 办结：{note}\n您是负责人，请留意居民的评价和反馈。"
+UNIT_NOT_DISPATCHED = "抱歉，#{number} 不是派给 {unit} 的事项，不能{verb}。"
+UNIT_ONLY = "抱歉，「{word}」是合作单位退回派单用的指令。"
+UNIT_MAY_NOT = "抱歉，「{word}」是社区干部用的指令。{unit} 可以对派给本单位的事项用：接单、进度、办结、退单。"
+UNIT_UNKNOWN = "没有找到合作单位「{name}」。可选：{units}。例：{word} {number} {example}"
+UNIT_NO_DEFAULT = "【{category}】没有默认的合作单位，请写明派给哪家：{units}。例：派单 {number} {example}"
+UNIT_NONE_CONFIGURED = "还没有配置合作单位（config.yaml 的 units:），无法派单。"
+UNIT_ALREADY = "#{number} 已经派给 {unit}。要换单位请用「改派 {number} 单位」。"
+UNIT_SAME = "#{number} 已经派给 {unit}，无需改派。"
+UNIT_NOT_YET = "#{number} 还没有派单，请用「派单 {number} 单位」。"
+HELP_UNIT_HEADER = "{unit} 可用的指令（只限派给本单位的事项）："

@@ -16,6 +16,10 @@ created after it is not listed, and ages are measured to the week's end (in hour
 states are those known when the digest is composed, so a ticket resolved between the week's end and the
 posting is not listed as open.
 
+Known incidents (`通知`) announced in the week are one line after the counts — how many, and how many
+residents they answered without opening a ticket (their reporters) — in the cadres' group and in every
+residents' group whose grids they cover; a week with one is not quiet. Without any the line is left out.
+
 Every group's text is kept with the job run under a line naming the group, so `huiyin digest` prints
 exactly what was posted.
 """
@@ -25,16 +29,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from jobs import texts
 from jobs.common import cadre_name
+from jobs.incidents import IncidentFacts
 from jobs.model import Occurrence
 from ledger.agenda import Candidate, candidates
+from ledger.incidents import in_range
 from ledger.lifecycle import NOT_COUNTED, is_open
 from ledger.messages import Outgoing
 from ledger.rates import Period, Rates, TicketFacts, compute_rates, format_rate, judged_at, resolved_in
 from ledger.views import TicketView, category_name, place
+from nlp.places import PlaceIndex
 from settings.models import ChatGroup, GroupKind, Settings
 
 JOB = "digest"
@@ -99,12 +107,24 @@ def covers(settings: Settings, group: ChatGroup, grids: frozenset[str] | None, v
     return not view.chat_is_private and settings.group(view.chat_id, view.chat_name) is group
 
 
+def incidents_covering(
+    settings: Settings, grids: frozenset[str] | None, incidents: Sequence[IncidentFacts]
+) -> list[IncidentFacts]:
+    """The incidents whose range touches `grids` (all of them for the whole community)."""
+    if grids is None or not incidents:
+        return list(incidents)
+    buildings = PlaceIndex(settings).buildings
+    return [i for i in incidents if in_range(i, None, None, grids, buildings)]
+
+
 def render_group(
     settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime,
-    group: ChatGroup,
+    group: ChatGroup, incidents: Sequence[IncidentFacts] = (),
 ) -> str | None:
-    """`group`'s digest text for `week`, composed at `now`; None when a residents' group has nothing to hear."""
+    """`group`'s digest text for `week`, composed at `now`; None when a residents' group has nothing to hear.
+    `incidents` are those announced in the week."""
     grids = scope(settings, group)
+    incidents = incidents_covering(settings, grids, incidents)
     if grids is not None:
         views = [v for v in views if covers(settings, group, grids, v)]
         numbers = {v.number for v in views}
@@ -118,7 +138,7 @@ def render_group(
     )
     agenda = candidates(settings, views, as_of)
     start, end = _day(period.start.date()), _day((period.end - dt.timedelta(days=1)).date())
-    if _quiet(rates, resolved, still_open, agenda):
+    if _quiet(rates, resolved, still_open, agenda) and not incidents:
         if group.kind is GroupKind.RESIDENTS:
             return None
         return texts.DIGEST_QUIET.format(community=settings.community.name, start=start, end=end)
@@ -145,6 +165,9 @@ def render_group(
         texts.DIGEST_TOP_CATEGORIES.format(items=_top(categories, limit)),
         texts.DIGEST_TOP_PLACES.format(items=_top(places, limit)),
     ]
+    if incidents:
+        residents = sum(i.reporters for i in incidents)
+        lines.insert(2, texts.DIGEST_INCIDENTS.format(count=len(incidents), residents=residents))
     if still_open:
         lines.append(texts.DIGEST_LONGEST)
         lines += [
@@ -167,10 +190,12 @@ def render_group(
 
 
 def posts(
-    settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime
+    settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime,
+    incidents: Sequence[IncidentFacts] = (),
 ) -> list[Post]:
-    """Every group's digest for `week`, in config order."""
-    return [Post(g, render_group(settings, facts, views, week, now, g)) for g in settings.groups]
+    """Every group's digest for `week`, in config order; a partner unit's group (`kind: unit`) gets none."""
+    groups = [g for g in settings.groups if g.kind is not GroupKind.UNIT]
+    return [Post(g, render_group(settings, facts, views, week, now, g, incidents)) for g in groups]
 
 
 def output(posted: list[Post]) -> str:
@@ -184,10 +209,11 @@ def output(posted: list[Post]) -> str:
 
 
 def render(
-    settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime
+    settings: Settings, facts: list[TicketFacts], views: list[TicketView], week: Week, now: dt.datetime,
+    incidents: Sequence[IncidentFacts] = (),
 ) -> str:
     """The digest of `week` as `huiyin digest` prints it, composed at `now` (see `output`)."""
-    return output(posts(settings, facts, views, week, now))
+    return output(posts(settings, facts, views, week, now, incidents))
 
 
 def _quiet(rates: Rates, resolved: list[TicketFacts], still_open: list[TicketView], agenda: list[Candidate]) -> bool:
@@ -216,11 +242,13 @@ def _day(day: dt.date) -> str:
 
 
 def digest(
-    settings: Settings, facts: list[TicketFacts], views: list[TicketView], at: dt.datetime
+    settings: Settings, facts: list[TicketFacts], views: list[TicketView], at: dt.datetime,
+    incidents: Sequence[IncidentFacts] = (),
 ) -> Occurrence:
-    """The digest posted at `at` (covering the week before): each group's own, to the groups that get one."""
+    """The digest posted at `at` (covering the week before): each group's own, to the groups that get one.
+    `incidents`: those announced in that week."""
     week = week_before(at, settings.tz)
-    posted = posts(settings, facts, views, week, at)
+    posted = posts(settings, facts, views, week, at, incidents)
     replies = tuple(Outgoing(p.group.id or p.group.name, p.text, p.group.name) for p in posted if p.text is not None)
     return Occurrence(JOB, week.key, at, replies, output=output(posted))
 

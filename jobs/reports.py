@@ -1,4 +1,6 @@
-"""The daily ledger report to the cadres' group: new and resolved today, overdue now, commitments due tomorrow.
+"""The daily ledger report to the cadres' group: new and resolved today, overdue now, commitments due tomorrow,
+and the known incidents (`通知`) not ended, with how many residents reported each (those past their expected
+end are marked: their author was asked to confirm, see jobs/incidents.py).
 
 "Overdue now" is an open ticket whose resolution deadline has passed; the weekly digest's overdue count
 follows `ledger.rates` instead (a period's overdue, which includes tickets resolved late in the period).
@@ -7,9 +9,11 @@ follows `ledger.rates` instead (a period's overdue, which includes tickets resol
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from jobs import texts
 from jobs.common import cadre_name, private
+from jobs.incidents import IncidentFacts, scope_text, time_text
 from jobs.model import Occurrence
 from ledger.dates import format_day
 from ledger.lifecycle import is_open
@@ -20,7 +24,10 @@ from settings.models import Role, Settings
 JOB = "daily"
 
 
-def daily_report(settings: Settings, views: list[TicketView], at: dt.datetime) -> Occurrence:
+def daily_report(
+    settings: Settings, views: list[TicketView], at: dt.datetime, incidents: Sequence[IncidentFacts] = ()
+) -> Occurrence:
+    """The report posted at `at`; `incidents` are those not ended (others, and any announced later, are left out)."""
     local = at.astimezone(settings.tz)
     start = dt.datetime.combine(local.date(), dt.time(0), tzinfo=settings.tz)
     tomorrow = local.date() + dt.timedelta(days=1)
@@ -36,6 +43,10 @@ def daily_report(settings: Settings, views: list[TicketView], at: dt.datetime) -
         if listed:
             lines.append(header)
             lines += [_line(settings, v) for v in sorted(listed, key=lambda v: v.number)]
+    active = sorted((i for i in incidents if i.active and i.starts_at <= at), key=lambda i: i.number)
+    if active:
+        lines.append(texts.DAILY_INCIDENTS)
+        lines += [_incident_line(settings, i, at) for i in active]
     text = "\n".join(lines)
     group = settings.cadres_group()
     if group is not None:
@@ -55,3 +66,16 @@ def _line(settings: Settings, view: TicketView) -> str:
         assignee=cadre_name(settings, view.assignee_id),
     )
 
+
+
+def _incident_line(settings: Settings, incident: IncidentFacts, at: dt.datetime) -> str:
+    end = incident.expected_end_at
+    if end is None:
+        until = texts.DAILY_INCIDENT_NO_END
+    else:
+        wording = texts.DAILY_INCIDENT_OVERDUE if end <= at else texts.DAILY_INCIDENT_UNTIL
+        until = wording.format(time=time_text(settings, end, at))
+    return texts.DAILY_INCIDENT_LINE.format(
+        number=incident.number, scope=scope_text(settings, incident), text=incident.text, until=until,
+        residents=incident.reporters,
+    )

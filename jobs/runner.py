@@ -1,8 +1,9 @@
 """What is due at an instant, and carrying it out: the one place both APScheduler and the replay call.
 
 `run(now)` carries out every occurrence due at `now`, each in its own transaction (its events, outbox rows
-and job run together). Ticket jobs (sla, follow_up) and triage timeouts are state-based: whatever came due
-since the last check is found at the next one. Calendar jobs (handover, daily, digest) take their latest fire
+and job run together). Ticket jobs (sla, follow_up), triage timeouts and the question to a notice's author
+when its expected end passes (incident) are state-based: whatever came due since the last check is found at
+the next one. Calendar jobs (handover, daily, digest) take their latest fire
 time at or before `now` that is still within its grace (see `jobs.calendar`); the job-run key makes each
 happen once.
 
@@ -23,9 +24,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from jobs import calendar, follow_up, sla, triage
+from jobs import calendar, follow_up, incidents, sla, triage
 from jobs.digest import JOB as JOB_DIGEST
-from jobs.digest import digest, parse_week, render, week_before
+from jobs.digest import Week, digest, parse_week, render, week_before
 from jobs.digest import period_of as digest_period
 from jobs.handover import changes_between, handover
 from jobs.handover import period_of as handover_period
@@ -39,15 +40,16 @@ from ledger.views import TicketView
 from settings.models import Settings
 from storage.db import new_session
 from storage.directory import swaps
+from storage.incidents import incidents_started_in, unended_incidents
 from storage.tickets import ticket_facts
 from storage.triage import pending_items
 from storage.views import ticket_views
 
 log = logging.getLogger(__name__)
 
-JOBS = ("sla", "follow_up", "triage", "handover", "daily", "digest")
+JOBS = ("sla", "follow_up", "triage", "incident", "handover", "daily", "digest")
 # Checked every minute; they need no more than the tickets still open or awaiting a rating.
-TICKET_JOBS = frozenset({"sla", "follow_up", "triage"})
+TICKET_JOBS = frozenset({"sla", "follow_up", "triage", incidents.JOB})
 T = TypeVar("T")
 
 
@@ -74,7 +76,11 @@ class JobRunner:
         """Carry `occurrence` out in a transaction of its own; False when it was done before or failed."""
         try:
             with new_session(self.engine) as session:
+                if occurrence.job == incidents.JOB:
+                    occurrence = incidents.still_due(session, occurrence)
                 done = carry_out(session, occurrence, now=now)
+                if done and occurrence.job == incidents.JOB:
+                    incidents.record(session, occurrence, self.settings, now)
                 session.commit()
         except IntegrityError:  # another process carried out the same occurrence first
             log.warning("%s %s was carried out concurrently; left to the other run", occurrence.job, occurrence.period)
@@ -94,6 +100,8 @@ class JobRunner:
         """`due`, leaving out the tickets (the triage items) whose data makes the job fail."""
         if job == triage.JOB:
             return self._triage_due(session, now)
+        if job == incidents.JOB:
+            return self._incidents_due(session, now)
         return _leaving_out_failing(job, views, lambda some: self.due(session, job, some, now, since), [])
 
     def _triage_due(self, session: Session, now: dt.datetime) -> list[Occurrence]:
@@ -105,6 +113,16 @@ class JobRunner:
                 occurrences += triage.due(self.settings, [item], now, overrides)
             except Exception:
                 log.exception("job triage fails on P%s; left out of the job until its data is fixed", item.id)
+        return occurrences
+
+    def _incidents_due(self, session: Session, now: dt.datetime) -> list[Occurrence]:
+        """The questions to notices' authors due at `now`; an incident whose data makes the job fail is left out."""
+        occurrences = []
+        for incident in incidents.pending(session, now):
+            try:
+                occurrences += incidents.due(self.settings, [incident], now)
+            except Exception:
+                log.exception("job incident fails on 通知%s; left out until its data is fixed", incident.number)
         return occurrences
 
     def due(
@@ -121,6 +139,8 @@ class JobRunner:
             return follow_up.due(settings, views, now)
         if job == triage.JOB:
             return self._triage_due(session, now)
+        if job == incidents.JOB:
+            return self._incidents_due(session, now)
         if job == "handover":
             overrides = swaps(session, since=(now - dt.timedelta(days=2)).date())
             changes = changes_between(settings, window(calendar.handover_grace(settings)), now)
@@ -129,12 +149,13 @@ class JobRunner:
             fires = calendar.fires_between(calendar.daily_trigger(settings), window(calendar.DAILY_GRACE), now)
             if not fires or _ran(session, job, fires[-1], settings):
                 return []
-            return [daily_report(settings, views, fires[-1])]
+            return [daily_report(settings, views, fires[-1], _unended(session))]
         if job == "digest":
             fires = calendar.fires_between(calendar.digest_trigger(settings), window(calendar.DIGEST_GRACE), now)
             if not fires or _ran(session, job, fires[-1], settings):
                 return []
-            return [digest(settings, ticket_facts(session), views, fires[-1])]
+            week = week_before(fires[-1], settings.tz)
+            return [digest(settings, ticket_facts(session), views, fires[-1], _incidents_in(session, week))]
         raise ValueError(f"unknown job {job!r}")
 
     def digest_text(self, now: dt.datetime, week_key: str | None = None) -> str:
@@ -145,7 +166,8 @@ class JobRunner:
             posted = job_run(session, JOB_DIGEST, week.key)
             if posted is not None and posted.output is not None:
                 return posted.output
-            return render(self.settings, ticket_facts(session), ticket_views(session), week, now)
+            facts, views = ticket_facts(session), ticket_views(session)
+            return render(self.settings, facts, views, week, now, _incidents_in(session, week))
 
     def next_at(self, after: dt.datetime) -> dt.datetime | None:
         """The first instant strictly after `after` at which some job comes due."""
@@ -153,11 +175,13 @@ class JobRunner:
         with new_session(self.engine) as session:
             views = ticket_views(session, OPEN_STATES | RESOLVED_STATES)
             held = pending_items(session)
+            asking = incidents.pending(session)
         shift_changes = changes_between(settings, after, after + dt.timedelta(days=8))
         candidates = [
             _leaving_out_failing("sla", views, lambda vs: sla.next_at(settings, vs, after), None),
             _leaving_out_failing("follow_up", views, lambda vs: follow_up.next_at(settings, vs, after), None),
             triage.next_at(held, after),
+            incidents.next_at(asking, after),
             shift_changes[0] if shift_changes else None,
             calendar.next_fire(calendar.daily_trigger(settings), after),
             calendar.next_fire(calendar.digest_trigger(settings), after),
@@ -178,6 +202,15 @@ class JobRunner:
             since = at
         if target > clock.now():
             clock.set(target)
+
+
+def _unended(session: Session) -> list[incidents.IncidentFacts]:
+    return incidents.facts_of(session, unended_incidents(session))
+
+
+def _incidents_in(session: Session, week: Week) -> list[incidents.IncidentFacts]:
+    """The incidents announced in `week`, with their reporters (the digest's line)."""
+    return incidents.facts_of(session, incidents_started_in(session, week.period.start, week.period.end))
 
 
 def _ran(session: Session, job: str, at: dt.datetime, settings: Settings) -> bool:

@@ -82,6 +82,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
         JobSpec("sla", calendar.check_trigger(settings), None),
         JobSpec("follow_up", calendar.check_trigger(settings), None),
         JobSpec("triage", calendar.check_trigger(settings), None),
+        JobSpec("incident", calendar.check_trigger(settings), None),
         JobSpec("daily", calendar.daily_trigger(settings), calendar.DAILY_GRACE),
         JobSpec("digest", calendar.digest_trigger(settings), calendar.DIGEST_GRACE),
     ]

@@ -76,3 +76,17 @@ DIGEST_NONE = "无"
 # What `huiyin digest` prints above each group's text (the terminal, not the chat)
 DIGEST_OUTPUT_GROUP = "【{group}】"
 DIGEST_OUTPUT_SKIPPED = "【{group}】本周该群的网格没有反映，也没有未办结事项，未发送。"
+
+# Known incidents (通知): the author asked when the expected end passes; the digest's and daily report's lines
+INCIDENT_ASK = (
+    "#通知{number} 预计 {time} 恢复，时间已到。已恢复请回复「恢复 {number} 说明」；未恢复请用「通知」发新的预计时间。"
+)
+EVENT_INCIDENT_ASK = "预计 {time} 恢复，时间已到，已私信 {author} 确认"
+INCIDENT_DAY = "{month}月{day}日"
+INCIDENT_SCOPE_ALL = "全社区"
+DIGEST_INCIDENTS = "通知 {count} 次，回复居民 {residents} 人（未开工单）"
+DAILY_INCIDENTS = "进行中的通知："
+DAILY_INCIDENT_LINE = "· #通知{number} {scope}{text}（{until}，{residents} 位居民反映）"
+DAILY_INCIDENT_UNTIL = "预计{time}恢复"
+DAILY_INCIDENT_OVERDUE = "预计{time}恢复，已过时未确认"
+DAILY_INCIDENT_NO_END = "未定恢复时间"

@@ -54,6 +54,10 @@ class Action(StrEnum):
     FOLLOW_UP = "follow_up"
     AGENDA = "agenda"
     RECATEGORISE = "recategorise"  # 改类: a cadre corrects the category; no state change
+    # Partner units (派单 / 退单 / 改派): who does the work changes, not the state; the cadre stays responsible (督办).
+    DISPATCH = "dispatch"
+    UNIT_RETURN = "unit_return"
+    REDISPATCH = "redispatch"
 
 
 _WORKING = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.IN_PROGRESS, Status.TRANSFERRED, Status.REOPENED})
@@ -83,6 +87,9 @@ UPDATES: dict[Action, frozenset[Status]] = {
     Action.FOLLOW_UP: RESOLVED_STATES,
     Action.AGENDA: OPEN_STATES,
     Action.RECATEGORISE: OPEN_STATES | RESOLVED_STATES,
+    Action.DISPATCH: OPEN_STATES,
+    Action.UNIT_RETURN: OPEN_STATES,
+    Action.REDISPATCH: OPEN_STATES,
 }
 """Actions that change a ticket without changing its state, and the states they are allowed in."""
 

@@ -85,6 +85,20 @@ class Role(StrEnum):
 class GroupKind(StrEnum):
     RESIDENTS = "residents"
     CADRES = "cadres"
+    UNIT = "unit"  # a partner unit's own group (物业维修群): dispatches go there; nothing said there is a report
+
+
+class UnitKind(StrEnum):
+    """What a partner unit (合作单位) is; 社区点单、部门响应."""
+
+    PROPERTY = "property"  # 物业
+    WATER = "water"
+    POWER = "power"
+    GAS = "gas"
+    HEATING = "heating"
+    CITY_MANAGEMENT = "city_management"  # 城管
+    POLICE = "police"
+    OTHER = "other"
 
 
 class Community(_Strict):
@@ -173,6 +187,35 @@ class Category(_Strict):
     first_response_minutes: int = Field(default=60, gt=0)
     resolution_hours: int = Field(default=72, gt=0)
     pause_outside_shift: bool = Field(default=False, description="deadlines run only during the grid's shifts")
+    default_unit: str | None = Field(default=None, description="the unit `派单 12` sends this category to (units[].id)")
+
+
+class UnitMember(_Strict):
+    """Someone of a partner unit who answers its dispatches (接单 / 进度 / 办结 / 退单) from this WeChat id."""
+
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
+    chat_id: str = Field(min_length=1, max_length=CHAT_ID_LENGTH)
+
+
+class Unit(_Strict):
+    """A partner unit (合作单位) the community dispatches tickets to (派单): the property company, water, power, gas,
+    heating, 城管, police. The cadre who dispatched stays responsible (督办); the unit's members act on the tickets
+    dispatched to it. Its limits count from the dispatch; absent, the category's apply."""
+
+    id: Identifier
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
+    short: str | None = Field(default=None, max_length=NAME_LENGTH, description="what cadres type: 派单 12 物业")
+    kind: UnitKind = UnitKind.OTHER
+    group: str | None = Field(default=None, max_length=CHAT_ID_LENGTH, description="its group (in groups:, kind: unit)")
+    members: list[UnitMember] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list, description="the categories it handles")
+    first_response_minutes: int | None = Field(default=None, gt=0, description="from the dispatch; else the category's")
+    resolution_hours: int | None = Field(default=None, gt=0, description="from the dispatch; else the category's")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """What names it in a command: its short name, its name and its id."""
+        return tuple(n for n in (self.short, self.name, self.id) if n)
 
 
 class Tickets(_Strict):
@@ -320,6 +363,7 @@ class Settings(_Strict):
     holiday_rota: list[HolidayShift] = Field(default_factory=list)
     groups: list[ChatGroup] = Field(default_factory=list)
     categories: list[Category] = Field(min_length=1)
+    units: list[Unit] = Field(default_factory=list)
     tickets: Tickets = Field(default_factory=Tickets)
     transport: TransportName = TransportName.CONSOLE
     outbound: Outbound = Field(default_factory=Outbound)
@@ -357,6 +401,21 @@ class Settings(_Strict):
     def group(self, chat_id: str, chat_name: str = "") -> ChatGroup | None:
         by_id = next((g for g in self.groups if g.id and g.id == chat_id), None)
         return by_id or next((g for g in self.groups if g.name in (chat_name, chat_id)), None)
+
+    def unit(self, unit_id: str | None) -> Unit | None:
+        return next((u for u in self.units if u.id == unit_id), None)
+
+    def unit_by_name(self, name: str) -> Unit | None:
+        """The unit `name` names: its short name, name or id."""
+        name = name.strip().lstrip("@")
+        return next((u for u in self.units if name in u.names), None)
+
+    def unit_member(self, chat_id: str) -> tuple[Unit, UnitMember] | None:
+        """The unit whose member writes from `chat_id`, and that member."""
+        return next(((u, m) for u in self.units for m in u.members if m.chat_id == chat_id), None)
+
+    def unit_member_by_name(self, name: str) -> UnitMember | None:
+        return next((m for u in self.units for m in u.members if m.name == name), None)
 
     def cadres_group(self) -> ChatGroup | None:
         return next((g for g in self.groups if g.kind is GroupKind.CADRES), None)

@@ -34,6 +34,7 @@ def config_problems(settings: Settings) -> Iterator[ConfigProblem]:
     yield from _groups(settings)
     yield from _buildings(settings)
     yield from _holidays(settings)
+    yield from _units(settings)
 
 
 def config_warnings(settings: Settings) -> Iterator[ConfigProblem]:
@@ -45,6 +46,10 @@ def config_warnings(settings: Settings) -> Iterator[ConfigProblem]:
     for index, category in enumerate(settings.categories):
         if category != fallback and not category.keywords and not category.weights:
             yield ConfigProblem(("categories", index, "keywords"), texts.NO_KEYWORDS.format(value=category.id))
+    named = {u.group for u in settings.units}
+    for index, group in enumerate(settings.groups):
+        if group.kind is GroupKind.UNIT and group.name not in named:
+            yield ConfigProblem(("groups", index, "kind"), texts.UNIT_GROUP_WITHOUT_UNIT.format(value=group.name))
 
 
 def calendar_warnings(settings: Settings, today: dt.date) -> Iterator[ConfigProblem]:
@@ -165,3 +170,43 @@ def _holidays(settings: Settings) -> Iterator[ConfigProblem]:
     if holidays.workday_pattern in ("sat", "sun"):
         message = texts.WEEKEND_WORKDAY_PATTERN.format(value=holidays.workday_pattern)
         yield ConfigProblem(("holidays", "workday_pattern"), message)
+
+
+def _units(settings: Settings) -> Iterator[ConfigProblem]:
+    """A partner unit is found by its id, short name or name, is reached in its own group (kind: unit) or through
+    its members, and acts by its members' chat ids: each of them leads to one unit and is nobody else's."""
+    unit_ids = {u.id for u in settings.units}
+    category_ids = {c.id for c in settings.categories}
+    groups = {g.name: g for g in settings.groups}
+    yield from _repeated("units", "id", [u.id for u in settings.units], texts.DUPLICATE_ID)
+    for index, category in enumerate(settings.categories):
+        if category.default_unit is not None and category.default_unit not in unit_ids:
+            message = texts.UNKNOWN_UNIT.format(value=category.default_unit)
+            yield ConfigProblem(("categories", index, "default_unit"), message)
+    name_owners: dict[str, str] = {}
+    chat_owners = {c.chat_id: texts.CADRE_OWNER.format(name=c.name) for c in settings.cadres}
+    for index, unit in enumerate(settings.units):
+        for key in ("short", "name"):
+            value = getattr(unit, key)
+            if value is None:
+                continue
+            owner = name_owners.setdefault(value, unit.id)
+            if owner != unit.id:
+                yield ConfigProblem(("units", index, key), texts.DUPLICATE_UNIT_NAME.format(value=value, other=owner))
+        for ci, category in enumerate(unit.categories):
+            if category not in category_ids:
+                yield ConfigProblem(("units", index, "categories", ci), texts.UNKNOWN_CATEGORY.format(value=category))
+        if unit.group is not None:
+            group = groups.get(unit.group)
+            if group is None:
+                yield ConfigProblem(("units", index, "group"), texts.UNKNOWN_UNIT_GROUP.format(value=unit.group))
+            elif group.kind is not GroupKind.UNIT:
+                yield ConfigProblem(("units", index, "group"), texts.UNIT_GROUP_KIND.format(value=unit.group))
+        elif not unit.members:
+            yield ConfigProblem(("units", index), texts.UNIT_UNREACHABLE.format(value=unit.id))
+        for mi, member in enumerate(unit.members):
+            other = chat_owners.get(member.chat_id)
+            if other is not None:
+                message = texts.DUPLICATE_MEMBER_CHAT_ID.format(value=member.chat_id, other=other)
+                yield ConfigProblem(("units", index, "members", mi, "chat_id"), message)
+            chat_owners.setdefault(member.chat_id, texts.UNIT_OWNER.format(unit=unit.name, name=member.name))

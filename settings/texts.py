@@ -90,11 +90,21 @@ BUILDING_IN_TWO_GRIDS = "{value!r} 已经在网格 {other!r} 里了（一栋楼�
 DUPLICATE_DATE = "日期 {value} 重复了"
 OFF_AND_WORK = "{value} 同时写在 days_off（放假）和 working_days（上班）里，只能写在一处"
 WEEKEND_WORKDAY_PATTERN = "{value!r} 是周末；调休上班的周六、周日要按周一到周五中的一天排班（如 mon）"
+UNKNOWN_UNIT = "没有 id 为 {value!r} 的合作单位（units:）"
+UNKNOWN_CATEGORY = "没有 id 为 {value!r} 的类别"
+DUPLICATE_UNIT_NAME = "{value!r} 已经是合作单位 {other!r} 的名字或简称（派单 时分不清是哪家）"
+UNKNOWN_UNIT_GROUP = "groups: 里没有群 {value!r}（合作单位的群也要写进 groups:，kind: unit）"
+UNIT_GROUP_KIND = "群 {value!r} 在 groups: 里不是合作单位的群（请在那里写 kind: unit，居民群和干部群不能当作单位群）"
+UNIT_UNREACHABLE = "合作单位 {value!r} 既没有 group 也没有 members，派单消息无处可发"
+DUPLICATE_MEMBER_CHAT_ID = "chat_id {value!r} 已经是{other}的了（一个微信号只能对应一个人）"
+CADRE_OWNER = "干部 {name!r} "
+UNIT_OWNER = "{unit} 的 {name!r} "
 FULL_WIDTH_COMMA = "{value!r} 里有中文标点“{mark}”，会被当成一项；列表项之间请用英文逗号分隔，如 [{suggestion}]"
 
 # Worth a look, but the bot runs: warnings.
 NO_GRID_LEADER = "网格 {value!r} 没有网格长（role: grid_leader），没人值班时问题直接交给书记"
 NO_KEYWORDS = "类别 {value!r} 没有关键词（keywords 或 weights），居民的消息不会被分到这一类"
+UNIT_GROUP_WITHOUT_UNIT = "群 {value!r} 是 kind: unit，但没有哪家合作单位的 group 是它"
 UNKNOWN_HOLIDAY_YEAR = (
     "日历库 chinese-calendar 还没有 {year} 年的放假安排，{year} 年的节假日会当作工作日（只有周末休息）；"
     "请升级它（pip install -U chinese-calendar），"

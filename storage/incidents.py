@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from storage.models import Incident, IncidentEvent, IncidentReporter
 from storage.tickets import Actor
@@ -27,6 +27,7 @@ class IncidentAction(StrEnum):
     JOIN = "join"  # a resident reported it while it lasted
     ATTACH = "attach"  # 关联: an open ticket's reporters moved to it
     END = "end"  # 恢复
+    ASK = "ask"  # its expected end passed: the author was asked privately to confirm (jobs/incidents.py)
 
 
 def change_incident(
@@ -109,6 +110,46 @@ def active_incidents(session: Session, now: dt.datetime) -> Sequence[Incident]:
         )
         .order_by(col(Incident.id).desc())
     ).all()
+
+
+def incidents_past_expected_end(session: Session, until: dt.datetime | None = None) -> Sequence[Incident]:
+    """Incidents not ended that have an expected end (at or before `until`, when given), oldest end first."""
+    query = select(Incident).where(
+        Incident.status == IncidentStatus.ACTIVE.value, col(Incident.expected_end_at).is_not(None)
+    )
+    if until is not None:
+        query = query.where(col(Incident.expected_end_at) <= until)
+    return session.exec(query.order_by(col(Incident.expected_end_at), col(Incident.id))).all()
+
+
+def incidents_started_in(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[Incident]:
+    """Incidents announced in [start, end), oldest first."""
+    return session.exec(
+        select(Incident)
+        .where(col(Incident.starts_at) >= start, col(Incident.starts_at) < end)
+        .order_by(col(Incident.id))
+    ).all()
+
+
+def all_incidents(session: Session) -> Sequence[Incident]:
+    return session.exec(select(Incident).order_by(col(Incident.id))).all()
+
+
+def unended_incidents(session: Session) -> Sequence[Incident]:
+    """Incidents not ended (恢复), whether or not their expected end passed, oldest first."""
+    return session.exec(
+        select(Incident).where(Incident.status == IncidentStatus.ACTIVE.value).order_by(col(Incident.id))
+    ).all()
+
+
+def reporter_counts(session: Session, incident_ids: Sequence[int] | None = None) -> dict[int, int]:
+    """How many residents reported each incident (of `incident_ids`, or all)."""
+    query = select(IncidentReporter.incident_id, func.count()).group_by(col(IncidentReporter.incident_id))
+    if incident_ids is not None:
+        if not incident_ids:
+            return {}
+        query = query.where(col(IncidentReporter.incident_id).in_(list(incident_ids)))
+    return {incident_id: count for incident_id, count in session.exec(query).all()}
 
 
 def incidents_ended_since(session: Session, since: dt.datetime) -> Sequence[Incident]:

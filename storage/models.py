@@ -78,6 +78,9 @@ class Ticket(SQLModel, table=True):
     rating: str | None = Field(default=None, max_length=16)
     agenda: bool = False  # 立项: a meeting item, shown in the weekly digest until resolved
     updated_at: dt.datetime = _when()
+    # 派单: the partner unit (config `units:`) the ticket was dispatched to, and when; the cadre stays responsible.
+    unit_id: str | None = Field(default=None, max_length=ID_LENGTH, index=True)
+    dispatched_at: dt.datetime | None = _when(nullable=True)
 
 
 class TicketReporter(SQLModel, table=True):

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from board.export import COLUMNS
 from board.reader import LedgerReader
 from board.stats import FactFigures, LedgerFigures, week_of, weekly_stats
 from board.views import Filters, Masker, TicketRow, ticket_row
@@ -137,7 +138,8 @@ def test_export_filters_and_order_match_the_rows(settings: Settings, ledger: Eng
         assert [int(r[1]) for r in table[1:]] == [r.number for r in rows if include(r)], query
         assert [int(r[0]) for r in table[1:]] == list(range(1, len(table)))
         by_number = {r.number: r for r in rows}
-        assert all(r[6] == by_number[int(r[1])].description for r in table[1:])  # the same masked text
+        description = COLUMNS.index("问题描述")
+        assert all(r[description] == by_number[int(r[1])].description for r in table[1:])  # the same masked text
 
 
 def test_open311_pages_match_the_newest_first_order(settings: Settings, ledger: Engine) -> None:

@@ -33,7 +33,11 @@ CADRE_COMMANDS = {
     CommandName.NOTICE,
     CommandName.RESTORE,
     CommandName.LINK,
+    CommandName.DISPATCH,
+    CommandName.REDISPATCH,
+    CommandName.UNIT_RETURN,
 }
+UNIT_COMMANDS = {CommandName.ACCEPT, CommandName.PROGRESS, CommandName.RESOLVE, CommandName.UNIT_RETURN}
 
 N = CommandName
 
@@ -108,6 +112,12 @@ VALID = [
     ("恢复通知３", N.RESTORE, 3, "", None),
     ("关联 12 3", N.LINK, 12, "3", None),
     ("关联＃１２ 通知3", N.LINK, 12, "通知3", None),
+    ("派单 12", N.DISPATCH, 12, "", None),
+    ("派单 12 物业", N.DISPATCH, 12, "物业", None),
+    ("派单＃１２ 幸福里物业", N.DISPATCH, 12, "幸福里物业", None),
+    ("改派 12 供水", N.REDISPATCH, 12, "供水", None),
+    ("退单 12 不属于物业维修范围", N.UNIT_RETURN, 12, "不属于物业维修范围", None),
+    ("退单12，是市政管网的问题", N.UNIT_RETURN, 12, "是市政管网的问题", None),
 ]
 
 
@@ -218,6 +228,9 @@ ERRORS = [
     ("退回 12", N.RETURN, ProblemKind.MISSING_ARGUMENT),
     ("承诺 12", N.COMMIT, ProblemKind.MISSING_ARGUMENT),
     ("改类 12", N.RECATEGORISE, ProblemKind.MISSING_ARGUMENT),
+    ("改派 12", N.REDISPATCH, ProblemKind.MISSING_ARGUMENT),
+    ("退单 12", N.UNIT_RETURN, ProblemKind.MISSING_ARGUMENT),
+    ("派单", N.DISPATCH, ProblemKind.MISSING_TICKET),
     ("合并 13", N.MERGE, ProblemKind.MISSING_ARGUMENT),
     ("评价 12", N.RATE, ProblemKind.MISSING_ARGUMENT),
     ("换班", N.SWAP, ProblemKind.MISSING_ARGUMENT),
@@ -260,6 +273,9 @@ def test_spec_table() -> None:
         assert spec.word == name.value
         assert spec.usage.startswith(spec.word)
         assert spec.cadre_only == (name in CADRE_COMMANDS)
+        # Partner units' members use 接单 进度 办结 on the tickets dispatched to them, and 退单 alone is theirs.
+        assert spec.units == (name in UNIT_COMMANDS)
+        assert spec.unit_only == (name is CommandName.UNIT_RETURN)
         # A command that needs a ticket says so in its usage line.
         assert ("编号" in spec.usage) == spec.ticket
         assert ("@某人" in spec.usage) == (spec.argument in (Argument.MENTION, Argument.DATE_AND_MENTION))

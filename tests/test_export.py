@@ -77,7 +77,7 @@ def test_the_xlsx_opens_and_matches_the_ledger_row_by_row(
     assert [r[0] for r in rows[1:]] == list(range(1, len(rows)))
     sheet = load_workbook(out).active
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
-    assert sheet.column_dimensions["G"].width == 40 and sheet.column_dimensions["C"].width == 17
+    assert sheet.column_dimensions["I"].width == 40 and sheet.column_dimensions["D"].width == 17
     first = dict(zip(COLUMNS, rows[1], strict=True))
     assert first["楼栋/网格"] == "3号楼2单元 / 第一网格"
     assert first["办理情况"] == "已关闭：已疏通，管道里掏出一团抹布，请大家别往下水道扔杂物"
@@ -88,7 +88,7 @@ def test_the_sla_deadline_and_the_cadres_commitment_are_two_columns(
     settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     rows = export(database_url, monkeypatch, tmp_path / "t.xlsx", "--format", "xlsx")
-    assert rows[0][8:10] == ("办结时限", "承诺办结")
+    assert rows[0][10:12] == ("办结时限", "承诺办结")
     with new_session(make_engine(database_url)) as session:
         due = {t.id: t.resolution_due_at.astimezone(settings.tz) for t in all_tickets(session)}
     by_number = {r[1]: dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]}
@@ -103,7 +103,7 @@ def test_unmasked_and_a_date_range(
     rows = export(
         database_url, monkeypatch, tmp_path / "t.xlsx", "--unmasked", "--from", "2026-11-25", "--to", "2026-11-26"
     )
-    assert [(r[1], r[3]) for r in rows[1:]] == [(4, "周师傅"), (5, "小陈")]
+    assert [(r[1], r[COLUMNS.index("反映人")]) for r in rows[1:]] == [(4, "周师傅"), (5, "小陈")]
     assert [ledger_columns(r) for r in rows[1:]] == expected_rows(settings, database_url, masked=False)[3:5]
 
 
@@ -130,7 +130,7 @@ def test_the_board_download_follows_the_filters(settings: Settings, database_url
     assert response.headers["content-disposition"] == 'attachment; filename="huiyin-taizhang-2026-11-28.xlsx"'
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert [r[1] for r in rows[1:]] == [2, 4, 6]  # #5 (g1) withdrawn, #1 and #3 are g1
-    assert all("第二网格" in r[4] for r in rows[1:])
+    assert all("第二网格" in r[COLUMNS.index("楼栋/网格")] for r in rows[1:])
     overdue = list(csv.reader(io.StringIO(client.get("/export.csv?status=overdue").content.decode("utf-8-sig"))))
     assert [r[1] for r in overdue[1:]] == ["4"]
 
@@ -168,4 +168,4 @@ def test_the_download_neutralises_formulas_from_chat(settings: Settings, tmp_pat
     assert {"'=***", "'" + FORMULAS[1].split(": ", 1)[1], "'-3号楼楼道灯坏了 =1+1"} <= set(texts)
     rows = list(csv.reader(io.StringIO(client.get("/export.csv").content.decode("utf-8-sig"))))
     assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
-    assert [row[3] for row in rows[1:]] == ["'=***", "张**"]
+    assert [row[COLUMNS.index("反映人")] for row in rows[1:]] == ["'=***", "张**"]

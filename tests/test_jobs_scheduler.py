@@ -180,4 +180,4 @@ def test_huiyin_run_keeps_its_jobs_in_the_ledger_database(tmp_path) -> None:
     assert "apscheduler_jobs" in inspect(engine).get_table_names()
     with engine.connect() as connection:
         ids = {row[0] for row in connection.execute(text("SELECT id FROM apscheduler_jobs"))}
-    assert ids == {"sla", "follow_up", "triage", "handover", "daily", "digest"}
+    assert ids == {"sla", "follow_up", "triage", "incident", "handover", "daily", "digest"}

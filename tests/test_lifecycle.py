@@ -50,6 +50,10 @@ ALLOWED = {
     (Action.FOLLOW_UP, S.RESOLVED): S.RESOLVED,
     **{(Action.AGENDA, s): s for s in OPEN_STATES},
     **{(Action.RECATEGORISE, s): s for s in (*OPEN_STATES, S.RESOLVED)},
+    # Partner units: 派单, 退单 and 改派 change who does the work while the ticket is open, never its state.
+    **{(Action.DISPATCH, s): s for s in OPEN_STATES},
+    **{(Action.UNIT_RETURN, s): s for s in OPEN_STATES},
+    **{(Action.REDISPATCH, s): s for s in OPEN_STATES},
 }
 EVERY_PAIR = [(a, s) for a in Action if a is not Action.CREATE for s in Status]
 

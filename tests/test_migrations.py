@@ -159,12 +159,44 @@ def test_upgrading_from_0007_adds_the_incident_tables_and_keeps_the_tickets(engi
     _migrate(engine, command.downgrade, "0007_multiprocess")
     assert not {"incident", "incident_reporter", "incident_event"} & _tables(engine)
     init_schema(engine)
-    assert _revision(engine) == "0008_incidents" == _head()
+    assert _revision(engine) == _head()
     assert {"incident", "incident_reporter", "incident_event"} <= _tables(engine)
     _assert_matches_models(engine)
     with new_session(engine) as session:
         ticket = session.get(Ticket, 7)
     assert ticket is not None and ticket.description == "3号楼下水道堵了"
+
+
+def test_upgrading_from_0008_adds_the_unit_columns_and_keeps_the_tickets(engine: Engine) -> None:
+    """0009_units adds `ticket.unit_id` and `ticket.dispatched_at` (partner units, 派单): a ledger made by 0008 keeps
+    every ticket, with every value, and its tickets are dispatched to nobody."""
+    _pre_migration_database(engine)
+    init_schema(engine)
+    _migrate(engine, command.downgrade, "0008_incidents")
+    assert _revision(engine) == "0008_incidents"
+    assert not {"unit_id", "dispatched_at"} & {c["name"] for c in inspect(engine).get_columns("ticket")}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ticket (id, status, category, description, location, grid_id, chat_id, chat_name,"
+                " chat_is_private, assignee_id, urgent, confidence, created_at, updated_at, agenda, rating)"
+                " VALUES (8, 'accepted', 'drainage', '5号楼水管漏水', '5号楼', 'g2', 'room-2', '4-6号楼业主群', false,"
+                " 'lijun', false, 0.8, :at, :at, true, null)"
+            ),
+            {"at": CREATED},
+        )
+    init_schema(engine)
+    assert _revision(engine) == "0009_units" == _head()
+    _assert_matches_models(engine)
+    with new_session(engine) as session:
+        old, accepted = session.get(Ticket, 7), session.get(Ticket, 8)
+    assert old is not None and old.description == "3号楼下水道堵了" and old.urgent
+    assert accepted is not None
+    assert (accepted.status, accepted.location, accepted.grid_id, accepted.assignee_id, accepted.agenda) == (
+        "accepted", "5号楼", "g2", "lijun", True,
+    )  # fmt: skip
+    assert accepted.created_at == CREATED.replace(tzinfo=dt.UTC)
+    assert (old.unit_id, old.dispatched_at, accepted.unit_id, accepted.dispatched_at) == (None, None, None, None)
 
 
 def test_the_head_constant_names_the_newest_revision() -> None:

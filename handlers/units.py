@@ -1,0 +1,295 @@
+"""Partner units (社区点单、部门响应): 派单 / 改派 by a cadre, and 接单 进度 办结 退单 by a unit's members.
+
+A cadre who may act on a ticket (`Context.may_act`) dispatches it to a unit of config `units:` — named by short
+name, name or id, or else the category's `default_unit`. The unit is told in its own group (each member privately
+when it has none): the problem, the place, the residents' words masked, its deadlines by its own limits, and how
+to answer. The cadre stays the ticket's assignee and its deadlines keep chasing them (督办).
+
+A unit's members write the cadres' words — 接单 12, 进度 12 …, 办结 12 … — and act as the unit, on the tickets
+dispatched to it only; the residents' group hears the progress naming the unit (`#12 已由 幸福里物业 张师傅 签收`).
+退单 12 原因 hands the ticket back: the unit is taken off and the assignee is told privately.
+
+Every change goes through `storage.tickets.apply_action`: `dispatch`, `redispatch` and `unit_return` are updates
+that keep the ticket's state and record `unit_id` / `dispatched_at` in the event's changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import select
+
+from handlers import texts
+from handlers.commands import COMMANDS, Command, CommandName
+from handlers.context import Context, UnitSender
+from handlers.router import CommandHandler
+from handlers.views import category_name, find_ticket
+from ledger.lifecycle import Action, IllegalTransition, Status, next_status
+from ledger.messages import Outgoing
+from ledger.privacy import mask_text
+from settings.models import Cadre, Unit
+from storage.models import Member, Ticket
+from storage.tickets import Actor, active_reporters, apply_action, get_ticket, ticket_events
+
+
+def by_sender(cadre_handler: CommandHandler, unit_handler: CommandHandler) -> CommandHandler:
+    """The handler of a command both cadres and units' members use: a unit's member (never a cadre: config keeps
+    their chat ids apart) gets `unit_handler`."""
+
+    def handle(ctx: Context, command: Command) -> list[Outgoing]:
+        if ctx.sender_cadre is None and ctx.unit_member is not None:
+            return unit_handler(ctx, command)
+        return cadre_handler(ctx, command)
+
+    return handle
+
+
+# Cadres: 派单 and 改派.
+
+
+def dispatch(ctx: Context, command: Command) -> list[Outgoing]:
+    """派单 12 [单位]: send ticket 12 to a unit (without one, its category's default unit)."""
+    found = _cadre_ticket(ctx, command, Action.DISPATCH)
+    if isinstance(found, list):
+        return found
+    cadre, ticket = found
+    if ticket.unit_id is not None:
+        return [ctx.reply(texts.UNIT_ALREADY.format(number=ticket.id, unit=_unit_name(ctx, ticket.unit_id)))]
+    unit = _named_unit(ctx, command, ticket)
+    if isinstance(unit, Outgoing):
+        return [unit]
+    return _send(ctx, cadre, ticket, unit, Action.DISPATCH, texts.UNIT_DISPATCHED)
+
+
+def redispatch(ctx: Context, command: Command) -> list[Outgoing]:
+    """改派 12 单位: the dispatched ticket goes to another unit; the first one is told it need not act."""
+    found = _cadre_ticket(ctx, command, Action.REDISPATCH)
+    if isinstance(found, list):
+        return found
+    cadre, ticket = found
+    if ticket.unit_id is None:
+        return [ctx.reply(texts.UNIT_NOT_YET.format(number=ticket.id))]
+    unit = _named_unit(ctx, command, ticket)
+    if isinstance(unit, Outgoing):
+        return [unit]
+    if unit.id == ticket.unit_id:
+        return [ctx.reply(texts.UNIT_SAME.format(number=ticket.id, unit=unit.name))]
+    old = ctx.settings.unit(ticket.unit_id)
+    replies = _send(ctx, cadre, ticket, unit, Action.REDISPATCH, texts.UNIT_REDISPATCHED)
+    if old is not None:  # the first unit may stop
+        withdrawn = texts.UNIT_WITHDRAWN.format(number=ticket.id, unit=unit.name, old=old.name)
+        replies += _to_unit(ctx, old, withdrawn, ticket.id)
+    return replies
+
+
+def _cadre_ticket(ctx: Context, command: Command, action: Action) -> tuple[Cadre, Ticket] | list[Outgoing]:
+    """The cadre and the ticket they may dispatch, or the reply that says why not."""
+    cadre = ctx.sender_cadre
+    assert cadre is not None  # the router lets only cadres reach 派单 and 改派
+    if not ctx.settings.units:
+        return [ctx.reply(texts.UNIT_NONE_CONFIGURED)]
+    ticket = find_ticket(ctx, command.ticket)
+    if isinstance(ticket, Outgoing):
+        return [ticket]
+    verb = texts.UNIT_VERBS[action.value]
+    if not ctx.may_act(cadre, ticket):
+        assignee = ctx.cadre_name(ticket.assignee_id)
+        return [ctx.reply(texts.NOT_YOUR_TICKET.format(number=ticket.id, assignee=assignee, verb=verb))]
+    try:
+        next_status(action, Status(ticket.status))
+    except IllegalTransition as refused:
+        status = texts.STATUS_NAMES[refused.status]
+        return [ctx.reply(texts.ILLEGAL_TRANSITION.format(number=ticket.id, status=status, verb=verb))]
+    return cadre, ticket
+
+
+def _named_unit(ctx: Context, command: Command, ticket: Ticket) -> Unit | Outgoing:
+    """The unit the command names, else (派单 without one) the category's default unit, or the reply why none."""
+    units = "、".join(u.short or u.name for u in ctx.settings.units)
+    example = ctx.settings.units[0].short or ctx.settings.units[0].name
+    word = COMMANDS[command.name].word
+    if command.argument:
+        unit = ctx.settings.unit_by_name(command.argument)
+        if unit is None:
+            return ctx.reply(texts.UNIT_UNKNOWN.format(
+                name=command.argument, units=units, word=word, number=ticket.id, example=example,
+            ))  # fmt: skip
+        return unit
+    category = ctx.settings.category(ticket.category)
+    unit = ctx.settings.unit(category.default_unit) if category is not None else None
+    if unit is None or command.name is not CommandName.DISPATCH:
+        name = category_name(ctx, ticket)
+        return ctx.reply(texts.UNIT_NO_DEFAULT.format(category=name, units=units, number=ticket.id, example=example))
+    return unit
+
+
+def _send(
+    ctx: Context, cadre: Cadre, ticket: Ticket, unit: Unit, action: Action, announcement: str
+) -> list[Outgoing]:
+    """Record the dispatch, tell the residents' group and send the order to the unit."""
+    apply_action(
+        ctx.session, ticket, action, actor=Actor(cadre.id, cadre.name), now=ctx.now, note=unit.name,
+        changes={"unit_id": unit.id, "dispatched_at": ctx.now},
+    )
+    text = announcement.format(number=ticket.id, unit=unit.name, cadre=cadre.name)
+    to_unit = _to_unit(ctx, unit, _order(ctx, ticket, unit), ticket.id)
+    public, *elsewhere = ctx.announce(ticket, text)
+    if elsewhere:  # the cadre wrote in another chat: their copy also says where the order went
+        where = "、".join(
+            o.chat_name if not o.is_private else texts.UNIT_PRIVATE_CHAT.format(name=o.chat_name) for o in to_unit
+        )
+        elsewhere = [ctx.reply(text + texts.UNIT_SENT_TO.format(where=where), ticket_id=ticket.id)]
+    return [public, *to_unit, *elsewhere]
+
+
+def _order(ctx: Context, ticket: Ticket, unit: Unit) -> str:
+    """What the unit reads: the problem, the place, the residents' words masked, its deadlines and how to answer."""
+    category = ctx.settings.category(ticket.category)
+    minutes = unit.first_response_minutes or (category.first_response_minutes if category else 60)
+    hours = unit.resolution_hours or (category.resolution_hours if category else 72)
+    since = ticket.dispatched_at or ctx.now
+    reporters = [r.member_name for r in active_reporters(ctx.session, ticket.id)]
+    staff = {c.name for c in ctx.settings.cadres} | {m.name for u in ctx.settings.units for m in u.members}
+    names = frozenset({*ctx.session.exec(select(Member.name)), *reporters} - staff)
+    return texts.UNIT_ORDER.format(
+        number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
+        text=mask_text(ticket.description, names),
+        response_due=texts.format_time(since + dt.timedelta(minutes=minutes), ctx.tz),
+        resolution_due=texts.format_time(since + dt.timedelta(hours=hours), ctx.tz),
+        cadre=ctx.cadre_name(ticket.assignee_id),
+    )
+
+
+def _to_unit(ctx: Context, unit: Unit, text: str, ticket_id: int | None) -> list[Outgoing]:
+    """`text` in the unit's group, mentioning its members; each member privately when it has no group."""
+    group = ctx.settings.group(unit.group, unit.group) if unit.group is not None else None
+    if group is not None:
+        names = [m.name for m in unit.members]
+        ids = tuple(m.chat_id for m in unit.members)
+        prefixed = texts.mention_prefix(names) + text
+        return [Outgoing(group.id or group.name, prefixed, group.name, ids, ticket_id=ticket_id)]
+    return [Outgoing(m.chat_id, text, m.name, is_private=True, ticket_id=ticket_id) for m in unit.members]
+
+
+def _unit_name(ctx: Context, unit_id: str) -> str:
+    unit = ctx.settings.unit(unit_id)
+    return unit.name if unit else unit_id
+
+
+# Units' members: 接单 进度 办结 退单, on the tickets dispatched to their unit.
+
+
+def accept(ctx: Context, command: Command) -> list[Outgoing]:
+    """The unit signs for the ticket: 签收 when nobody has yet (the cadre stays the assignee), else a progress
+    note, as the cadre may have signed before dispatching. Once per dispatch."""
+    found = _unit_ticket(ctx, command, Action.ACCEPT)
+    if isinstance(found, list):
+        return found
+    sender, ticket = found
+    if _signed_since_dispatch(ctx, ticket, sender.unit):
+        return [ctx.reply(texts.UNIT_SIGNED_ALREADY.format(number=ticket.id, unit=sender.unit.name))]
+    try:
+        next_status(Action.ACCEPT, Status(ticket.status))
+        action, note = Action.ACCEPT, ""
+    except IllegalTransition:
+        action, note = Action.PROGRESS, texts.UNIT_ACCEPT_NOTE.format(unit=sender.unit.name)
+    return _unit_act(ctx, sender, ticket, action, texts.ACCEPTED, note=note)
+
+
+def progress(ctx: Context, command: Command) -> list[Outgoing]:
+    found = _unit_ticket(ctx, command, Action.PROGRESS)
+    if isinstance(found, list):
+        return found
+    sender, ticket = found
+    return _unit_act(ctx, sender, ticket, Action.PROGRESS, texts.PROGRESS, note=command.argument)
+
+
+def resolve(ctx: Context, command: Command) -> list[Outgoing]:
+    """The unit resolves: residents are asked to rate, and the assignee (still responsible) is told privately."""
+    found = _unit_ticket(ctx, command, Action.RESOLVE)
+    if isinstance(found, list):
+        return found
+    sender, ticket = found
+    replies = _unit_act(ctx, sender, ticket, Action.RESOLVE, texts.RESOLVED, note=command.argument)
+    if ticket.status == Status.RESOLVED.value:
+        text = texts.UNIT_RESOLVED.format(number=ticket.id, actor=sender.actor.name, note=command.argument)
+        replies += _to_assignee(ctx, ticket, text)
+    return replies
+
+
+def unit_return(ctx: Context, command: Command) -> list[Outgoing]:
+    """退单 12 原因: the unit hands the ticket back; the assignee is told privately and stays responsible."""
+    found = _unit_ticket(ctx, command, Action.UNIT_RETURN)
+    if isinstance(found, list):
+        return found
+    sender, ticket = found
+    verb = texts.UNIT_VERBS[Action.UNIT_RETURN.value]
+    try:
+        apply_action(
+            ctx.session, ticket, Action.UNIT_RETURN, actor=sender.actor, now=ctx.now, note=command.argument,
+            changes={"unit_id": None, "dispatched_at": None},
+        )
+    except IllegalTransition as refused:
+        status = texts.STATUS_NAMES[refused.status]
+        return [ctx.reply(texts.ILLEGAL_TRANSITION.format(number=ticket.id, status=status, verb=verb))]
+    returned = texts.UNIT_RETURNED.format(
+        number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
+        actor=sender.actor.name, note=command.argument,
+    )
+    assignee = ctx.cadre_name(ticket.assignee_id)
+    confirm = ctx.reply(texts.UNIT_RETURN_CONFIRM.format(number=ticket.id, assignee=assignee), ticket_id=ticket.id)
+    return [confirm, *_to_assignee(ctx, ticket, returned)]
+
+
+def _unit_ticket(ctx: Context, command: Command, action: Action) -> tuple[UnitSender, Ticket] | list[Outgoing]:
+    """The sender's unit and the ticket, when it is dispatched to that unit; else the polite refusal (which says
+    the same for a ticket that does not exist: a unit learns nothing of the tickets that are not its own)."""
+    sender = ctx.unit_member
+    assert sender is not None  # the router lets only units' members reach these handlers
+    ticket = get_ticket(ctx.session, command.ticket) if command.ticket is not None else None
+    if ticket is None or ticket.unit_id != sender.unit.id:
+        verb = texts.UNIT_VERBS.get(action.value) or texts.ACTION_VERBS[action.value]
+        return [ctx.reply(texts.UNIT_NOT_DISPATCHED.format(number=command.ticket, unit=sender.unit.name, verb=verb))]
+    return sender, ticket
+
+
+def _unit_act(
+    ctx: Context, sender: UnitSender, ticket: Ticket, action: Action, announcement: str, *, note: str
+) -> list[Outgoing]:
+    """Apply the unit's action (a public response, as a cadre's is) and announce it naming the unit."""
+    try:
+        apply_action(ctx.session, ticket, action, actor=sender.actor, now=ctx.now, note=note, responding=True)
+    except IllegalTransition as refused:
+        status, verb = texts.STATUS_NAMES[refused.status], texts.ACTION_VERBS[action.value]
+        return [ctx.reply(texts.ILLEGAL_TRANSITION.format(number=ticket.id, status=status, verb=verb))]
+    text = announcement.format(number=ticket.id, cadre=sender.actor.name, note=note)
+    public, *elsewhere = ctx.announce(ticket, text)
+    if elsewhere:  # the unit's group hears that the residents were told, not the residents' own instructions
+        told = texts.UNIT_TOLD_PRIVATELY if ticket.chat_is_private else texts.UNIT_TOLD
+        elsewhere = [ctx.reply(told.format(number=ticket.id, chat=ticket.chat_name), ticket_id=ticket.id)]
+    return [public, *elsewhere]
+
+
+def _signed_since_dispatch(ctx: Context, ticket: Ticket, unit: Unit) -> bool:
+    """Whether a member of `unit` has signed (or acted on) the ticket since it was dispatched to the unit."""
+    members = {m.chat_id for m in unit.members}
+    since = ticket.dispatched_at
+    return any(
+        e.actor_id in members and (since is None or e.at >= since)
+        for e in ticket_events(ctx.session, ticket.id)
+        if e.action in (Action.ACCEPT.value, Action.PROGRESS.value, Action.RESOLVE.value)
+    )
+
+
+def _to_assignee(ctx: Context, ticket: Ticket, text: str) -> list[Outgoing]:
+    """`text` privately to the ticket's assignee (the cadre who stays responsible)."""
+    cadre = ctx.settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
+    if cadre is None:
+        return []
+    return [Outgoing(cadre.chat_id, text, cadre.name, is_private=True, ticket_id=ticket.id)]
+
+
+def help_lines(sender: UnitSender) -> list[str]:
+    """What a unit's member may use: the commands marked for units."""
+    header = texts.HELP_UNIT_HEADER.format(unit=sender.unit.name)
+    return [header, *(spec.usage for spec in COMMANDS.values() if spec.units)]
