@@ -81,6 +81,14 @@ class Ticket(SQLModel, table=True):
     # 派单: the partner unit (config `units:`) the ticket was dispatched to, and when; the cadre stays responsible.
     unit_id: str | None = Field(default=None, max_length=ID_LENGTH, index=True)
     dispatched_at: dt.datetime | None = _when(nullable=True)
+    # The unit's own time limits, counted from the dispatch, and its first answer (接单/进度/办结/退单 by a member).
+    unit_response_due_at: dt.datetime | None = _when(nullable=True)
+    unit_resolution_due_at: dt.datetime | None = _when(nullable=True)
+    unit_first_response_at: dt.datetime | None = _when(nullable=True)
+    # Who found it: `resident` (居民反映) or `patrol` (主动发现: a cadre's 上报 on the rounds), and when a patrol
+    # finding was made public in the residents' group (公开); residents' reports are public from the start.
+    source: str = Field(default="resident", max_length=16, sa_column_kwargs={"server_default": "resident"})
+    published_at: dt.datetime | None = _when(nullable=True)
 
 
 class TicketReporter(SQLModel, table=True):

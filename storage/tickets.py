@@ -21,7 +21,7 @@ from storage.models import Ticket, TicketEvent, TicketReporter
 _DATETIME_FIELDS = frozenset(
     {
         "created_at", "first_response_at", "resolved_at", "closed_at", "response_due_at", "resolution_due_at",
-        "dispatched_at",
+        "dispatched_at", "unit_response_due_at", "unit_resolution_due_at", "unit_first_response_at", "published_at",
     }
 )
 _DATE_FIELDS = frozenset({"commitment_date"})
@@ -30,6 +30,7 @@ LEDGER_FIELDS = (
     "assignee_id", "urgent", "confidence", "created_at", "first_response_at", "resolved_at", "closed_at",
     "response_due_at",
     "resolution_due_at", "commitment_date", "rating", "agenda", "unit_id", "dispatched_at",
+    "unit_response_due_at", "unit_resolution_due_at", "unit_first_response_at", "source", "published_at",
 )  # fmt: skip
 
 
@@ -85,7 +86,7 @@ def open_ticket(
     """Create a ticket in state `new` with `reporter` as its first reporter; with `assignee_id`, the bot assigns it
     at once (an `assign` event), as every report and opened triage item is."""
     ticket = Ticket(status=Status.NEW, created_at=now, updated_at=now, description="", category="", chat_id="")
-    changes = {"status": Status.NEW.value, "created_at": now, **fields}
+    changes = {"status": Status.NEW.value, "created_at": now, "source": "resident", **fields}
     _record(session, ticket, Action.CREATE, reporter, now, changes, note, None)
     add_reporter(session, ticket, reporter, now=now, record_event=False)
     if assignee_id is not None:

@@ -186,7 +186,7 @@ def test_upgrading_from_0008_adds_the_unit_columns_and_keeps_the_tickets(engine:
             {"at": CREATED},
         )
     init_schema(engine)
-    assert _revision(engine) == "0009_units" == _head()
+    assert _revision(engine) == _head()
     _assert_matches_models(engine)
     with new_session(engine) as session:
         old, accepted = session.get(Ticket, 7), session.get(Ticket, 8)
@@ -202,3 +202,33 @@ def test_upgrading_from_0008_adds_the_unit_columns_and_keeps_the_tickets(engine:
 def test_the_head_constant_names_the_newest_revision() -> None:
     """init_schema skips Alembic when the database is at HEAD_REVISION: it must be the real head."""
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_upgrading_from_0009_adds_unit_deadlines_and_the_source_and_keeps_the_tickets(engine: Engine) -> None:
+    """0010_partners adds the unit's deadlines, `source` and `published_at`: a ledger made by 0009 keeps every
+    ticket with every value, and its tickets count as residents' reports (`source` = resident)."""
+    _pre_migration_database(engine)
+    init_schema(engine)
+    _migrate(engine, command.downgrade, "0009_units")
+    assert _revision(engine) == "0009_units"
+    assert "source" not in {c["name"] for c in inspect(engine).get_columns("ticket")}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ticket (id, status, category, description, location, grid_id, chat_id, chat_name,"
+                " chat_is_private, assignee_id, urgent, confidence, created_at, updated_at, agenda, rating, unit_id,"
+                " dispatched_at)"
+                " VALUES (9, 'accepted', 'drainage', '5号楼水管漏水', '5号楼', 'g2', 'room-2', '4-6号楼业主群', false,"
+                " 'lijun', false, 0.8, :at, :at, false, null, 'wuye', :at)"
+            ),
+            {"at": CREATED},
+        )
+    init_schema(engine)
+    assert _revision(engine) == "0010_partners" == _head()
+    _assert_matches_models(engine)
+    with new_session(engine) as session:
+        old, dispatched = session.get(Ticket, 7), session.get(Ticket, 9)
+    assert old is not None and old.description == "3号楼下水道堵了" and old.source == "resident"
+    assert dispatched is not None
+    assert (dispatched.unit_id, dispatched.dispatched_at) == ("wuye", CREATED.replace(tzinfo=dt.UTC))
+    assert (dispatched.source, dispatched.published_at, dispatched.unit_response_due_at) == ("resident", None, None)
