@@ -60,6 +60,14 @@ def test_merge_addresses_everyone_once_and_keeps_the_bodies_in_order() -> None:
     assert merge([d("g", "@a x", "a", ticket=3), d("g", "@b y", "b", ticket=3)]).outgoing.ticket_id == 3
 
 
+def test_the_same_answer_to_many_residents_is_said_once_with_all_of_them_mentioned() -> None:
+    notice = "已知情况：#通知1 3号楼停水，预计15:00恢复。"
+    replies = [d("g", f"@居民{n} {notice}", f"r{n}") for n in range(4)] + [d("g", "@李叔 收到 #2", "r9")]
+    merged = merge(replies)
+    assert merged.outgoing.text == f"@居民0 @居民1 @居民2 @居民3 @李叔 {notice}\n收到 #2"
+    assert merged.outgoing.mention_ids == ("r0", "r1", "r2", "r3", "r9")
+
+
 def test_merging_names_with_spaces_does_not_garble_the_mentions() -> None:
     first = d("g", "@Tom Lee @李军 收到 #1", "t", "l", names=("Tom Lee", "李军"))
     second = d("g", "@Ann Wu @李军 收到 #2", "a", "l", names=("Ann Wu", "李军"))
