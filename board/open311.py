@@ -38,7 +38,7 @@ from ledger.messages import Incoming
 from nlp.classification import Classification, Classifier, Intent
 from settings.models import Category, Settings
 from storage import incident_queries
-from storage.board_queries import Note, details, existing_ids, tickets_by_id
+from storage.board_queries import Note, details, existing_ids, shown_publicly, tickets_by_id
 from storage.db import new_session
 from storage.incidents import IncidentStatus, get_incident
 from storage.models import Incident, Ticket
@@ -277,7 +277,7 @@ def select_requests(
         wanted = [key for key in (request_key(part.strip()) for part in ids.split(",")) if key is not None]
         found = {
             (incident_queries.TICKET, n)
-            for n in existing_ids(session, {n for kind, n in wanted if kind == incident_queries.TICKET})
+            for n in existing_ids(session, {n for kind, n in wanted if kind == incident_queries.TICKET}, public=True)
         } | {
             (incident_queries.INCIDENT, n)
             for n in incident_queries.existing_incident_ids(
@@ -413,6 +413,8 @@ def make_router(deps: Open311Deps) -> APIRouter:
                 kind, number = key
                 ticket = kind == incident_queries.TICKET
                 found = get_ticket(session, number) if ticket else get_incident(session, number)
+            if isinstance(found, Ticket) and not shown_publicly(found):  # a patrol finding before 公开
+                found = None
             if found is None:
                 return error_response(fmt, 404, ERRORS["not_found"].format(id=service_request_id))
             return answer(fmt, session, [found])

@@ -79,10 +79,13 @@ class Filters:
     category: str = ""
     status: str = ""
 
-    def wall(self, now: dt.datetime) -> Wall:
-        """The tickets a wall with these filters lists at `now`: open ones, and those ended within `RECENT`."""
+    def wall(self, now: dt.datetime, *, public: bool = True) -> Wall:
+        """The tickets a wall with these filters lists at `now`: open ones, and those ended within `RECENT` (`public`:
+        without the patrol findings not made public yet)."""
         segments = STATUS_SEGMENTS.get(self.status, tuple(Segment))
-        return Wall(now=now, since=now - RECENT, segments=segments, grid=self.grid, category=self.category)
+        return Wall(
+            now=now, since=now - RECENT, segments=segments, grid=self.grid, category=self.category, public=public
+        )
 
     def incidents(self, settings: Settings) -> Range:
         """The incidents a wall with these filters shows: of its category, touching its grid."""

@@ -45,7 +45,16 @@ from ledger.wording import format_time
 from settings.models import Cadre, Settings
 from settings.secrets import BoardSecrets
 from storage import incident_queries
-from storage.board_queries import Segment, Wall, announcements, export_batches, voices, wall_counts, wall_page
+from storage.board_queries import (
+    Segment,
+    Wall,
+    announcements,
+    export_batches,
+    shown_publicly,
+    voices,
+    wall_counts,
+    wall_page,
+)
 from storage.incidents import get_incident
 from storage.tickets import get_ticket
 
@@ -257,9 +266,11 @@ def create_app(
         if isinstance(cadre, HTMLResponse):
             return cadre
         now = board.now()
-        wall = Filters().wall(now)
+        wall = Filters().wall(now, public=False)  # patrol findings not made public yet too
         rows, next_after = board.wall(wall, after, masked=False)
-        mine = Wall(now=now, since=now - RECENT, segments=(Segment.OVERDUE, Segment.OPEN), assignee_id=cadre.id)
+        mine = Wall(
+            now=now, since=now - RECENT, segments=(Segment.OVERDUE, Segment.OPEN), assignee_id=cadre.id, public=False
+        )
         queue, _ = board.wall(mine, None, masked=False)
         return board.page(
             "cadre.html",
@@ -302,7 +313,7 @@ def _ticket_page(board: Board, number: int, *, masked: bool, link_prefix: str) -
     with board.reader.session() as session:
         ready = board.reader.ready() and 1 <= number <= MAX_NUMBER
         ticket = get_ticket(session, number) if ready else None
-        if ticket is None:
+        if ticket is None or (masked and not shown_publicly(ticket)):  # a patrol finding before 公开: cadres only
             message = texts.NOT_FOUND.format(number=number)
             return board.page("error.html", 404, title=texts.NOT_FOUND_TITLE, message=message)
         masker = board.reader.masker(session, masked=masked)

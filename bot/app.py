@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import agenda, board_link, cadre, notices, resident, texts, triage, units
+from handlers import agenda, board_link, cadre, notices, patrol, resident, texts, triage, units
 from handlers.attachments import handle_attachment, is_attachment
 from handlers.commands import CommandName
 from handlers.context import Context
@@ -64,6 +64,8 @@ COMMAND_HANDLERS = {
     CommandName.DISPATCH: units.dispatch,
     CommandName.REDISPATCH: units.redispatch,
     CommandName.UNIT_RETURN: units.unit_return,
+    CommandName.PATROL: patrol.report,
+    CommandName.PUBLISH: patrol.publish,
     CommandName.HELP: cadre.help_text,
     CommandName.QUERY: resident.query,
     CommandName.MY_REPORTS: resident.my_reports,

@@ -19,6 +19,7 @@ from bot.app import Huiyin
 from bot.wechaty_transport.runner import WechatyRunner
 from bot.wechaty_transport.supervisor import ConnectionState
 from gateway.server import Gateway
+from gateway.world import World
 from ledger.clock import ManualClock
 from nlp.weighted import WeightedClassifier
 from settings.models import Settings
@@ -78,11 +79,16 @@ async def running(
     *,
     scale: float = 0.01,
     heartbeat_seconds: float = 1.0,
+    world: World | None = None,
+    time: VirtualTime | None = None,
 ) -> AsyncIterator[Stack]:
-    """A gateway on a free 127.0.0.1 port and the bot connected to it; both stopped on exit."""
-    gateway = Gateway(settings, control_port=None, heartbeat_seconds=heartbeat_seconds)
+    """A gateway on a free 127.0.0.1 port and the bot connected to it; both stopped on exit.
+
+    `world`: the account and rooms the gateway serves (default: the community's, one account); `time`: a clock
+    to share with another stack (two accounts on one ledger), else a new one from `start`."""
+    gateway = Gateway(settings, control_port=None, heartbeat_seconds=heartbeat_seconds, world=world)
     await gateway.start()
-    virtual = VirtualTime(start, scale)
+    virtual = time or VirtualTime(start, scale)
     app = Huiyin(settings, engine, WeightedClassifier(settings), virtual.clock)
     app.prepare()
     runner = WechatyRunner(app, endpoint=gateway.endpoint, token="huiyin-test", sleep=virtual.sleep)

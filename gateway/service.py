@@ -18,7 +18,7 @@ import grpclib.const
 from grpclib.server import Stream
 from wechaty_grpc.wechaty import puppet as pb
 
-from gateway.world import BOT_ID, WIRE_TYPES, Message, World
+from gateway.world import WIRE_TYPES, Message, World
 
 log = logging.getLogger(__name__)
 Now = Callable[[], dt.datetime]
@@ -81,7 +81,7 @@ class PuppetService:
         await stream.recv_message()
         queue: asyncio.Queue[pb.EventResponse] = asyncio.Queue()
         await self.thawed.wait()
-        await stream.send_message(event(pb.EventType.EVENT_TYPE_LOGIN, {"contactId": BOT_ID}))
+        await stream.send_message(event(pb.EventType.EVENT_TYPE_LOGIN, {"contactId": self.world.bot_id}))
         await stream.send_message(event(pb.EventType.EVENT_TYPE_READY, {"data": "ready"}))
         for response in self.backlog:
             queue.put_nowait(response)
@@ -177,10 +177,12 @@ class PuppetService:
         room = self.world.rooms.get(request.id)
         if room is None:
             raise grpclib.GRPCError(grpclib.const.Status.NOT_FOUND, f"no room {request.id}")
-        return pb.RoomPayloadResponse(id=room.id, topic=room.topic, owner_id=BOT_ID, member_ids=list(room.member_ids))
+        return pb.RoomPayloadResponse(
+            id=room.id, topic=room.topic, owner_id=self.world.bot_id, member_ids=list(room.member_ids)
+        )
 
     async def room_list(self, request: pb.RoomListRequest) -> pb.RoomListResponse:
-        return pb.RoomListResponse(ids=list(self.world.rooms))
+        return pb.RoomListResponse(ids=[room.id for room in self.world.joined()])
 
     async def room_member_list(self, request: pb.RoomMemberListRequest) -> pb.RoomMemberListResponse:
         room = self.world.rooms.get(request.id)

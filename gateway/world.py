@@ -111,13 +111,15 @@ def room_id(index: int) -> str:
 class World:
     """Contacts and rooms from config.yaml, plus the residents and messages injected since the start."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, bot_id: str = BOT_ID, bot_name: str = BOT_NAME) -> None:
+        # `bot_id` is the account this gateway serves (a second account of the community: its own gateway).
         # The client keeps every message id it ever saw in a process-wide container
         # (wechaty.utils.async_helper.SingleIdContainer) and silently drops a repeat, so ids must
         # stay unique across gateway restarts: each run gets its own prefix.
         self.boot = uuid.uuid4().hex[:10]
         self._ids = itertools.count(1)
-        self.contacts: dict[str, Contact] = {BOT_ID: Contact(BOT_ID, BOT_NAME)}
+        self.bot_id = bot_id
+        self.contacts: dict[str, Contact] = {bot_id: Contact(bot_id, bot_name)}
         self.rooms: dict[str, Room] = {}
         self.messages: dict[str, Message] = {}
         self.sent: list[Sent] = []
@@ -126,7 +128,7 @@ class World:
 
     def restarted(self) -> World:
         """The world as a restarted gateway sees it: the same people and rooms, new message ids, nothing sent."""
-        world = World()
+        world = World(bot_id=self.bot_id)
         world.contacts = dict(self.contacts)
         world.rooms = {rid: Room(r.id, r.topic, list(r.member_ids)) for rid, r in self.rooms.items()}
         return world
@@ -137,7 +139,7 @@ class World:
         cadre_ids = [c.chat_id for c in settings.cadres]
         for index, group in enumerate(settings.groups):
             rid = group.id or room_id(index)
-            self.rooms[rid] = Room(rid, group.name, [BOT_ID, *cadre_ids])
+            self.rooms[rid] = Room(rid, group.name, [self.bot_id, *cadre_ids])
 
     def new_id(self) -> str:
         return f"{self.boot}-{next(self._ids)}"
@@ -194,18 +196,25 @@ class World:
             text=text,
             from_id=contact.id,
             room_id=target.id if target else "",
-            to_id="" if target else BOT_ID,
+            to_id="" if target else self.bot_id,
             timestamp=now,
             mention_ids=self.mentioned(text, target) if kind is WireKind.TEXT else (),
         )
         self.messages[message.id] = message
         return message
 
+    def joined(self) -> list[Room]:
+        """The rooms the account is a member of (what `RoomList` answers, as a real puppet does)."""
+        return [room for room in self.rooms.values() if self.bot_id in room.member_ids]
+
     def send_problem(self, conversation_id: str, mention_ids: list[str]) -> str | None:
-        """Why the bot may not send this (None: it may): an unknown chat, or a mention of a non-member."""
+        """Why the bot may not send this (None: it may): an unknown chat, a room the account is not in, or a
+        mention of a non-member."""
         room = self.rooms.get(conversation_id)
         if room is None:
             return None if conversation_id in self.contacts else f"no room or contact {conversation_id}"
+        if self.bot_id not in room.member_ids:
+            return f"{self.bot_id} is not a member of {conversation_id}"
         strangers = [m for m in mention_ids if m not in room.member_ids]
         return f"not members of {conversation_id}: {', '.join(strangers)}" if strangers else None
 
@@ -216,7 +225,7 @@ class World:
             id=self.new_id(),
             kind=WireKind.TEXT,
             text=text,
-            from_id=BOT_ID,
+            from_id=self.bot_id,
             room_id=target.id if target else "",
             to_id="" if target else conversation_id,
             timestamp=now,

@@ -45,6 +45,8 @@ class CommandName(StrEnum):
     DISPATCH = "派单"  # send a ticket to a partner unit (config `units:`); the cadre stays responsible
     REDISPATCH = "改派"  # send a dispatched ticket to another unit
     UNIT_RETURN = "退单"  # a unit member hands a dispatched ticket back to the cadre
+    PATROL = "上报"  # a cadre's own finding on the rounds (巡查上报 / 随手拍): 上报 [自办] 地点 问题
+    PUBLISH = "公开"  # post a patrol finding once to the residents' group(s) of its grid
     HELP = "帮助"
     # Resident commands.
     QUERY = "查询"
@@ -80,6 +82,7 @@ class CommandSpec:
     units: bool = False  # a partner unit's member may use it too, on tickets dispatched to the unit (接单 进度 办结)
     unit_only: bool = False  # only a partner unit's member may use it (退单); refused to cadres and residents
     notice: bool = False  # the number is a notice's, written 3, #3 or 通知3 / #通知3
+    others_report: bool = False  # from anyone but a cadre the words are no command but a report (上报 3号楼…)
 
 
 COMMANDS: dict[CommandName, CommandSpec] = {
@@ -254,6 +257,21 @@ COMMANDS: dict[CommandName, CommandSpec] = {
         units=True,
         unit_only=True,
         usage="退单 编号 原因（合作单位用，例：退单 12 不属于物业维修范围）",
+    ),
+    CommandName.PATROL: CommandSpec(
+        word="上报",
+        ticket=False,
+        argument=Argument.REQUIRED,
+        cadre_only=True,
+        others_report=True,
+        usage="上报 地点 问题（自己办理写 上报 自办 地点 问题；例：上报 3号楼 井盖松动）",
+    ),
+    CommandName.PUBLISH: CommandSpec(
+        word="公开",
+        ticket=True,
+        argument=Argument.NONE,
+        cadre_only=True,
+        usage="公开 编号（巡查发现的事项发到居民群，例：公开 12）",
     ),
     # Everyone may ask for help; the reply lists the commands the asker may use.
     CommandName.HELP: CommandSpec(

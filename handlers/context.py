@@ -10,7 +10,7 @@ from functools import cached_property
 from sqlmodel import Session
 
 from handlers import texts
-from handlers.commands import Command, CommandError, parse_command
+from handlers.commands import COMMANDS, Command, CommandError, parse_command
 from ledger.messages import Incoming, Outgoing
 from ledger.rota import Duty, on_duty
 from nlp.classification import Classifier
@@ -54,7 +54,12 @@ class Context:
 
     @cached_property
     def command(self) -> Command | CommandError | None:
-        return parse_command(self.text)
+        """The command in the message, or None for chat. A cadre's word that is a report from anyone else
+        (`上报 3号楼 井盖松动`: `CommandSpec.others_report`) is no command when a resident writes it."""
+        command = parse_command(self.text)
+        if command is not None and COMMANDS[command.name].others_report and self.sender_cadre is None:
+            return None
+        return command
 
     @property
     def sender(self) -> Actor:

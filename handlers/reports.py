@@ -33,7 +33,7 @@ from storage.tickets import Actor, active_reporters, add_reporter, get_ticket, m
 from storage.triage import hold
 
 # A message starting with one of these is addressed to the bot: the resident means to report.
-REPORT_WORDS = ("报事", "报修", "反映", "投诉")
+REPORT_WORDS = ("报事", "报修", "上报", "反映", "投诉")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -72,12 +72,7 @@ def handle_report(ctx: Context) -> list[Outgoing]:
             classification = replace(classification, intent=Intent.REPORT)
     if classification.needs_triage and not spoken_to:
         return _hold(ctx, classification)
-    category = ctx.settings.category(classification.category) or ctx.settings.fallback_category
-    uncertain = classification.intent is Intent.REPORT and (
-        classification.confidence < ctx.settings.nlp.min_confidence or category == ctx.settings.fallback_category
-    )
-    if uncertain:
-        category = ctx.settings.fallback_category
+    category, uncertain = categorised(ctx, classification)
     source = _source(ctx)
     duplicate = _duplicate(ctx, source, classification, category)
     if duplicate is not None:
@@ -169,17 +164,41 @@ def _grid_for(ctx: Context, source: Source, classification: Classification) -> s
     return group.grids[0] if group and len(group.grids) == 1 else None
 
 
-def _open(
-    ctx: Context, source: Source, classification: Classification, category: Category, *, uncertain: bool,
-    note: str = "",
-) -> tuple[list[Outgoing], Ticket]:
-    grid_id = _grid_for(ctx, source, classification)
-    duty = ctx.duty(grid_id)
+def categorised(ctx: Context, classification: Classification) -> tuple[Category, bool]:
+    """The category a report is filed under, and whether the classifier was unsure of it: a report below
+    `nlp.min_confidence`, or one no category claims, is filed under the fallback (其他) for a cadre to 改类."""
+    category = ctx.settings.category(classification.category) or ctx.settings.fallback_category
+    uncertain = classification.intent is Intent.REPORT and (
+        classification.confidence < ctx.settings.nlp.min_confidence or category == ctx.settings.fallback_category
+    )
+    return (ctx.settings.fallback_category if uncertain else category), uncertain
+
+
+def uncertain_guess(ctx: Context, classification: Classification, category: Category) -> Category | None:
+    """The classifier's best guess of an uncertain report's category, when it is not the one filed under."""
+    guess = ctx.settings.category(classification.category)
+    return guess if guess is not None and guess != category else None
+
+
+def uncertain_alert(ticket: Ticket, category: Category, guess: Category | None, text: str) -> str:
+    """What the assignee is told privately about a ticket filed under the fallback: the guess, and 改类."""
+    return nlp_texts.UNCERTAIN_ALERT.format(
+        number=ticket.id, fallback=category.name, text=text,
+        guess_text=nlp_texts.UNCERTAIN_GUESS.format(guess=guess.name) if guess else "",
+    )
+
+
+def open_report(
+    ctx: Context, source: Source, classification: Classification, category: Category, *, grid_id: str | None,
+    assignee_id: str, uncertain: bool, note: str = "", fields: dict | None = None,
+) -> Ticket:
+    """Open the ticket of a report, assigned to `assignee_id` at once, with the time limits of its category (an
+    urgent one: the emergency's response limit). A resident's report (`_open`) and a cadre's patrol finding
+    (handlers/patrol.py: `fields={"source": "patrol"}`) both open here; `fields` adds to or overrides the rest."""
     windows = shift_windows(ctx.settings, category, grid_id)
-    guess = ctx.settings.category(classification.category) if uncertain else None
-    guess = guess if guess is not None and guess != category else None
-    ticket = open_ticket(
-        ctx.session, now=ctx.now, reporter=source.sender, assignee_id=duty.cadre.id,
+    guess = uncertain_guess(ctx, classification, category) if uncertain else None
+    return open_ticket(
+        ctx.session, now=ctx.now, reporter=source.sender, assignee_id=assignee_id,
         note=_uncertain_note(classification, guess) if uncertain else note,
         fields={
             "category": category.id, "description": source.text, "location": classification.location,
@@ -191,7 +210,22 @@ def _open(
                 else response_due(category, ctx.now, windows)
             ),
             "resolution_due_at": resolution_due(category, ctx.now, windows),
+            **(fields or {}),
         },
+    )
+
+
+def _open(
+    ctx: Context, source: Source, classification: Classification, category: Category, *, uncertain: bool,
+    note: str = "",
+) -> tuple[list[Outgoing], Ticket]:
+    grid_id = _grid_for(ctx, source, classification)
+    duty = ctx.duty(grid_id)
+    windows = shift_windows(ctx.settings, category, grid_id)
+    guess = uncertain_guess(ctx, classification, category) if uncertain else None
+    ticket = open_report(
+        ctx, source, classification, category, grid_id=grid_id, assignee_id=duty.cadre.id, uncertain=uncertain,
+        note=note,
     )
     fields = {
         "number": ticket.id, "category": category.name, "place": texts.place_text(classification.location),
@@ -208,10 +242,7 @@ def _open(
     template = texts.INQUIRY_OPENED if classification.intent is Intent.INQUIRY else texts.TICKET_OPENED
     replies = [_public_reply(source, template.format(**fields), [duty.cadre.name], [duty.cadre.chat_id], ticket.id)]
     if uncertain:
-        alert = nlp_texts.UNCERTAIN_ALERT.format(
-            number=ticket.id, fallback=category.name, text=source.text,
-            guess_text=nlp_texts.UNCERTAIN_GUESS.format(guess=guess.name) if guess else "",
-        )
+        alert = uncertain_alert(ticket, category, guess, source.text)
         replies.append(Outgoing(duty.cadre.chat_id, alert, duty.cadre.name, is_private=True, ticket_id=ticket.id))
     return replies, ticket
 

@@ -273,3 +273,22 @@ UNIT_ALREADY = "#{number} 已经派给 {unit}。要换单位请用「改派 {num
 UNIT_SAME = "#{number} 已经派给 {unit}，无需改派。"
 UNIT_NOT_YET = "#{number} 还没有派单，请用「派单 {number} 单位」。"
 HELP_UNIT_HEADER = "{unit} 可用的指令（只限派给本单位的事项）："
+
+# Patrol findings (handlers/patrol.py): 上报 [自办] 地点 问题 opens a ticket (source patrol) that residents do not see
+# until 公开 posts it to the residents' group(s) of its grid; until then its announcements stay where it was reported.
+PATROL_OPENED = "已登记巡查 #{number}【{category}】{place}，由{duty}{assignee} 负责，{response}回复。{attached}"
+PATROL_OPENED_SELF = "已登记巡查 #{number}【{category}】{place}，由您自办。{attached}"
+PATROL_PUBLISH_HINT = "居民群暂不公开，需要时发「公开 {number}」。"
+PATROL_ASSIGNED = (
+    "{reporter} 巡查上报 #{number}【{category}】{place}：「{text}」，由您负责，{response}回复。{attached}\n"
+    "回复：接单 {number}"
+)
+PATROL_ATTACHED = "已附{what}。"
+PATROL_PHOTO_ATTACHED = "{what}已附在巡查 #{number}【{category}】{place}下。"
+PATROL_NEEDS_PROBLEM = "请写明地点和问题。"
+PATROL_PUBLIC = "#{number}【{category}】{place}：网格员巡查发现「{text}」，由 {assignee} 负责，办结后在群里告知。"
+PATROL_PUBLISHED = "#{number} 已公开到：{groups}。之后的进展在居民群告知。"
+PATROL_ALREADY_PUBLIC = "#{number} 已于 {time} 公开。"
+PATROL_NOT_PATROL = "#{number} 是居民反映的事项，居民群里本来就能看到。"
+PATROL_NO_GROUP = "#{number} 的地点不在任何网格，没有可公开的居民群。"
+PATROL_VERB_PUBLISH = "公开"

@@ -11,11 +11,14 @@ dispatched to it only; the residents' group hears the progress naming the unit (
 
 Every change goes through `storage.tickets.apply_action`: `dispatch`, `redispatch` and `unit_return` are updates
 that keep the ticket's state and record `unit_id` / `dispatched_at` in the event's changes.
+
+The unit's own limits (`ledger.deadlines.unit_due`: its limits else the category's, counted from the dispatch, in
+its `working_hours` only when it has them) are set at 派单 and 改派 (`unit_response_due_at`,
+`unit_resolution_due_at`, with `unit_first_response_at` cleared: a new unit answers afresh) and cleared at 退单;
+the unit's first answer (接单 进度 办结 退单 by a member) stamps `unit_first_response_at` once. jobs/sla.py chases them.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 from sqlmodel import select
 
@@ -24,6 +27,7 @@ from handlers.commands import COMMANDS, Command, CommandName
 from handlers.context import Context, UnitSender
 from handlers.router import CommandHandler
 from handlers.views import category_name, find_ticket
+from ledger.deadlines import unit_due
 from ledger.lifecycle import Action, IllegalTransition, Status, next_status
 from ledger.messages import Outgoing
 from ledger.privacy import mask_text
@@ -127,9 +131,13 @@ def _send(
     ctx: Context, cadre: Cadre, ticket: Ticket, unit: Unit, action: Action, announcement: str
 ) -> list[Outgoing]:
     """Record the dispatch, tell the residents' group and send the order to the unit."""
+    response_due, resolution_due = unit_due(ctx.settings, unit, ctx.settings.category(ticket.category), ctx.now)
     apply_action(
         ctx.session, ticket, action, actor=Actor(cadre.id, cadre.name), now=ctx.now, note=unit.name,
-        changes={"unit_id": unit.id, "dispatched_at": ctx.now},
+        changes={
+            "unit_id": unit.id, "dispatched_at": ctx.now, "unit_response_due_at": response_due,
+            "unit_resolution_due_at": resolution_due, "unit_first_response_at": None,
+        },
     )
     text = announcement.format(number=ticket.id, unit=unit.name, cadre=cadre.name)
     to_unit = _to_unit(ctx, unit, _order(ctx, ticket, unit), ticket.id)
@@ -145,17 +153,17 @@ def _send(
 def _order(ctx: Context, ticket: Ticket, unit: Unit) -> str:
     """What the unit reads: the problem, the place, the residents' words masked, its deadlines and how to answer."""
     category = ctx.settings.category(ticket.category)
-    minutes = unit.first_response_minutes or (category.first_response_minutes if category else 60)
-    hours = unit.resolution_hours or (category.resolution_hours if category else 72)
-    since = ticket.dispatched_at or ctx.now
+    response_due, resolution_due = ticket.unit_response_due_at, ticket.unit_resolution_due_at
+    if response_due is None or resolution_due is None:  # always set by _send; computed again to be safe
+        response_due, resolution_due = unit_due(ctx.settings, unit, category, ticket.dispatched_at or ctx.now)
     reporters = [r.member_name for r in active_reporters(ctx.session, ticket.id)]
     staff = {c.name for c in ctx.settings.cadres} | {m.name for u in ctx.settings.units for m in u.members}
     names = frozenset({*ctx.session.exec(select(Member.name)), *reporters} - staff)
     return texts.UNIT_ORDER.format(
         number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
         text=mask_text(ticket.description, names),
-        response_due=texts.format_time(since + dt.timedelta(minutes=minutes), ctx.tz),
-        resolution_due=texts.format_time(since + dt.timedelta(hours=hours), ctx.tz),
+        response_due=texts.format_time(response_due, ctx.tz),
+        resolution_due=texts.format_time(resolution_due, ctx.tz),
         cadre=ctx.cadre_name(ticket.assignee_id),
     )
 
@@ -227,7 +235,10 @@ def unit_return(ctx: Context, command: Command) -> list[Outgoing]:
     try:
         apply_action(
             ctx.session, ticket, Action.UNIT_RETURN, actor=sender.actor, now=ctx.now, note=command.argument,
-            changes={"unit_id": None, "dispatched_at": None},
+            changes={
+                "unit_id": None, "dispatched_at": None, "unit_response_due_at": None, "unit_resolution_due_at": None,
+                **_first_answer(ctx, ticket),
+            },
         )
     except IllegalTransition as refused:
         status = texts.STATUS_NAMES[refused.status]
@@ -258,7 +269,10 @@ def _unit_act(
 ) -> list[Outgoing]:
     """Apply the unit's action (a public response, as a cadre's is) and announce it naming the unit."""
     try:
-        apply_action(ctx.session, ticket, action, actor=sender.actor, now=ctx.now, note=note, responding=True)
+        apply_action(
+            ctx.session, ticket, action, actor=sender.actor, now=ctx.now, note=note, responding=True,
+            changes=_first_answer(ctx, ticket),
+        )
     except IllegalTransition as refused:
         status, verb = texts.STATUS_NAMES[refused.status], texts.ACTION_VERBS[action.value]
         return [ctx.reply(texts.ILLEGAL_TRANSITION.format(number=ticket.id, status=status, verb=verb))]
@@ -268,6 +282,11 @@ def _unit_act(
         told = texts.UNIT_TOLD_PRIVATELY if ticket.chat_is_private else texts.UNIT_TOLD
         elsewhere = [ctx.reply(told.format(number=ticket.id, chat=ticket.chat_name), ticket_id=ticket.id)]
     return [public, *elsewhere]
+
+
+def _first_answer(ctx: Context, ticket: Ticket) -> dict[str, object]:
+    """The change that stamps the unit's first answer since the dispatch, once."""
+    return {"unit_first_response_at": ctx.now} if ticket.unit_first_response_at is None else {}
 
 
 def _signed_since_dispatch(ctx: Context, ticket: Ticket, unit: Unit) -> bool:

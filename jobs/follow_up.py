@@ -3,7 +3,8 @@
 `follow_up_hours` after 办结 the reporters are asked in the ticket's group; `auto_close_days` after 办结 a
 ticket still unrated is closed by the bot and counts as not rated (never as satisfied: the rates only
 count ratings that were given). Both are keyed by the resolution time, so a ticket reopened and resolved
-again is asked again. A follow-up whose auto-close is also due is not sent.
+again is asked again. A follow-up whose auto-close is also due is not sent. A patrol finding (`上报`) has no
+resident to ask: it is only closed.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[O
             change = TicketChange(view.number, Action.CLOSE, texts.EVENT_AUTO_CLOSE.format(days=days))
             reply = to_reporters(view, texts.AUTO_CLOSED.format(**fields, days=days))
             occurrences.append(Occurrence(JOB, f"{key} close", close_at, (reply,), (change,)))
-        elif ask_at <= now:
+        elif ask_at <= now and view.source != "patrol":
             change = TicketChange(view.number, Action.FOLLOW_UP)
             reply = to_reporters(view, texts.FOLLOW_UP.format(**fields))
             occurrences.append(Occurrence(JOB, f"{key} ask", ask_at, (reply,), (change,)))

@@ -18,6 +18,14 @@ A reminder is keyed by its cadre too: a ticket that changes hands after its remi
 deadline (a shift handover of a ticket nobody accepted, a 转派) reminds the new assignee at the next check, once,
 since the one reminded was someone else and the deadline is close by then. Escalations are not: they go to the
 grid leader and the secretary, whoever owns the ticket.
+
+A ticket dispatched to a partner unit (派单) also has the unit's own limits, from the dispatch: its first answer
+(until `unit_first_response_at`: 接单 进度 办结 退单 by a member) and the resolution. They are chased the same way
+with other targets: the reminder goes to the unit (its group, else each member privately); at due the responsible
+cadre — the assignee, who 督办s the unit — is told privately and in the cadres' group; at the secretary step the
+secretary (unless the assignee is the secretary). Their keys name the unit and the due time, so a 退单 (limits
+cleared) stops the chase and a 改派 (new unit, new limits) starts it afresh. A ticket reopened after the dispatch
+was resolved within it: the unit's limits of that dispatch are not chased again.
 """
 
 from __future__ import annotations
@@ -32,10 +40,11 @@ from jobs.common import cadre_name, private, to_cadres
 from jobs.model import Occurrence, TicketChange
 from ledger.deadlines import describe_minutes
 from ledger.lifecycle import Action, is_open
+from ledger.messages import Outgoing
 from ledger.rota import escalation_chain
 from ledger.views import TicketView, category_name, place
-from ledger.wording import format_time
-from settings.models import Cadre, Role, Settings
+from ledger.wording import format_time, mention_prefix
+from settings.models import Cadre, Role, Settings, Unit
 
 JOB = "sla"
 
@@ -44,13 +53,18 @@ class Step(StrEnum):
     REMIND = "remind"
     LEADER = "leader"
     SECRETARY = "secretary"
+    CADRE = "cadre"  # a unit's limit passed: the responsible cadre (the assignee) 督办s the unit
+
+
+UNIT_KINDS = frozenset({"unit_response", "unit_resolution"})
 
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # response | resolution | commitment
+    kind: str  # response | resolution | commitment | unit_response | unit_resolution
     start: dt.datetime
     due: dt.datetime
+    unit_id: str | None = None  # the unit's limits: the unit dispatched to
 
 
 @dataclass(frozen=True)
@@ -60,7 +74,7 @@ class Chase:
     deadline: Deadline
     step: Step
     at: dt.datetime
-    target: Cadre
+    target: Cadre | Unit  # a unit only for the reminder of its own limit
 
 
 def deadlines(view: TicketView, tz: dt.tzinfo) -> list[Deadline]:
@@ -78,6 +92,20 @@ def deadlines(view: TicketView, tz: dt.tzinfo) -> list[Deadline]:
     return [d for d in found if d.due > d.start]
 
 
+def unit_deadlines(view: TicketView) -> list[Deadline]:
+    """The running limits of the unit `view` is dispatched to (see the module docstring)."""
+    if not is_open(view.status) or view.unit_id is None or view.dispatched_at is None:
+        return []
+    if view.resolution_since is not None and view.resolution_since > view.dispatched_at:
+        return []  # reopened after the dispatch: resolved within the unit's limits
+    found = []
+    if view.unit_first_response_at is None and view.unit_response_due_at is not None:
+        found.append(Deadline("unit_response", view.dispatched_at, view.unit_response_due_at, view.unit_id))
+    if view.unit_resolution_due_at is not None:
+        found.append(Deadline("unit_resolution", view.dispatched_at, view.unit_resolution_due_at, view.unit_id))
+    return [d for d in found if d.due > d.start]
+
+
 def chases(settings: Settings, view: TicketView) -> list[Chase]:
     """Every step for every running deadline of `view`, in time order per deadline."""
     assignee = settings.cadre(view.assignee_id) if view.assignee_id else None
@@ -88,18 +116,34 @@ def chases(settings: Settings, view: TicketView) -> list[Chase]:
     found = []
     for deadline in deadlines(view, settings.tz):
         span = deadline.due - deadline.start
-        steps = [
+        found += _steps(deadline, [
             (Step.REMIND, deadline.start + span * schedule.reminder_fraction, assignee),
             (Step.LEADER, deadline.due, leader),
             (Step.SECRETARY, deadline.start + span * schedule.secretary_fraction, secretary),
-        ]
-        told: set[str] = set()
-        for step, at, target in steps:
-            if target is None or (step is not Step.REMIND and target.id in told):
-                continue
-            if step is not Step.REMIND:
-                told.add(target.id)
-            found.append(Chase(deadline, step, _whole_second(at), target))
+        ])  # fmt: skip
+    for deadline in unit_deadlines(view):
+        unit = settings.unit(deadline.unit_id)
+        if unit is None:  # no longer in config: nobody to remind
+            continue
+        span = deadline.due - deadline.start
+        found += _steps(deadline, [
+            (Step.REMIND, deadline.start + span * schedule.reminder_fraction, unit),
+            (Step.CADRE, deadline.due, assignee),
+            (Step.SECRETARY, deadline.start + span * schedule.secretary_fraction, secretary),
+        ])  # fmt: skip
+    return found
+
+
+def _steps(deadline: Deadline, steps: list[tuple[Step, dt.datetime, Cadre | Unit | None]]) -> list[Chase]:
+    """The chases of `steps`, skipping a missing target and an escalation to someone already told."""
+    found = []
+    told: set[str] = set()
+    for step, at, target in steps:
+        if target is None or (step is not Step.REMIND and target.id in told):
+            continue
+        if step is not Step.REMIND:
+            told.add(target.id)
+        found.append(Chase(deadline, step, _whole_second(at), target))
     return found
 
 
@@ -126,6 +170,8 @@ def next_at(settings: Settings, views: list[TicketView], after: dt.datetime) -> 
 
 def _occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt.datetime) -> Occurrence:
     deadline = chase.deadline
+    if deadline.kind in UNIT_KINDS:
+        return _unit_occurrence(settings, view, chase, now)
     fields = {
         "number": view.number, "category": category_name(settings, view), "place": place(view),
         "deadline": texts.DEADLINE_NAMES[deadline.kind], "due": format_time(deadline.due, settings.tz),
@@ -143,3 +189,44 @@ def _occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt.date
     mention = [chase.target, *([assignee] if assignee else [])]
     change = TicketChange(view.number, Action.ESCALATE, texts.EVENT_ESCALATE.format(**fields))
     return Occurrence(JOB, period, chase.at, tuple(to_cadres(settings, text, mention, view.number)), (change,))
+
+
+def _unit_occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt.datetime) -> Occurrence:
+    """A step of chasing a unit's own limit: the unit reminded, the responsible cadre or the secretary told."""
+    deadline = chase.deadline
+    unit = settings.unit(deadline.unit_id)
+    assert unit is not None  # chases() leaves out a unit no longer configured
+    fields = {
+        "number": view.number, "category": category_name(settings, view), "place": place(view), "unit": unit.name,
+        "deadline": texts.UNIT_DEADLINE_NAMES[deadline.kind], "due": format_time(deadline.due, settings.tz),
+        "assignee": cadre_name(settings, view.assignee_id), "target": chase.target.name,
+    }
+    due_utc = deadline.due.astimezone(dt.UTC)
+    period = f"#{view.number} {deadline.kind} {unit.id} {due_utc:%Y-%m-%dT%H:%MZ} {chase.step.value}"
+    if chase.step is Step.REMIND:
+        left = describe_minutes(max(1, math.ceil((deadline.due - now).total_seconds() / 60)))
+        replies = _to_unit(settings, unit, texts.UNIT_REMINDER.format(**fields, left=left), view.number)
+        change = TicketChange(view.number, Action.REMIND, texts.EVENT_UNIT_REMIND.format(**fields))
+        return Occurrence(JOB, period, chase.at, tuple(replies), (change,))
+    assert isinstance(chase.target, Cadre)
+    assignee = settings.cadre(view.assignee_id) if view.assignee_id else None
+    if chase.step is Step.CADRE:  # the responsible cadre, privately and in the cadres' group
+        text = texts.UNIT_OVERDUE.format(**fields)
+        replies = [private(chase.target, text, view.number)]
+        if settings.cadres_group() is not None:
+            replies += to_cadres(settings, text, [chase.target], view.number)
+    else:
+        text = texts.UNIT_ESCALATION.format(**fields, role=texts.ROLE_NAMES[chase.target.role.value])
+        replies = to_cadres(settings, text, [chase.target, *([assignee] if assignee else [])], view.number)
+    change = TicketChange(view.number, Action.ESCALATE, texts.EVENT_UNIT_ESCALATE.format(**fields))
+    return Occurrence(JOB, period, chase.at, tuple(replies), (change,))
+
+
+def _to_unit(settings: Settings, unit: Unit, text: str, ticket_id: int) -> list[Outgoing]:
+    """`text` in the unit's group mentioning its members; each member privately when it has no group."""
+    group = settings.group(unit.group, unit.group) if unit.group is not None else None
+    if group is not None:
+        names = [m.name for m in unit.members]
+        ids = tuple(m.chat_id for m in unit.members)
+        return [Outgoing(group.id or group.name, mention_prefix(names) + text, group.name, ids, ticket_id=ticket_id)]
+    return [Outgoing(m.chat_id, text, m.name, is_private=True, ticket_id=ticket_id) for m in unit.members]

@@ -90,3 +90,21 @@ DAILY_INCIDENT_LINE = "· #通知{number} {scope}{text}（{until}，{residents} 
 DAILY_INCIDENT_UNTIL = "预计{time}恢复"
 DAILY_INCIDENT_OVERDUE = "预计{time}恢复，已过时未确认"
 DAILY_INCIDENT_NO_END = "未定恢复时间"
+
+# Partner units' own limits (派单): the unit reminded (its group, else its members), then the responsible cadre who
+# 督办s it, then the secretary. `unit` is the unit's name, `assignee` the responsible cadre.
+UNIT_DEADLINE_NAMES = {"unit_response": "接单", "unit_resolution": "办结"}
+UNIT_REMINDER = (
+    "⏰ 提醒：派单 #{number}【{category}】{place}的{deadline}时限是 {due}，还剩 {left}，请尽快处理并回复"
+    "「接单 {number}」「进度 {number} 说明」或「办结 {number} 处理结果」（{assignee} 督办）。"
+)
+UNIT_OVERDUE = (
+    "⚠️ #{number}【{category}】{place}已派 {unit}，单位{deadline}时限（{due}）已过仍未{deadline}，"
+    "请负责人 {assignee} 督办。"
+)
+UNIT_ESCALATION = (
+    "⚠️ #{number}【{category}】{place}已派 {unit}，单位{deadline}时限（{due}）已过仍未{deadline}，负责人 {assignee}，"
+    "已升级至{role} {target}，请督办。"
+)
+EVENT_UNIT_REMIND = "单位{deadline}时限 {due} 提醒 {unit}"
+EVENT_UNIT_ESCALATE = "{unit} 单位{deadline}时限 {due} 升级至 {target}"

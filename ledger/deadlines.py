@@ -2,6 +2,10 @@
 
 A category with `pause_outside_shift` counts only the grid's working hours: its weekly shifts, none on a public
 holiday, Monday's (`holidays.workday_pattern`'s) on a make-up working Saturday or Sunday (see ledger/workdays.py).
+
+A partner unit's limits (派单) count from the dispatch, by the unit's own limits else the category's; a unit with
+`working_hours` counts only those, on the same working calendar: none on a public holiday, those of
+`holidays.workday_pattern` on a 调休 working Saturday or Sunday.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from collections.abc import Callable
 from functools import partial
 
 from ledger.rota import grid_shift_windows
-from ledger.workdays import WorkingCalendar, working_calendar
-from settings.models import Category, Settings
+from ledger.workdays import WorkingCalendar, weekly_pattern, working_calendar
+from settings.models import Category, Settings, Unit, WorkingHours
 
 Windows = Callable[[dt.date], list[tuple[dt.datetime, dt.datetime]]]
 _SEARCH_DAYS = 60
@@ -42,6 +46,42 @@ def shift_windows(
     if not any(shift.grid == grid_id for shift in settings.rota):
         return None
     return partial(grid_shift_windows, settings, grid_id, calendar=calendar or working_calendar(settings))
+
+
+def unit_limits(unit: Unit, category: Category | None) -> tuple[dt.timedelta, dt.timedelta]:
+    """The unit's first-response and resolution limits: its own, else the category's (else 60 minutes, 72 hours)."""
+    minutes = unit.first_response_minutes or (category.first_response_minutes if category else 60)
+    hours = unit.resolution_hours or (category.resolution_hours if category else 72)
+    return dt.timedelta(minutes=minutes), dt.timedelta(hours=hours)
+
+
+def unit_due(
+    settings: Settings, unit: Unit, category: Category | None, since: dt.datetime,
+    calendar: WorkingCalendar | None = None,
+) -> tuple[dt.datetime, dt.datetime]:
+    """When the unit must answer (接单) and resolve a ticket dispatched to it at `since`."""
+    response, resolution = unit_limits(unit, category)
+    windows = unit_windows(settings, unit, calendar)
+    return _due(since, response, windows), _due(since, resolution, windows)
+
+
+def unit_windows(settings: Settings, unit: Unit, calendar: WorkingCalendar | None = None) -> Windows | None:
+    """The unit's working hours as windows per day, or None when it works round the clock."""
+    if unit.working_hours is None:
+        return None
+    return partial(_working_hours_windows, unit.working_hours, settings.tz, calendar or working_calendar(settings))
+
+
+def _working_hours_windows(
+    hours: WorkingHours, tz: dt.tzinfo, calendar: WorkingCalendar, day: dt.date
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The window of `hours` starting on `day`: none on a public holiday or a day off, the `workday_pattern`'s on a
+    make-up working day."""
+    if weekly_pattern(day, calendar) not in hours.days:
+        return []
+    start = dt.datetime.combine(day, hours.start, tzinfo=tz)
+    end_day = day if hours.end > hours.start else day + dt.timedelta(days=1)
+    return [(start, dt.datetime.combine(end_day, hours.end, tzinfo=tz))]
 
 
 def on_shift_deadline(since: dt.datetime, duration: dt.timedelta, windows: Windows) -> dt.datetime:

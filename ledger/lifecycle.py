@@ -58,6 +58,8 @@ class Action(StrEnum):
     DISPATCH = "dispatch"
     UNIT_RETURN = "unit_return"
     REDISPATCH = "redispatch"
+    # 公开: a cadre's patrol finding (上报) is posted to the residents' group(s) of its grid; no state change.
+    PUBLISH = "publish"
 
 
 _WORKING = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.IN_PROGRESS, Status.TRANSFERRED, Status.REOPENED})
@@ -90,6 +92,7 @@ UPDATES: dict[Action, frozenset[Status]] = {
     Action.DISPATCH: OPEN_STATES,
     Action.UNIT_RETURN: OPEN_STATES,
     Action.REDISPATCH: OPEN_STATES,
+    Action.PUBLISH: OPEN_STATES | RESOLVED_STATES,
 }
 """Actions that change a ticket without changing its state, and the states they are allowed in."""
 

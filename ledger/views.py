@@ -34,6 +34,13 @@ class TicketView:
     rating: str | None
     agenda: bool
     reporters: tuple[tuple[str, str], ...] = ()  # (member id, name) of the active reporters
+    # 派单: the partner unit (config `units:`) it was dispatched to, when, the unit's own limits and its first answer
+    unit_id: str | None = None
+    dispatched_at: dt.datetime | None = None
+    unit_response_due_at: dt.datetime | None = None
+    unit_resolution_due_at: dt.datetime | None = None
+    unit_first_response_at: dt.datetime | None = None
+    source: str = "resident"  # or `patrol` (主动发现: a cadre's 上报)
 
 
 def category_name(settings: Settings, view: TicketView) -> str:

@@ -107,6 +107,12 @@ class Community(_Strict):
     bot_name: str = Field(
         default="回音", min_length=1, max_length=NAME_LENGTH, description="the bot's name: `@回音` addresses it"
     )
+    bot_accounts: list[Annotated[str, Field(min_length=1, max_length=CHAT_ID_LENGTH)]] = Field(
+        default_factory=list,
+        description="WeChat ids of the community's bot accounts (one `huiyin run` each, on one PostgreSQL ledger): "
+        "their messages are never a resident's, and with another account listed each process sends only for the "
+        "chats its own account is in",
+    )
 
 
 class Grid(_Strict):
@@ -197,10 +203,21 @@ class UnitMember(_Strict):
     chat_id: str = Field(min_length=1, max_length=CHAT_ID_LENGTH)
 
 
+class WorkingHours(_Strict):
+    """When a partner unit's clock runs: these weekdays from `start` to `end` (`end` <= `start` crosses midnight).
+    Not on a public holiday; on a 调休 working Saturday or Sunday as on `holidays.workday_pattern`
+    (ledger/workdays.py)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    start: ClockTime
+    end: ClockTime
+
+
 class Unit(_Strict):
     """A partner unit (合作单位) the community dispatches tickets to (派单): the property company, water, power, gas,
     heating, 城管, police. The cadre who dispatched stays responsible (督办); the unit's members act on the tickets
-    dispatched to it. Its limits count from the dispatch; absent, the category's apply."""
+    dispatched to it. Its limits count from the dispatch; absent, the category's apply. With `working_hours` they
+    count only working time (absent: round the clock)."""
 
     id: Identifier
     name: str = Field(min_length=1, max_length=NAME_LENGTH)
@@ -211,6 +228,7 @@ class Unit(_Strict):
     categories: list[str] = Field(default_factory=list, description="the categories it handles")
     first_response_minutes: int | None = Field(default=None, gt=0, description="from the dispatch; else the category's")
     resolution_hours: int | None = Field(default=None, gt=0, description="from the dispatch; else the category's")
+    working_hours: WorkingHours | None = Field(default=None, description="its limits count only then; else always")
 
     @property
     def names(self) -> tuple[str, ...]:

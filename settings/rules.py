@@ -35,6 +35,7 @@ def config_problems(settings: Settings) -> Iterator[ConfigProblem]:
     yield from _buildings(settings)
     yield from _holidays(settings)
     yield from _units(settings)
+    yield from _bot_accounts(settings)
 
 
 def config_warnings(settings: Settings) -> Iterator[ConfigProblem]:
@@ -204,9 +205,30 @@ def _units(settings: Settings) -> Iterator[ConfigProblem]:
                 yield ConfigProblem(("units", index, "group"), texts.UNIT_GROUP_KIND.format(value=unit.group))
         elif not unit.members:
             yield ConfigProblem(("units", index), texts.UNIT_UNREACHABLE.format(value=unit.id))
+        if unit.working_hours is not None and unit.working_hours.start == unit.working_hours.end:
+            yield ConfigProblem(("units", index, "working_hours", "end"), texts.EMPTY_WORKING_HOURS)
+        if unit.working_hours is not None:
+            for di, day in enumerate(unit.working_hours.days):
+                if day in unit.working_hours.days[:di]:
+                    message = texts.DUPLICATE_WEEKDAY.format(value=day)
+                    yield ConfigProblem(("units", index, "working_hours", "days", di), message)
         for mi, member in enumerate(unit.members):
             other = chat_owners.get(member.chat_id)
             if other is not None:
                 message = texts.DUPLICATE_MEMBER_CHAT_ID.format(value=member.chat_id, other=other)
                 yield ConfigProblem(("units", index, "members", mi, "chat_id"), message)
             chat_owners.setdefault(member.chat_id, texts.UNIT_OWNER.format(unit=unit.name, name=member.name))
+
+
+# Here rather than in settings/texts.py, which other work was changing at the time; move it there.
+BOT_ACCOUNT_IS_A_PERSON = "{value!r} 已经是{other}的微信号：机器人账号的消息一律不处理，这个人说的话会被忽略"
+
+
+def _bot_accounts(settings: Settings) -> Iterator[ConfigProblem]:
+    """A bot account's messages are ignored, so it may not be a person the bot listens to (a cadre, a unit member)."""
+    people = {c.chat_id: f"干部 {c.name!r} " for c in settings.cadres}
+    people.update({m.chat_id: f"合作单位成员 {m.name!r} " for u in settings.units for m in u.members})
+    for index, account in enumerate(settings.community.bot_accounts):
+        if account in people:
+            message = BOT_ACCOUNT_IS_A_PERSON.format(value=account, other=people[account])
+            yield ConfigProblem(("community", "bot_accounts", index), message)

@@ -99,6 +99,8 @@ UNIT_UNREACHABLE = "合作单位 {value!r} 既没有 group 也没有 members，�
 DUPLICATE_MEMBER_CHAT_ID = "chat_id {value!r} 已经是{other}的了（一个微信号只能对应一个人）"
 CADRE_OWNER = "干部 {name!r} "
 UNIT_OWNER = "{unit} 的 {name!r} "
+EMPTY_WORKING_HOURS = "工作时间的开始和结束不能是同一时间（全天候的单位不写 working_hours）"
+DUPLICATE_WEEKDAY = "{value!r} 重复了"
 FULL_WIDTH_COMMA = "{value!r} 里有中文标点“{mark}”，会被当成一项；列表项之间请用英文逗号分隔，如 [{suggestion}]"
 
 # Worth a look, but the bot runs: warnings.

@@ -58,6 +58,16 @@ class Details:
 
 is_open = col(Ticket.status).in_(OPEN)
 
+PATROL = "patrol"
+is_public = or_(col(Ticket.source) != PATROL, col(Ticket.published_at).is_not(None))
+"""What the public wall, its ticket pages and Open311 show: a cadre's patrol finding (上报) only once it was made
+public (公开); residents' reports always. The cadre view and the 台账 show every ticket."""
+
+
+def shown_publicly(ticket: Ticket) -> bool:
+    """`is_public` of one loaded ticket."""
+    return ticket.source != PATROL or ticket.published_at is not None
+
 
 def overdue_at(now: dt.datetime) -> ColumnElement[bool]:
     """`ledger.rates.is_overdue` of an open ticket: past its resolution deadline, not resolved by then."""
@@ -101,9 +111,13 @@ class Wall:
     grid: str = ""
     category: str = ""
     assignee_id: str = ""
+    public: bool = True
+    """Leave out patrol findings not made public yet (`is_public`); the cadre view shows them."""
 
     def condition(self, segment: Segment) -> ColumnElement[bool]:
         where = _matching(self.grid, self.category)
+        if self.public:
+            where.append(is_public)
         if self.assignee_id:
             where.append(col(Ticket.assignee_id) == self.assignee_id)
         if segment is Segment.OVERDUE:
@@ -160,10 +174,12 @@ def tickets_by_id(session: Session, ids: Collection[int]) -> dict[int, Ticket]:
     return found
 
 
-def existing_ids(session: Session, ids: Collection[int]) -> set[int]:
+def existing_ids(session: Session, ids: Collection[int], *, public: bool = False) -> set[int]:
+    """Which of `ids` are tickets (`public`: shown publicly, see `is_public`)."""
     found: set[int] = set()
     for chunk in _chunks(sorted(set(ids))):
-        found.update(session.exec(select(Ticket.id).where(col(Ticket.id).in_(chunk))))
+        query = select(Ticket.id).where(col(Ticket.id).in_(chunk))
+        found.update(session.exec(query.where(is_public) if public else query))
     return found
 
 
@@ -234,7 +250,7 @@ def requests_page(
 ) -> list[Ticket]:  # fmt: skip
     """Tickets created from `start` to `end` (inclusive), newest first (ties by number), in `states` ("open",
     "closed"; none: both) and of the categories `codes` (none: any); `limit` of them after `offset`."""
-    query = select(Ticket).where(col(Ticket.created_at) >= start, col(Ticket.created_at) <= end)
+    query = select(Ticket).where(col(Ticket.created_at) >= start, col(Ticket.created_at) <= end, is_public)
     if set(states) == {"open"}:
         query = query.where(is_open)
     elif set(states) == {"closed"}:

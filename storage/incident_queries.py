@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_, true, union_all
 from sqlmodel import Session, col, select
 
 from ledger.incidents import ScopeKind
-from storage.board_queries import BATCH, CATEGORY_LENGTH, is_open
+from storage.board_queries import BATCH, CATEGORY_LENGTH, is_open, is_public
 from storage.incidents import IncidentAction, IncidentStatus
 from storage.models import Incident, IncidentEvent, IncidentReporter, Ticket
 
@@ -160,7 +160,8 @@ def requests_page(
     made from `start` to `end` (a ticket's creation, an incident's start), newest first, tickets before
     incidents at the same instant, ties by number. An incident is open until it is ended (恢复)."""
     tickets = select(literal(TICKET).label("kind"), col(Ticket.id).label("number"), col(Ticket.created_at).label("at"))
-    tickets = tickets.where(col(Ticket.created_at) >= start, col(Ticket.created_at) <= end)
+    # A patrol finding (上报) is not a request residents see before 公开 (`is_public`).
+    tickets = tickets.where(col(Ticket.created_at) >= start, col(Ticket.created_at) <= end, is_public)
     incidents = select(
         literal(INCIDENT).label("kind"), col(Incident.id).label("number"), col(Incident.starts_at).label("at")
     ).where(col(Incident.starts_at) >= start, col(Incident.starts_at) <= end)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from ledger.lifecycle import CADRE_RESPONSES, CLOSED_STATES, OPEN_STATES, Action, Status, next_status
@@ -170,7 +170,10 @@ def open_tickets_since(session: Session, *, since: dt.datetime, limit: int = 200
     return list(
         session.exec(
             select(Ticket)
-            .where(col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since)
+            .where(
+                col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since,
+                _seen_by_residents(),
+            )
             .order_by(col(Ticket.id).desc())
             .limit(limit)
         )
@@ -188,12 +191,20 @@ class MergeCandidate:
     grid_id: str | None
 
 
+def _seen_by_residents() -> ColumnElement[bool]:
+    """Not a patrol finding the residents have not been told of (`公开`): a resident's report never disappears
+    into one (they would hear nothing more); a cadre can still `合并` it."""
+    return or_(col(Ticket.source) != "patrol", col(Ticket.published_at).is_not(None))
+
+
 def merge_candidates(
     session: Session, *, since: dt.datetime, grid_id: str | None, limit: int = 200
 ) -> list[MergeCandidate]:
     """Open tickets created after `since` that a report of `grid_id` may duplicate, newest first: those of that grid
     or of none; when the report's grid is unknown, only tickets without a place. Reads only the compared columns."""
-    where = [col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since]
+    where = [
+        col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since, _seen_by_residents()
+    ]
     if grid_id is None:
         where.append(col(Ticket.location).is_(None))
     else:

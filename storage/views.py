@@ -47,7 +47,10 @@ def ticket_views(session: Session, statuses: frozenset[Status] | None = None) ->
             created_at=t.created_at, response_due_at=t.response_due_at, first_response_at=t.first_response_at,
             resolution_due_at=t.resolution_due_at, resolution_since=resolution_since.get(t.id),
             resolved_at=t.resolved_at, commitment_date=t.commitment_date, committed_at=committed_at.get(t.id),
-            rating=t.rating, agenda=t.agenda, reporters=tuple(reporters.get(t.id, ())),
+            rating=t.rating, agenda=t.agenda, reporters=tuple(reporters.get(t.id, ())), unit_id=t.unit_id,
+            dispatched_at=t.dispatched_at, unit_response_due_at=t.unit_response_due_at,
+            unit_resolution_due_at=t.unit_resolution_due_at, unit_first_response_at=t.unit_first_response_at,
+            source=t.source,
         )
         for t in tickets
     ]

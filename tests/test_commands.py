@@ -36,6 +36,8 @@ CADRE_COMMANDS = {
     CommandName.DISPATCH,
     CommandName.REDISPATCH,
     CommandName.UNIT_RETURN,
+    CommandName.PATROL,
+    CommandName.PUBLISH,
 }
 UNIT_COMMANDS = {CommandName.ACCEPT, CommandName.PROGRESS, CommandName.RESOLVE, CommandName.UNIT_RETURN}
 
@@ -118,6 +120,10 @@ VALID = [
     ("改派 12 供水", N.REDISPATCH, 12, "供水", None),
     ("退单 12 不属于物业维修范围", N.UNIT_RETURN, 12, "不属于物业维修范围", None),
     ("退单12，是市政管网的问题", N.UNIT_RETURN, 12, "是市政管网的问题", None),
+    ("上报 3号楼 井盖松动", N.PATROL, None, "3号楼 井盖松动", None),
+    ("上报 自办 5号楼东侧路灯不亮", N.PATROL, None, "自办 5号楼东侧路灯不亮", None),
+    ("公开 12", N.PUBLISH, 12, "", None),
+    ("公开＃１２", N.PUBLISH, 12, "", None),
 ]
 
 
@@ -232,6 +238,8 @@ ERRORS = [
     ("退单 12", N.UNIT_RETURN, ProblemKind.MISSING_ARGUMENT),
     ("派单", N.DISPATCH, ProblemKind.MISSING_TICKET),
     ("合并 13", N.MERGE, ProblemKind.MISSING_ARGUMENT),
+    ("上报", N.PATROL, ProblemKind.MISSING_ARGUMENT),
+    ("公开", N.PUBLISH, ProblemKind.MISSING_TICKET),
     ("评价 12", N.RATE, ProblemKind.MISSING_ARGUMENT),
     ("换班", N.SWAP, ProblemKind.MISSING_ARGUMENT),
     ("换班 @李军", N.SWAP, ProblemKind.MISSING_ARGUMENT),

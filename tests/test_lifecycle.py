@@ -54,6 +54,8 @@ ALLOWED = {
     **{(Action.DISPATCH, s): s for s in OPEN_STATES},
     **{(Action.UNIT_RETURN, s): s for s in OPEN_STATES},
     **{(Action.REDISPATCH, s): s for s in OPEN_STATES},
+    # 公开: a patrol finding is made public while it is open or resolved, never its state.
+    **{(Action.PUBLISH, s): s for s in (*OPEN_STATES, S.RESOLVED)},
 }
 EVERY_PAIR = [(a, s) for a in Action if a is not Action.CREATE for s in Status]
 

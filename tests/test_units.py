@@ -1,7 +1,8 @@
 """Partner units (社区点单、部门响应): 派单 / 改派 by cadres, 接单 进度 办结 退单 by a unit's members, and the config.
 
 The chat tests run on SQLite and PostgreSQL (conftest's `engine`). The sample config has one unit, 幸福里物业
-(short 物业, id wuye, group 幸福里物业维修群, member 张师傅), the default unit of 给排水 and 公共设施.
+(short 物业, id wuye, group 幸福里物业维修群, member 张师傅), the default unit of 给排水 and 公共设施, and 幸福里供水所
+(short 供水, id gongshui, group 幸福里供水抢修群, member 刘工). WATER, added by some tests, has no group.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from tests.test_config_check import clean_edit
 UNIT_GROUP = "幸福里物业维修群"
 LEAK = "3号楼2单元楼道的水管漏水了，地上全是水，我电话13812345678"
 WATER = Unit(
-    id="water", name="城市供水公司", short="供水", kind=UnitKind.WATER,
-    members=[UnitMember(name="刘工", chat_id="wxid_liugong")], categories=["drainage"],
+    id="water", name="城市供水公司", short="自来水", kind=UnitKind.WATER,
+    members=[UnitMember(name="钱工", chat_id="wxid_qiangong")], categories=["drainage"],
     first_response_minutes=60, resolution_hours=24,
 )  # fmt: skip
 
@@ -73,7 +74,7 @@ def test_without_a_unit_the_category_default_unit_is_used(chat: Chat) -> None:
 def test_a_category_without_default_unit_asks_which_unit(chat: Chat) -> None:
     chat.say("张阿姨", "1号楼东边垃圾桶满了没人清")
     [reply] = chat.say("王芳", "派单 1")
-    expected = texts.UNIT_NO_DEFAULT.format(category="环境卫生", units="物业", number=1, example="物业")
+    expected = texts.UNIT_NO_DEFAULT.format(category="环境卫生", units="物业、供水", number=1, example="物业")
     assert reply.text == "@王芳 " + expected
     [unknown] = chat.say("王芳", "派单 1 燃气")
     assert "没有找到合作单位「燃气」" in unknown.text
@@ -147,7 +148,7 @@ def test_a_unit_member_cannot_touch_another_units_ticket(
 ) -> None:
     chat = _chat_with_water(settings, engine, clock)
     chat.say("张阿姨", LEAK)
-    chat.say("王芳", "派单 1 供水")
+    chat.say("王芳", "派单 1 自来水")
     assert _ticket(chat, 1).unit_id == "water"
     [refused] = chat.texts("张师傅", "办结 1 修好了", group=UNIT_GROUP)
     assert refused == "@张师傅 " + texts.UNIT_NOT_DISPATCHED.format(number=1, unit="幸福里物业", verb="办结")
@@ -185,12 +186,12 @@ def test_redispatch_moves_the_ticket_and_tells_both_units(
 ) -> None:
     chat = _chat_with_water(settings, engine, clock)
     chat.say("张阿姨", LEAK)
-    assert chat.texts("王芳", "改派 1 供水") == ["@王芳 " + texts.UNIT_NOT_YET.format(number=1)]
+    assert chat.texts("王芳", "改派 1 自来水") == ["@王芳 " + texts.UNIT_NOT_YET.format(number=1)]
     chat.say("王芳", "派单 1")
     assert chat.texts("王芳", "改派 1 物业") == ["@王芳 " + texts.UNIT_SAME.format(number=1, unit="幸福里物业")]
-    public, order, withdrawn = chat.say("王芳", "改派 1 供水")
+    public, order, withdrawn = chat.say("王芳", "改派 1 自来水")
     assert public.text == "@张阿姨 #1 已改派 城市供水公司 处理，王芳 督办。"
-    assert (order.chat_id, order.is_private) == ("wxid_liugong", True)  # no group: each member privately
+    assert (order.chat_id, order.is_private) == ("wxid_qiangong", True)  # no group: each member privately
     assert "请于 11月23日 10:00 前接单，11月24日 09:00 前办结" in order.text
     assert (withdrawn.chat_name, withdrawn.text) == (
         UNIT_GROUP, "@张师傅 #1 已改派 城市供水公司，幸福里物业 无需再处理，谢谢。",
@@ -198,8 +199,8 @@ def test_redispatch_moves_the_ticket_and_tells_both_units(
     assert _ticket(chat, 1).unit_id == "water"
     with chat.session() as session:
         assert ticket_events(session, 1)[-1].action == "redispatch"
-    public, _ = chat.say("刘工", "接单 1", group="私聊")
-    assert public.text == "@张阿姨 #1 已由 城市供水公司 刘工 签收，正在处理。"
+    public, _ = chat.say("钱工", "接单 1", group="私聊")
+    assert public.text == "@张阿姨 #1 已由 城市供水公司 钱工 签收，正在处理。"
 
 
 def test_a_dispatch_from_another_chat_confirms_where_the_order_went(chat: Chat) -> None:

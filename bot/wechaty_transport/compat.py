@@ -32,3 +32,17 @@ def load_wechaty() -> ModuleType:
     import wechaty
 
     return wechaty
+
+
+def own_caches(bot: object) -> None:
+    """Give a `Wechaty` (after `init_puppet`) its own Contact and Room caches.
+
+    `Wechaty.init_puppet` makes per-bot subclasses (`type('Room', (Room,), meta_info)`) bound to its puppet, but
+    `Contact._pool` / `Room._pool` stay class attributes of the base classes, shared by every bot in the process:
+    a second account (or a test running two) would load rooms and contacts bound to the first one's puppet, and
+    a reconnect would keep objects bound to the dead one. Each bot's subclasses get empty pools of their own.
+    """
+    for name in ("Contact", "ContactSelf", "Room"):
+        cls = getattr(bot, name, None)
+        if cls is not None:
+            cls._pool = {}

@@ -1,4 +1,14 @@
-"""Huiyin on WeChat: the app, the wechaty transport, the paced outbox and the connection supervisor together."""
+"""Huiyin on WeChat: the app, the wechaty transport, the paced outbox and the connection supervisor together.
+
+Several bot accounts, one ledger (`community.bot_accounts` lists them; one `huiyin run` per account, on
+PostgreSQL): a message from any of them is never handled (another account's reply echoed in a group both are
+in is not a resident's report), and each process sends only the outbox rows of the chats its own account can
+reach (`PacedOutbox.chats`): the ids and topics of the rooms it is in (`RoomList`, refreshed at every login, on
+room join/leave/topic events and every OWNERSHIP_REFRESH_SECONDS; a room it receives a message in counts at once),
+the ids of its friends, and the contacts who wrote to it privately since it started (the reply to a private message
+goes from the account that received it). A chat two accounts share is sent by whichever claims the row first
+(once: `storage.messages.claim`). With no other account listed the process sends for every chat, as before.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +25,16 @@ from bot.wechaty_transport import texts
 from bot.wechaty_transport.compat import load_wechaty
 from bot.wechaty_transport.supervisor import Supervisor
 from bot.wechaty_transport.transport import WechatyTransport
-from ledger.messages import Outgoing
+from ledger.messages import Incoming, Outgoing
 from settings.models import Role
 from storage.db import new_session
 from storage.messages import enqueue
 
 log = logging.getLogger(__name__)
 DEFAULT_TOKEN = "huiyin-self-hosted"
+# How often the chats this account is in are looked up again (besides login and room join/leave events).
+OWNERSHIP_REFRESH_SECONDS = 300.0
+ROOM_EVENTS = ("room-join", "room-leave", "room-topic")
 
 
 def free_port() -> int:
@@ -71,8 +84,13 @@ class WechatyRunner:
             sleep=sleep,
         )
         self.outbox.on_failure = self.supervisor.suspect
+        self.sleep = sleep
+        self.bot_accounts = frozenset(self.settings.community.bot_accounts)
+        self.correspondents: set[str] = set()  # contacts who wrote to this account privately
+        self.chats: set[str] | None = None  # what the outbox sends for; None: every chat (the only account)
         self.handled = 0
         self.own_messages = 0
+        self.other_accounts_messages = 0
 
     def make_bot(self) -> Any:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -98,7 +116,12 @@ class WechatyRunner:
                 self.own_messages += 1
                 self.outbox.confirm_echo(self.transport.echo_chats(msg), msg.text(), msg.message_id)
                 return
+            if (sender := self.transport.sender_of(msg)) in self.bot_accounts:  # another account's echo
+                self.other_accounts_messages += 1
+                log.debug("message %s from bot account %s ignored", msg.message_id, sender)
+                return
             incoming = self.transport.to_incoming(msg)
+            self._reaches(incoming)
             queued = self.app.handle(incoming)
             self.handled += 1
         except Exception:
@@ -109,9 +132,55 @@ class WechatyRunner:
 
     async def on_online(self, bot: Any) -> None:
         self.transport.attach(bot)
-        await self.transport.learn_rooms()
+        await self.refresh_chats()
+        for event in ROOM_EVENTS:
+            bot.on(event, self._rooms_changed)
         self.outbox.online.set()
         self.outbox.wake.set()
+
+    def shares_ledger(self) -> bool:
+        """Whether another bot account is configured besides this one (then each sends only for its own chats)."""
+        return bool(self.bot_accounts - {self.transport.self_id()})
+
+    async def refresh_chats(self) -> None:
+        """Look up the rooms (and friends) of the account and give the outbox the chats it may send to."""
+        bot = self.transport.bot
+        joined = await self.transport.learn_rooms()
+        if not self.shares_ledger():
+            self.chats = self.outbox.chats = None  # the only account: every chat
+            return
+        try:
+            friends = await self.transport.friends()
+        except Exception as error:  # the rooms and those who wrote privately are enough to go on
+            log.warning("could not list the account's friends (%s)", error)
+            friends = set()
+        if self.transport.bot is not bot:  # went offline meanwhile
+            return
+        self.chats = joined | friends | self.correspondents
+        self.outbox.chats = self.chats
+        log.info("this account sends for %d room ids and names and %d contacts", len(joined), len(self.chats - joined))
+
+    def _reaches(self, incoming: Incoming) -> None:
+        """A message received in a chat proves the account is in it: the reply is this process's to send."""
+        if self.chats is None:
+            return
+        if incoming.is_private:
+            self.correspondents.add(incoming.chat_id)
+            self.chats.add(incoming.chat_id)
+        else:
+            self.chats.update((incoming.chat_id, incoming.chat_name))
+
+    async def _rooms_changed(self, *_args: Any) -> None:
+        try:
+            await self.refresh_chats()
+        except Exception:
+            log.exception("refreshing the account's rooms failed")
+
+    async def _refresh_periodically(self) -> None:
+        while True:
+            await self.sleep(OWNERSHIP_REFRESH_SECONDS)
+            if self.transport.bot is not None:
+                await self._rooms_changed()
 
     def on_offline(self) -> None:
         self.outbox.online.clear()
@@ -137,8 +206,10 @@ class WechatyRunner:
         # `bot.stop()` does not end `bot.start()`, and the supervisor never calls `bot.start()`: cancelling
         # this coroutine is how the bot stops.
         outbox = asyncio.create_task(self.outbox.run(), name="huiyin outbox")
+        refresh = asyncio.create_task(self._refresh_periodically(), name="huiyin chats refresh")
         try:
             await self.supervisor.run()
         finally:
             outbox.cancel()
-            await asyncio.gather(outbox, return_exceptions=True)
+            refresh.cancel()
+            await asyncio.gather(outbox, refresh, return_exceptions=True)

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.outbound import Sleep
+from bot.wechaty_transport.compat import own_caches
 from ledger.clock import Clock
 from settings.models import Connection
 
@@ -125,6 +126,7 @@ class Supervisor:
         self._clear_class_caches()
         logged_in = asyncio.Event()
         await bot.init_puppet()
+        own_caches(bot)
         await bot.init_puppet_event_bridge(bot.puppet)
         puppet = bot.puppet
         # The bridge listens for 'heart-beat' but the puppet emits 'heartbeat', so `bot.on('heartbeat')`

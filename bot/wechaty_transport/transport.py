@@ -76,12 +76,41 @@ class WechatyTransport:
     def detach(self) -> None:
         self.bot = None
 
-    async def learn_rooms(self) -> None:
-        """Room topic → id, so replies addressed by a group's configured name (no id in config) find it."""
+    async def learn_rooms(self) -> set[str]:
+        """Room topic → id, so replies addressed by a group's configured name (no id in config) find it; returns
+        the ids and topics of the rooms the account is in now (`RoomList` lists only those)."""
+        joined: set[str] = set()
         for room_id in await self.bot.puppet.room_list():
             room = self.bot.Room.load(room_id)
             await room.ready()
             self.room_ids[room.payload.topic] = room_id
+            joined |= {room_id, room.payload.topic}
+        return joined
+
+    async def friends(self) -> set[str]:
+        """Ids of the account's friends (WeChat lets an account write privately only to those); not itself."""
+        me = self.self_id()
+        found: set[str] = set()
+        for contact_id in await self.bot.puppet.contact_list():
+            if contact_id == me:
+                continue
+            contact = self.bot.Contact.load(contact_id)
+            try:
+                await contact.ready()
+            except Exception as error:
+                log.info("contact %s not loadable (%s): not counted as a friend", contact_id, error)
+                continue
+            if getattr(contact.payload, "friend", False):
+                found.add(contact_id)
+        return found
+
+    def self_id(self) -> str:
+        return self.bot.user_self().contact_id
+
+    @staticmethod
+    def sender_of(msg: Any) -> str:
+        """The contact id of who sent `msg` (without loading anything)."""
+        return msg.payload.from_id or ""
 
     def to_incoming(self, msg: Any) -> Incoming:
         """A ready wechaty `Message` (not the bot's own) as an `Incoming`."""
