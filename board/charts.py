@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from ledger.rates import format_rate
+
 WIDTH = 600
 BAR_COLOUR = "#2f6fb0"
 LINE_COLOUR = "#c2410c"
@@ -59,6 +61,41 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float]) -> str
             f'fill="{BAR_COLOUR}"><title>{escape(label)}：{value:g}</title></rect>'
             f'<text x="{label_width + length + 6:.1f}" y="{y + 18}" {TEXT_STYLE}>{value:g}</text>'
         )
+    return "".join([*parts, "</svg>"])
+
+
+def rate_pairs_chart(
+    title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]]
+) -> str:
+    """Horizontal bars of rates (0–1, drawn to 100 %), one row per label with a bar per series, e.g. each unit's
+    部门响应率 and 部门办结率; a rate with nothing to divide by is a `—` without a bar."""
+    colours = (BAR_COLOUR, LINE_COLOUR)
+    bar, gap, label_width, right, legend = 14, 12, 130, 50, 26
+    row = bar * len(series) + gap
+    height = legend + max(len(labels), 1) * row + 6
+    parts = [_open(title, height)]
+    for index, (name, _) in enumerate(series):
+        x = label_width + index * 130
+        colour = colours[index % len(colours)]
+        parts.append(
+            f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{x + 18}" y="17" {TEXT_STYLE}>{escape(name)}</text>'
+        )
+    for index, label in enumerate(labels):
+        y = legend + index * row
+        middle = y + row / 2 + 2
+        parts.append(
+            f'<text x="{label_width - 8}" y="{middle:.1f}" text-anchor="end" {TEXT_STYLE}>{escape(label)}</text>'
+        )
+        for which, (name, values) in enumerate(series):
+            value, top = values[index], y + which * bar
+            shown = format_rate(value)
+            length = 0 if value is None else (WIDTH - label_width - right) * max(0.0, min(value, 1.0))
+            parts.append(
+                f'<rect class="bar" x="{label_width}" y="{top + 1}" width="{length:.1f}" height="{bar - 2}" '
+                f'fill="{colours[which % len(colours)]}"><title>{escape(label)} {escape(name)}：{shown}</title></rect>'
+                f'<text x="{label_width + length + 6:.1f}" y="{top + bar - 2}" {TEXT_STYLE}>{shown}</text>'
+            )
     return "".join([*parts, "</svg>"])
 
 

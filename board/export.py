@@ -27,7 +27,7 @@ from sqlalchemy import Row
 from board import texts
 from board.views import Masker, duration_text, scope_text
 from ledger.lifecycle import Status
-from ledger.wording import STATUS_NAMES
+from ledger.wording import SOURCE_NAMES, STATUS_NAMES
 from settings.models import Settings
 from storage.board_queries import Details
 from storage.incident_queries import IncidentDetails
@@ -36,15 +36,16 @@ from storage.models import Incident, Ticket
 
 COLUMNS = (
     "序号", "编号", "类型", "反映时间", "反映人", "反映人数", "楼栋/网格", "问题类别", "问题描述", "责任人",
-    "办结时限", "承诺办结", "办理情况", "办结时间", "用时", "满意度",
+    "办结时限", "承诺办结", "办理情况", "办结时间", "用时", "满意度", "承办单位", "来源",
 )  # fmt: skip
 """类型 is 工单 (a ticket) or 通知 (a known incident); 办结时限 is the deadline the category's SLA set; 承诺办结 the
-day the cadre promised (承诺), if any.
+day the cadre promised (承诺), if any; 承办单位 the partner unit the ticket is dispatched to (派单), empty when none;
+来源 who found it: 居民反映 (a resident's report) or 主动发现 (a cadre's 上报).
 
 A known incident's row: 编号 `通知3`, its start as 反映时间, no names but the number of residents who reported
 it (反映人数), its range as the place, the notice as the description, its author as 责任人, its expected end
-as 办结时限, and when a cadre ended it (恢复) as 办结时间."""
-WIDTHS = (6, 8, 6, 17, 16, 8, 18, 12, 40, 8, 17, 11, 40, 17, 12, 9)
+as 办结时限, and when a cadre ended it (恢复) as 办结时间; no 承办单位 or 来源."""
+WIDTHS = (6, 8, 6, 17, 16, 8, 18, 12, 40, 8, 17, 11, 40, 17, 12, 9, 14, 9)
 TICKET_KIND = "工单"
 INCIDENT_KIND = "通知"
 INCIDENT_NUMBER = "通知{number}"
@@ -85,6 +86,7 @@ def taizhang_rows(
     categories = {c.id: c for c in settings.categories}  # looked up once per row: a dict, not a scan
     grids = {g.id: g for g in settings.grids}
     cadres = {c.id: c for c in settings.cadres}
+    units = {u.id: u.name for u in settings.units}
     number = 0
     for tickets, details in batches:
         for ticket in tickets:
@@ -110,7 +112,8 @@ def taizhang_rows(
                 ticket.commitment_date.isoformat() if ticket.commitment_date else "",
                 _progress(status, masker.text(note.text) if note else None),
                 _local(finished, tz), duration_text(finished - ticket.created_at) if finished else "",
-                ticket.rating or "",
+                ticket.rating or "", units.get(ticket.unit_id, ticket.unit_id or ""),
+                SOURCE_NAMES.get(ticket.source, ticket.source),
             ]  # fmt: skip
     for found, known in incidents:
         for incident in found:
@@ -125,7 +128,7 @@ def taizhang_rows(
                 known.reporters.get(incident.id or 0, 0), scope_text(settings, incident),
                 category.name if category else incident.category, masker.text(incident.text), incident.author_name,
                 _local(incident.expected_end_at, tz), "", state, _local(ended, tz),
-                duration_text(ended - incident.starts_at) if ended else "", "",
+                duration_text(ended - incident.starts_at) if ended else "", "", "", "",
             ]  # fmt: skip
 
 

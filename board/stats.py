@@ -1,4 +1,5 @@
-"""The weekly statistics page: the three rates, counts by category and grid, a per-cadre table, and charts.
+"""The weekly statistics page: the three rates, counts by category, grid and source (居民反映 / 主动发现), a
+per-cadre table, a per-unit table (派单, 部门响应率, 部门办结率, overdue) and charts.
 
 Every figure is defined by `ledger.rates` (the one definition of 响应率 / 解决率 / 满意率). The page asks a
 `Figures` for them: `FactFigures` computes them with `ledger.rates` over tickets' facts; `LedgerFigures` has
@@ -19,7 +20,18 @@ from sqlmodel import Session
 
 from board import charts, texts
 from ledger.lifecycle import NOT_COUNTED
-from ledger.rates import Period, Rates, TicketFacts, compute_rates, format_rate, median_first_response
+from ledger.rates import (
+    Period,
+    Rates,
+    TicketFacts,
+    UnitRates,
+    by_source,
+    compute_rates,
+    compute_unit_rates,
+    format_rate,
+    median_first_response,
+)  # fmt: skip
+from ledger.wording import SOURCE_NAMES
 from settings.models import Settings
 from storage import board_queries
 
@@ -38,6 +50,12 @@ class Figures(Protocol):
 
     def median_first_response(self, periods: Sequence[Period]) -> list[dt.timedelta | None]:
         """`ledger.rates.median_first_response` of each period."""
+
+    def unit_rates(self, period: Period, now: dt.datetime | None) -> dict[str, UnitRates]:
+        """`ledger.rates.compute_unit_rates`: each partner unit's figures; units with no figure left out."""
+
+    def received_by_source(self, period: Period) -> Counter[str]:
+        """`ledger.rates.by_source`: the period's received tickets by source."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,12 @@ class FactFigures:
     def median_first_response(self, periods: Sequence[Period]) -> list[dt.timedelta | None]:
         return [median_first_response(self.facts, period) for period in periods]
 
+    def unit_rates(self, period: Period, now: dt.datetime | None) -> dict[str, UnitRates]:
+        return compute_unit_rates(self.facts, period, now)
+
+    def received_by_source(self, period: Period) -> Counter[str]:
+        return by_source(self.facts, period)
+
 
 @dataclass(frozen=True)
 class LedgerFigures:
@@ -82,6 +106,12 @@ class LedgerFigures:
     def median_first_response(self, periods: Sequence[Period]) -> list[dt.timedelta | None]:
         return [board_queries.median_first_response(self.session, period) for period in periods]
 
+    def unit_rates(self, period: Period, now: dt.datetime | None) -> dict[str, UnitRates]:
+        return board_queries.rates_by_unit(self.session, period, now)
+
+    def received_by_source(self, period: Period) -> Counter[str]:
+        return board_queries.received_by_source(self.session, period)
+
 
 @dataclass(frozen=True)
 class CadreLine:
@@ -96,6 +126,21 @@ class CadreLine:
 
 
 @dataclass(frozen=True)
+class UnitLine:
+    """A partner unit's row: 派单, 部门响应率 (in time / counted), 部门办结率 (resolved / due), overdue."""
+
+    name: str
+    dispatched: int
+    responded_in_time: int
+    response_counted: int
+    response_rate: str
+    resolved: int
+    due: int
+    resolution_rate: str
+    overdue: int
+
+
+@dataclass(frozen=True)
 class WeeklyStats:
     period: Period
     label: str
@@ -107,9 +152,13 @@ class WeeklyStats:
     by_category: list[tuple[str, int]]
     by_grid: list[tuple[str, int]]
     cadres: list[CadreLine]
+    units: list[UnitLine]
+    by_source: list[tuple[str, int]]
+    """居民反映 and 主动发现 among the week's received tickets (both always listed)."""
     reports_chart: str
     categories_chart: str
     response_chart: str
+    units_chart: str
 
 
 def week_of(day: dt.date, tz: dt.tzinfo) -> Period:
@@ -150,6 +199,8 @@ def weekly_stats(
                 CadreLine(cadre.name, own.received, own.responded_in_time, own.resolved, own.due, own.rated,
                           own.satisfied, format_rate(own.satisfaction_rate))
             )  # fmt: skip
+    units = unit_lines(settings, figures.unit_rates(period, now))
+    sources = figures.received_by_source(period)
     weeks = [week_of(day - dt.timedelta(weeks=back), tz) for back in range(TREND_WEEKS - 1, -1, -1)]
     labels = [texts.WEEK_SHORT.format(start=w.start) for w in weeks]
     medians = figures.median_first_response(weeks)
@@ -159,10 +210,33 @@ def weekly_stats(
         rates=rates, response_rate=format_rate(rates.response_rate),
         resolution_rate=format_rate(rates.resolution_rate), satisfaction_rate=format_rate(rates.satisfaction_rate),
         median_response=texts.NOTHING if median is None else f"{_minutes(median):g}",
-        by_category=by_category, by_grid=by_grid, cadres=cadres,
+        by_category=by_category, by_grid=by_grid, cadres=cadres, units=units,
+        by_source=[(name, sources[source]) for source, name in SOURCE_NAMES.items()],
         reports_chart=charts.column_chart(texts.CHART_REPORTS, labels, figures.received(weeks)),
         categories_chart=charts.bar_chart(
             texts.CHART_CATEGORIES, [name for name, _ in by_category], [count for _, count in by_category]
         ),
         response_chart=charts.line_chart(texts.CHART_RESPONSE, labels, [_minutes(m) for m in medians]),
+        units_chart=charts.rate_pairs_chart(texts.CHART_UNITS, [u.name for u in units], [
+            (texts.CHART_UNIT_RESPONSE, [_ratio(u.responded_in_time, u.response_counted) for u in units]),
+            (texts.CHART_UNIT_RESOLUTION, [_ratio(u.resolved, u.due) for u in units]),
+        ]) if units else "",
     )  # fmt: skip
+
+
+def unit_lines(settings: Settings, rates: dict[str, UnitRates]) -> list[UnitLine]:
+    """The units with a figure, in config order (a unit no longer configured after them, by its id)."""
+    names = {u.id: u.name for u in settings.units}
+    order = [u.id for u in settings.units if u.id in rates] + sorted(set(rates) - set(names))
+    return [
+        UnitLine(
+            names.get(unit, unit), rates[unit].dispatched, rates[unit].responded_in_time, rates[unit].response_counted,
+            format_rate(rates[unit].response_rate), rates[unit].resolved, rates[unit].due,
+            format_rate(rates[unit].resolution_rate), rates[unit].overdue,
+        )
+        for unit in order
+    ]  # fmt: skip
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None

@@ -54,3 +54,8 @@ INCIDENT_ENDED = "{actor}确认恢复{note}"
 INCIDENT_ENDED_NOTE = "：{note}"
 INCIDENT_MORE_JOINS = "另有{count}次反映未逐条列出。"
 INCIDENT_NOT_FOUND = "没有找到 #通知{number}。"
+
+# Partner units and sources on the statistics page
+CHART_UNITS = "各合作单位部门响应率、部门办结率"
+CHART_UNIT_RESPONSE = "部门响应率"
+CHART_UNIT_RESOLUTION = "部门办结率"

@@ -168,7 +168,10 @@ def facts_of(ticket: Ticket) -> TicketFacts:
         number=ticket.id, category=ticket.category, grid_id=ticket.grid_id, location=ticket.location,
         assignee_id=ticket.assignee_id, status=Status(ticket.status), created_at=ticket.created_at,
         response_due_at=ticket.response_due_at, first_response_at=ticket.first_response_at,
-        resolution_due_at=ticket.resolution_due_at, resolved_at=ticket.resolved_at,
+        resolution_due_at=ticket.resolution_due_at, resolved_at=ticket.resolved_at, unit_id=ticket.unit_id,
+        dispatched_at=ticket.dispatched_at, unit_response_due_at=ticket.unit_response_due_at,
+        unit_first_response_at=ticket.unit_first_response_at, unit_resolution_due_at=ticket.unit_resolution_due_at,
+        source=ticket.source,
     )  # fmt: skip
 
 

@@ -65,7 +65,10 @@ def progress(ctx: Context, command: Command) -> list[Outgoing]:
 
 
 def resolve(ctx: Context, command: Command) -> list[Outgoing]:
-    return _act(ctx, command, Action.RESOLVE, texts.RESOLVED, note=command.argument)
+    """办结; residents are asked to rate — except for a patrol finding (上报), which no resident reported."""
+    ticket = get_ticket(ctx.session, command.ticket) if command.ticket is not None else None
+    template = texts.RESOLVED_FINDING if ticket is not None and ticket.source == "patrol" else texts.RESOLVED
+    return _act(ctx, command, Action.RESOLVE, template, note=command.argument)
 
 
 def return_ticket(ctx: Context, command: Command) -> list[Outgoing]:

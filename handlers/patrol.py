@@ -62,6 +62,10 @@ def report(ctx: Context, command: Command) -> list[Outgoing]:
         ctx, source, verdict, category, grid_id=grid_id, assignee_id=assignee.id, uncertain=uncertain,
         fields={"source": PATROL},
     )  # fmt: skip
+    if assignee.id == cadre.id:  # the finder handles it: signed for at once, no first response to chase
+        apply_action(
+            ctx.session, ticket, Action.ACCEPT, actor=Actor(cadre.id, cadre.name), now=ctx.now, responding=True
+        )
     attached_text = texts.PATROL_ATTACHED.format(what=describe_attachments(attached)) if attached else ""
     windows = shift_windows(ctx.settings, category, grid_id)
     response = (

@@ -66,6 +66,7 @@ RESOLVED = (
     "#{number} 已办结（{cadre}）：{note}\n请回复「评价 {number} 满意 / 基本满意 / 不满意」；"
     "如果没有解决，请回复「没修好 {number}」。"
 )
+RESOLVED_FINDING = "#{number} 已办结（{cadre}）：{note}"  # a patrol finding: nobody to ask for a rating
 TRANSFERRED = "#{number} 已由 {cadre} 转派给 {assignee} 负责。"
 RETURNED = "#{number} 已退回（{cadre}）：{note}"
 COMMITTED = "#{number} {cadre} 承诺于 {day} 前办结。"

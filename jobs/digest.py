@@ -16,6 +16,11 @@ created after it is not listed, and ages are measured to the week's end (in hour
 states are those known when the digest is composed, so a ticket resolved between the week's end and the
 posting is not listed as open.
 
+The cadres' group also hears where the week's reports came from (居民反映 / 主动发现: residents' reports and the
+cadres' own findings, `上报`) and, for each partner unit dispatched tickets in the week, 派单 with its 部门响应率 and
+部门办结率 (`ledger.rates.compute_unit_rates`). Residents' groups get neither: the units' lines measure the units
+for the cadres who 督办 them, and the 主动发现 count would tell residents of findings not made public (公开) yet.
+
 Known incidents (`通知`) announced in the week are one line after the counts — how many, and how many
 residents they answered without opening a ticket (their reporters) — in the cadres' group and in every
 residents' group whose grids they cover; a week with one is not quiet. Without any the line is left out.
@@ -40,7 +45,19 @@ from ledger.agenda import Candidate, candidates
 from ledger.incidents import in_range
 from ledger.lifecycle import NOT_COUNTED, is_open
 from ledger.messages import Outgoing
-from ledger.rates import Period, Rates, TicketFacts, compute_rates, format_rate, judged_at, resolved_in
+from ledger.rates import (
+    PATROL,
+    RESIDENT,
+    Period,
+    Rates,
+    TicketFacts,
+    by_source,
+    compute_rates,
+    compute_unit_rates,
+    format_rate,
+    judged_at,
+    resolved_in,
+)
 from ledger.views import TicketView, category_name, place
 from nlp.places import PlaceIndex
 from settings.models import ChatGroup, GroupKind, Settings
@@ -125,8 +142,9 @@ def render_group(
     `incidents` are those announced in the week."""
     grids = scope(settings, group)
     incidents = incidents_covering(settings, grids, incidents)
-    if grids is not None:
-        views = [v for v in views if covers(settings, group, grids, v)]
+    residents = group.kind is not GroupKind.CADRES
+    if grids is not None or residents:  # residents hear of a patrol finding only once it is made public (公开)
+        views = [v for v in views if covers(settings, group, grids, v) and (v.seen_by_residents or not residents)]
         numbers = {v.number for v in views}
         facts = [f for f in facts if f.number in numbers]
     limit, period = settings.schedule.digest_top, week.period
@@ -165,6 +183,8 @@ def render_group(
         texts.DIGEST_TOP_CATEGORIES.format(items=_top(categories, limit)),
         texts.DIGEST_TOP_PLACES.format(items=_top(places, limit)),
     ]
+    if group.kind is GroupKind.CADRES:
+        lines[4:4] = _cadres_lines(settings, facts, period, now)
     if incidents:
         residents = sum(i.reporters for i in incidents)
         lines.insert(2, texts.DIGEST_INCIDENTS.format(count=len(incidents), residents=residents))
@@ -187,6 +207,25 @@ def render_group(
     if len(agenda) > limit:  # a phone screen: the rest are one `议题` away
         lines.append(texts.DIGEST_AGENDA_MORE.format(count=len(agenda) - limit))
     return "\n".join(lines)
+
+
+def _cadres_lines(settings: Settings, facts: list[TicketFacts], period: Period, now: dt.datetime) -> list[str]:
+    """The cadres' group's own lines: the received tickets by source, and each partner unit that was dispatched
+    tickets in the week (config order) with its 部门响应率 and 部门办结率."""
+    sources = by_source(facts, period)
+    lines = [texts.DIGEST_SOURCES.format(resident=sources[RESIDENT], patrol=sources[PATROL])]
+    units = compute_unit_rates(facts, period, now)
+    order = [u.id for u in settings.units] + sorted(set(units) - {u.id for u in settings.units})
+    for unit_id in order:
+        rates = units.get(unit_id)
+        if rates is None or not rates.dispatched:
+            continue
+        unit = settings.unit(unit_id)
+        lines.append(texts.DIGEST_UNIT.format(
+            unit=unit.name if unit else unit_id, dispatched=rates.dispatched,
+            response=format_rate(rates.response_rate), resolution=format_rate(rates.resolution_rate),
+        ))  # fmt: skip
+    return lines
 
 
 def posts(

@@ -4,7 +4,7 @@
 ticket still unrated is closed by the bot and counts as not rated (never as satisfied: the rates only
 count ratings that were given). Both are keyed by the resolution time, so a ticket reopened and resolved
 again is asked again. A follow-up whose auto-close is also due is not sent. A patrol finding (`上报`) has no
-resident to ask: it is only closed.
+resident to ask: it is closed without a word.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[O
         if close_at <= now:
             days = settings.schedule.auto_close_days
             change = TicketChange(view.number, Action.CLOSE, texts.EVENT_AUTO_CLOSE.format(days=days))
-            reply = to_reporters(view, texts.AUTO_CLOSED.format(**fields, days=days))
-            occurrences.append(Occurrence(JOB, f"{key} close", close_at, (reply,), (change,)))
+            told = to_reporters(view, texts.AUTO_CLOSED.format(**fields, days=days))
+            replies = () if view.source == "patrol" else (told,)
+            occurrences.append(Occurrence(JOB, f"{key} close", close_at, replies, (change,)))
         elif ask_at <= now and view.source != "patrol":
             change = TicketChange(view.number, Action.FOLLOW_UP)
             reply = to_reporters(view, texts.FOLLOW_UP.format(**fields))

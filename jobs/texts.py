@@ -59,6 +59,8 @@ DIGEST_DEFINITIONS = (
     "（响应率=按时响应÷应响应 {answerable} 件；解决率=到期已办结 {due_resolved}÷到期 {due} 件；"
     "满意率=满意与基本满意÷评价 {rated} 件）"
 )
+DIGEST_SOURCES = "居民反映 {resident} 件，主动发现 {patrol} 件"
+DIGEST_UNIT = "{unit}：派单 {dispatched} 件，部门响应率 {response}，部门办结率 {resolution}"
 DIGEST_TOP_CATEGORIES = "反映最多：{items}"
 DIGEST_TOP_PLACES = "集中地点：{items}"
 DIGEST_COUNT_ITEM = "{name} {count}"

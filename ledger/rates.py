@@ -20,6 +20,26 @@ cannot have been missed):
                   still unresolved at some moment of the period (an old ticket resolved late before the
                   period began is not this period's overdue).
 
+Partner units (派单, `compute_unit_rates`), per unit, in the same shapes over the unit's own limits (counted from
+the dispatch; handlers/units.py):
+
+- dispatched      tickets dispatched to the unit (`dispatched_at`) in the period and still the unit's (`unit_id`;
+                  a 改派 moves the ticket and its dispatch time to the new unit, a 退单 takes it from every unit).
+- 部门响应率      unit_responded_in_time ÷ unit_response_counted. unit_response_counted = dispatched tickets the
+                  unit answered (its first 接单 / 进度 / 办结 since the dispatch, `unit_first_response_at`) or whose
+                  unit response deadline passed before `as_of`; unit_responded_in_time = those answered at or before
+                  that deadline.
+- 部门办结率      unit_resolved ÷ unit_due, where unit_due = the unit's tickets whose unit resolution deadline falls
+                  in the period and passed before `as_of` (or that were resolved already); unit_resolved = those of
+                  them resolved before `as_of`, on time or late.
+- unit overdue    the unit's tickets not resolved by a unit resolution deadline that passed before `as_of`, and still
+                  unresolved at some moment of the period (`overdue` over the unit's deadline).
+
+Cancelled tickets count for no unit either; returned ones (退回) count as dispatched and responded, not as due.
+
+`by_source` counts the received tickets by who found them: `resident` (居民反映) or `patrol` (主动发现, a cadre's
+上报); the two add up to `received`.
+
 `resolved_in` (the digest's 办结 figure and its thanks) is a plain count: tickets resolved in the period,
 whenever they were due.
 
@@ -31,12 +51,18 @@ count as received and responded, but not as due or resolved. A rate with nothing
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, replace
 
 from ledger.lifecycle import NOT_COUNTED, Status
 
 SATISFIED_RATINGS = frozenset({"满意", "基本满意"})
+RESIDENT = "resident"
+"""`Ticket.source` of a resident's report (居民反映)."""
+PATROL = "patrol"
+"""`Ticket.source` of a cadre's finding on the rounds (上报, 主动发现)."""
+SOURCES = (RESIDENT, PATROL)
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,13 @@ class TicketFacts:
     resolution_due_at: dt.datetime | None
     resolved_at: dt.datetime | None
     ratings: tuple[tuple[dt.datetime, str], ...] = ()
+    # 派单: the unit the ticket is dispatched to now (None: none, or handed back with 退单) and its own limits.
+    unit_id: str | None = None
+    dispatched_at: dt.datetime | None = None
+    unit_response_due_at: dt.datetime | None = None
+    unit_first_response_at: dt.datetime | None = None
+    unit_resolution_due_at: dt.datetime | None = None
+    source: str = RESIDENT
 
 
 @dataclass(frozen=True)
@@ -88,6 +121,28 @@ class Rates:
     @property
     def satisfaction_rate(self) -> float | None:
         return _ratio(self.satisfied, self.rated)
+
+
+@dataclass(frozen=True)
+class UnitRates:
+    """One partner unit's figures for a period (see the module docstring)."""
+
+    dispatched: int
+    response_counted: int
+    responded_in_time: int
+    due: int
+    resolved: int
+    overdue: int
+
+    @property
+    def response_rate(self) -> float | None:
+        """部门响应率."""
+        return _ratio(self.responded_in_time, self.response_counted)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """部门办结率."""
+        return _ratio(self.resolved, self.due)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -150,6 +205,42 @@ def compute_rates(tickets: Iterable[TicketFacts], period: Period, now: dt.dateti
         rated=len(ratings),
         satisfied=sum(rating in SATISFIED_RATINGS for rating in ratings),
     )
+
+
+def unit_view(ticket: TicketFacts) -> TicketFacts:
+    """The ticket as its unit is measured: the unit's limits and first answer in place of the cadres'."""
+    return replace(
+        ticket, created_at=ticket.dispatched_at or ticket.created_at, response_due_at=ticket.unit_response_due_at,
+        first_response_at=ticket.unit_first_response_at, resolution_due_at=ticket.unit_resolution_due_at,
+    )  # fmt: skip
+
+
+def compute_unit_rates(
+    tickets: Iterable[TicketFacts], period: Period, now: dt.datetime | None = None
+) -> dict[str, UnitRates]:
+    """Each unit's figures for the period (judged as `compute_rates` judges), units without any figure left out.
+
+    The cadres' definitions applied to the unit's view of its tickets (`unit_view`): dispatched is "received" by
+    the dispatch time, 部门响应率 is 响应率 and 部门办结率 is 解决率 over the unit's own limits."""
+    own: dict[str, list[TicketFacts]] = {}
+    for ticket in tickets:
+        if ticket.unit_id is not None and ticket.dispatched_at is not None:
+            own.setdefault(ticket.unit_id, []).append(unit_view(ticket))
+    found = {}
+    for unit, views in own.items():
+        rates = compute_rates(views, period, now)
+        figures = UnitRates(
+            dispatched=rates.received, response_counted=rates.response_counted,
+            responded_in_time=rates.responded_in_time, due=rates.due, resolved=rates.resolved, overdue=rates.overdue,
+        )  # fmt: skip
+        if any(astuple(figures)):
+            found[unit] = figures
+    return found
+
+
+def by_source(tickets: Iterable[TicketFacts], period: Period) -> Counter[str]:
+    """The period's received tickets by source (`resident`, `patrol`); they add up to `Rates.received`."""
+    return Counter(t.source for t in tickets if t.status not in NOT_COUNTED and t.created_at in period)
 
 
 def resolved_in(tickets: Iterable[TicketFacts], period: Period) -> list[TicketFacts]:

@@ -41,6 +41,12 @@ class TicketView:
     unit_resolution_due_at: dt.datetime | None = None
     unit_first_response_at: dt.datetime | None = None
     source: str = "resident"  # or `patrol` (主动发现: a cadre's 上报)
+    published_at: dt.datetime | None = None  # a patrol finding made public (公开)
+
+    @property
+    def seen_by_residents(self) -> bool:
+        """Not a patrol finding the residents have not been told of (`公开`)."""
+        return self.source != "patrol" or self.published_at is not None
 
 
 def category_name(settings: Settings, view: TicketView) -> str:

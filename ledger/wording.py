@@ -24,6 +24,9 @@ STATUS_NAMES: dict[Status, str] = {
     Status.MERGED: "已并入",
 }
 
+SOURCE_NAMES: dict[str, str] = {"resident": "居民反映", "patrol": "主动发现"}
+"""Who found a ticket (`Ticket.source`), as the digest, the statistics page and the 台账 name it."""
+
 NO_PLACE = ""
 
 # Agenda candidates (议事), as the digest and 议题 list them

@@ -3,7 +3,8 @@
 Every list is filtered, ordered and cut (`LIMIT`, keyset or batches) in SQL, and every count is an aggregate,
 on indexes made for these paths (migration 0006_board_indexes). A query about some tickets binds at most
 `BATCH` ids at a time. The rates are counted in SQL too (`rates_by_assignee`): tests/test_board_stats.py
-checks that these counts agree with the definitions of `ledger.rates` on the same ledger.
+checks that these counts agree with the definitions of `ledger.rates` on the same ledger; `rates_by_unit` and
+`received_by_source` do the same for the partner units and the sources (tests/test_board_queries.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import ColumnElement, Row, and_, case, func, or_, true
 from sqlmodel import Session, col, select
 
 from ledger.lifecycle import NOT_COUNTED, OPEN_STATES, Action, Status
-from ledger.rates import SATISFIED_RATINGS, Period, Rates, judged_at
+from ledger.rates import SATISFIED_RATINGS, Period, Rates, UnitRates, judged_at
 from storage.models import Member, OutboxMessage, Ticket, TicketEvent, TicketReporter
 
 CATEGORY_LENGTH = 64
@@ -265,7 +266,7 @@ def requests_page(
 
 EXPORT_FIELDS = (
     "id", "status", "category", "description", "location", "grid_id", "chat_is_private", "assignee_id",
-    "created_at", "resolution_due_at", "resolved_at", "closed_at", "commitment_date", "rating",
+    "created_at", "resolution_due_at", "resolved_at", "closed_at", "commitment_date", "rating", "unit_id", "source",
 )  # fmt: skip
 
 
@@ -303,16 +304,14 @@ def export_batches(
 # The rates ------------------------------------------------------------------------------------------------------
 
 
-def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None = None) -> dict[str | None, Rates]:
-    """`ledger.rates.compute_rates` of each assignee's tickets (None: not assigned), counted in SQL.
-
-    Each figure counts tickets (or their ratings), so the figures of all the assignees add up to the whole.
-    Assignees without a figure are left out."""
-    as_of = judged_at(period, now)
+def _rate_figures(
+    period: Period, as_of: dt.datetime, *, created: Any, responded: Any, response_due: Any, due: Any
+) -> tuple[tuple[ColumnElement[bool], ...], ColumnElement[bool]]:
+    """`ledger.rates.compute_rates`' ticket counts as SQL conditions (received, response_counted,
+    responded_in_time, due, resolved, overdue) over the given columns, and the condition that narrows the rows to
+    those that may count (each alternative on an index)."""
     start, end = period.start, period.end
-    status, created = col(Ticket.status), col(Ticket.created_at)
-    responded, response_due = col(Ticket.first_response_at), col(Ticket.response_due_at)
-    resolved, due = col(Ticket.resolved_at), col(Ticket.resolution_due_at)
+    status, resolved = col(Ticket.status), col(Ticket.resolved_at)
     received = and_(created >= start, created < end)
     due_in_period = and_(due >= start, due < end)
     counted_due = and_(status != Status.RETURNED.value, due_in_period, or_(due < as_of, resolved.is_not(None)))
@@ -328,11 +327,24 @@ def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None 
         and_(counted_due, resolved < as_of),
         late,
     )
-    query = select(Ticket.assignee_id, *(func.sum(case((figure, 1), else_=0)) for figure in figures)).where(
-        status.not_in(_NOT_COUNTED),
-        # each alternative on an index: created_at, resolution_due_at, (resolved_at, resolution_due_at)
-        or_(received, due_in_period, and_(resolved.is_(None), due < as_of), and_(resolved >= start, due < as_of)),
-    )
+    narrowed = or_(received, due_in_period, and_(resolved.is_(None), due < as_of), and_(resolved >= start, due < as_of))
+    return figures, and_(status.not_in(_NOT_COUNTED), narrowed)
+
+
+def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None = None) -> dict[str | None, Rates]:
+    """`ledger.rates.compute_rates` of each assignee's tickets (None: not assigned), counted in SQL.
+
+    Each figure counts tickets (or their ratings), so the figures of all the assignees add up to the whole.
+    Assignees without a figure are left out."""
+    as_of = judged_at(period, now)
+    start, end = period.start, period.end
+    status = col(Ticket.status)
+    figures, where = _rate_figures(
+        period, as_of, created=col(Ticket.created_at), responded=col(Ticket.first_response_at),
+        response_due=col(Ticket.response_due_at), due=col(Ticket.resolution_due_at),
+    )  # fmt: skip
+    # each alternative on an index: created_at, resolution_due_at, (resolved_at, resolution_due_at)
+    query = select(Ticket.assignee_id, *(func.sum(case((figure, 1), else_=0)) for figure in figures)).where(where)
     counts: dict[str | None, list[int]] = {}
     for assignee, *sums in session.exec(query.group_by(col(Ticket.assignee_id))):
         counts[assignee] = [int(s or 0) for s in sums] + [0, 0]
@@ -347,6 +359,31 @@ def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None 
     for assignee, rated, satisfied in session.exec(query):
         counts.setdefault(assignee, [0] * 8)[6:] = [int(rated), int(satisfied or 0)]
     return {assignee: Rates(*figures) for assignee, figures in counts.items() if any(figures)}
+
+
+def rates_by_unit(session: Session, period: Period, now: dt.datetime | None = None) -> dict[str, UnitRates]:
+    """`ledger.rates.compute_unit_rates`, counted in SQL: the cadres' figures over each unit's dispatched tickets,
+    by dispatch time and the unit's own limits. Units without a figure are left out."""
+    figures, where = _rate_figures(
+        period, judged_at(period, now), created=col(Ticket.dispatched_at),
+        responded=col(Ticket.unit_first_response_at), response_due=col(Ticket.unit_response_due_at),
+        due=col(Ticket.unit_resolution_due_at),
+    )  # fmt: skip
+    query = select(Ticket.unit_id, *(func.sum(case((figure, 1), else_=0)) for figure in figures)).where(
+        col(Ticket.unit_id).is_not(None), col(Ticket.dispatched_at).is_not(None), where
+    )
+    found = {}
+    for unit, *sums in session.exec(query.group_by(col(Ticket.unit_id))):
+        counts = [int(s or 0) for s in sums]
+        if any(counts):
+            found[unit] = UnitRates(*counts)
+    return found
+
+
+def received_by_source(session: Session, period: Period) -> Counter[str]:
+    """`ledger.rates.by_source`: the period's received tickets by source (`resident`, `patrol`)."""
+    query = select(Ticket.source, func.count()).where(*_received(period)).group_by(col(Ticket.source))
+    return Counter({source: int(count) for source, count in session.exec(query)})
 
 
 def received(session: Session, periods: Sequence[Period]) -> list[int]:

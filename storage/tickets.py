@@ -292,7 +292,9 @@ def ticket_facts(session: Session, *, created_before: dt.datetime | None = None)
             number=t.id, category=t.category, grid_id=t.grid_id, location=t.location, assignee_id=t.assignee_id,
             status=Status(t.status), created_at=t.created_at, response_due_at=t.response_due_at,
             first_response_at=t.first_response_at, resolution_due_at=t.resolution_due_at, resolved_at=t.resolved_at,
-            ratings=tuple(sorted(ratings.get(t.id, []))),
+            ratings=tuple(sorted(ratings.get(t.id, []))), unit_id=t.unit_id, dispatched_at=t.dispatched_at,
+            unit_response_due_at=t.unit_response_due_at, unit_first_response_at=t.unit_first_response_at,
+            unit_resolution_due_at=t.unit_resolution_due_at, source=t.source,
         )
         for t in session.exec(query)
     ]

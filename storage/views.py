@@ -50,7 +50,7 @@ def ticket_views(session: Session, statuses: frozenset[Status] | None = None) ->
             rating=t.rating, agenda=t.agenda, reporters=tuple(reporters.get(t.id, ())), unit_id=t.unit_id,
             dispatched_at=t.dispatched_at, unit_response_due_at=t.unit_response_due_at,
             unit_resolution_due_at=t.unit_resolution_due_at, unit_first_response_at=t.unit_first_response_at,
-            source=t.source,
+            source=t.source, published_at=t.published_at,
         )
         for t in tickets
     ]

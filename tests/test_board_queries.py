@@ -16,8 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from board.export import COLUMNS
 from board.reader import LedgerReader
@@ -207,3 +208,57 @@ def test_the_rates_counted_in_sql_agree_with_the_definitions(settings: Settings,
         total = facts.rates(weeks[0], GENERATED_NOW)
         assert sum(r.received for r in total.values()) > 100 and sum(r.overdue for r in total.values()) > 0
         assert sum(r.rated for r in total.values()) > 0 and None in facts.rates(weeks[0], GENERATED_NOW)
+
+
+def _dispatch_some(settings: Settings, engine: Engine) -> None:
+    """Give about a third of the generated tickets a partner unit with its own limits, answered or not, on time or
+    late, and a tenth the source `patrol`; a few keep the first answer of a unit that handed them back (退单)."""
+    rng = random.Random(14)
+    units = [u.id for u in settings.units]
+    updates = []
+    with new_session(engine) as session:
+        tickets = all_tickets(session)
+    for ticket in tickets:
+        values = {"id": ticket.id, "source": "patrol" if rng.random() < 0.1 else "resident", "unit_id": None,
+                  "dispatched_at": None, "unit_response_due_at": None, "unit_resolution_due_at": None,
+                  "unit_first_response_at": None}  # fmt: skip
+        roll = rng.random()
+        if roll < 0.35:
+            dispatched = ticket.created_at + dt.timedelta(minutes=rng.uniform(1, 600))
+            answered = dispatched + dt.timedelta(minutes=rng.uniform(1, 60))
+            values.update(
+                unit_id=rng.choice(units), dispatched_at=dispatched,
+                unit_response_due_at=dispatched + dt.timedelta(minutes=30),
+                unit_resolution_due_at=dispatched + dt.timedelta(hours=rng.choice((24, 48, 72))),
+                unit_first_response_at=answered if rng.random() < 0.8 else None,
+            )  # fmt: skip
+        elif roll < 0.4:  # handed back with 退单: the unit is taken off, its first answer stays
+            values["unit_first_response_at"] = ticket.created_at + dt.timedelta(minutes=5)
+        updates.append(values)
+    table = SQLModel.metadata.tables["ticket"]
+    with engine.begin() as connection:
+        statement = table.update().where(table.c.id == bindparam("key"))
+        connection.execute(statement, [{**{k: v for k, v in u.items() if k != "id"}, "key": u["id"]} for u in updates])
+
+
+def test_the_unit_rates_and_sources_counted_in_sql_agree_with_the_definitions(
+    settings: Settings, ledger: Engine
+) -> None:
+    """`rates_by_unit` and `received_by_source` (SQL) against `compute_unit_rates` and `by_source` over the facts."""
+    _dispatch_some(settings, ledger)
+    with new_session(ledger) as session:
+        facts, sql = FactFigures(ticket_facts(session)), LedgerFigures(session)
+        weeks = [week_of((GENERATED_NOW - dt.timedelta(weeks=back)).date(), settings.tz) for back in range(10)]
+        weeks += [Period(GENERATED_NOW - dt.timedelta(days=400), GENERATED_NOW)]
+        for period in weeks:
+            for now in (None, GENERATED_NOW, period.start + dt.timedelta(days=3, hours=5)):
+                assert sql.unit_rates(period, now) == facts.unit_rates(period, now), (period, now)
+            assert sql.received_by_source(period) == facts.received_by_source(period)
+        for back in range(0, 60, 7):
+            when, now = GENERATED_NOW.date() - dt.timedelta(days=back), GENERATED_NOW
+            assert weekly_stats(settings, sql, when, now) == weekly_stats(settings, facts, when, now)
+        every = facts.unit_rates(weeks[-1], GENERATED_NOW)
+        assert set(every) == {u.id for u in settings.units}
+        assert all(r.dispatched and r.response_counted > r.responded_in_time > 0 for r in every.values())
+        assert all(r.due > r.resolved > 0 and r.overdue > 0 for r in every.values())
+        assert 0 < facts.received_by_source(weeks[-1])["patrol"] < facts.received_by_source(weeks[-1])["resident"]

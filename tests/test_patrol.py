@@ -166,3 +166,20 @@ def test_a_residents_report_never_disappears_into_an_unpublished_finding(chat: C
     chat.say("王芳", "公开 1", group=WORK)
     [joined] = chat.texts("李叔", "3号楼2单元下水道又堵了，返水")
     assert "已有 2 位居民反映" in joined
+
+
+def test_a_findings_resolution_asks_nobody_to_rate_and_residents_digests_leave_it_out(chat: Chat) -> None:
+    from jobs.runner import JobRunner
+
+    chat.say("王芳", "上报 自办 1号楼 东门口井盖松动", group=WORK)
+    chat.say("张阿姨", "3号楼2单元下水道堵了，一楼返水")
+    [resolved] = chat.texts("王芳", "办结 1 已加固井盖", group=WORK)
+    assert resolved == "@王芳 #1 已办结（王芳）：已加固井盖"
+    runner = JobRunner(chat.app.settings, chat.app.engine)
+    monday = MONDAY_9AM + dt.timedelta(days=7)
+    runner.run_until(chat.clock, chat.clock.now(), monday, chat.sender.drain)
+    digests = {o.chat_name: o.text for o in chat.transport.sent if "回音周报" in o.text}
+    assert "收到 2 件" in digests[WORK] and "主动发现 1 件" in digests[WORK]
+    assert "收到 1 件" in digests[GROUP_G1] and "井盖" not in digests[GROUP_G1]
+    no_follow_up = [o for o in chat.transport.sent if "评价 1" in o.text or "#1 办结后" in o.text]  # 回访, close
+    assert no_follow_up == []
