@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from handlers import emergency, faq, followup, notices, texts
+from handlers import emergency, faq, followup, notices, texts, units
 from handlers.context import Context
 from ledger.deadlines import describe_minutes, resolution_due, response_due, shift_windows
 from ledger.lifecycle import Status
@@ -240,7 +240,12 @@ def _open(
         reply = _public_reply(source, opened.reply, [duty.cadre.name], [duty.cadre.chat_id], ticket.id)
         return [reply, *opened.alerts], ticket
     template = texts.INQUIRY_OPENED if classification.intent is Intent.INQUIRY else texts.TICKET_OPENED
-    replies = [_public_reply(source, template.format(**fields), [duty.cadre.name], [duty.cadre.chat_id], ticket.id)]
+    text, orders = template.format(**fields), []
+    dispatched = units.auto_dispatch(ctx, ticket) if classification.intent is Intent.REPORT and not uncertain else None
+    if dispatched is not None:
+        unit, orders = dispatched
+        text += texts.AUTO_DISPATCHED.format(unit=unit.name)
+    replies = [_public_reply(source, text, [duty.cadre.name], [duty.cadre.chat_id], ticket.id), *orders]
     if uncertain:
         alert = uncertain_alert(ticket, category, guess, source.text)
         replies.append(Outgoing(duty.cadre.chat_id, alert, duty.cadre.name, is_private=True, ticket_id=ticket.id))

@@ -251,6 +251,7 @@ UNIT_ORDER = (
     "回复：接单 {number} ／ 进度 {number} 说明 ／ 办结 {number} 处理结果 ／ 退单 {number} 原因"
 )
 UNIT_DISPATCHED = "#{number} 已派 {unit} 处理，{cadre} 督办。"
+AUTO_DISPATCHED = "已同时派 {unit} 处理。"
 UNIT_REDISPATCHED = "#{number} 已改派 {unit} 处理，{cadre} 督办。"
 UNIT_WITHDRAWN = "#{number} 已改派 {unit}，{old} 无需再处理，谢谢。"
 UNIT_SENT_TO = "派单已发到：{where}。"

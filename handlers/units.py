@@ -33,7 +33,7 @@ from ledger.messages import Outgoing
 from ledger.privacy import mask_text
 from settings.models import Cadre, Unit
 from storage.models import Member, Ticket
-from storage.tickets import Actor, active_reporters, apply_action, get_ticket, ticket_events
+from storage.tickets import BOT, Actor, active_reporters, apply_action, get_ticket, ticket_events
 
 
 def by_sender(cadre_handler: CommandHandler, unit_handler: CommandHandler) -> CommandHandler:
@@ -127,18 +127,35 @@ def _named_unit(ctx: Context, command: Command, ticket: Ticket) -> Unit | Outgoi
     return unit
 
 
-def _send(
-    ctx: Context, cadre: Cadre, ticket: Ticket, unit: Unit, action: Action, announcement: str
-) -> list[Outgoing]:
-    """Record the dispatch, tell the residents' group and send the order to the unit."""
+def auto_dispatch(ctx: Context, ticket: Ticket) -> tuple[Unit, list[Outgoing]] | None:
+    """A new report of a category with `auto_dispatch`: sent to its default unit at once by the bot (the assignee
+    stays responsible and is named in the order); the unit and its order, or None when the category has none."""
+    category = ctx.settings.category(ticket.category)
+    chosen = category.default_unit if category is not None and category.auto_dispatch else None
+    unit = ctx.settings.unit(chosen) if chosen else None
+    if unit is None:
+        return None
+    _record(ctx, ticket, unit, Action.DISPATCH, BOT)
+    return unit, _to_unit(ctx, unit, _order(ctx, ticket, unit), ticket.id)
+
+
+def _record(ctx: Context, ticket: Ticket, unit: Unit, action: Action, actor: Actor) -> None:
+    """The dispatch, with the unit's own deadlines from now, through the single writer."""
     response_due, resolution_due = unit_due(ctx.settings, unit, ctx.settings.category(ticket.category), ctx.now)
     apply_action(
-        ctx.session, ticket, action, actor=Actor(cadre.id, cadre.name), now=ctx.now, note=unit.name,
+        ctx.session, ticket, action, actor=actor, now=ctx.now, note=unit.name,
         changes={
             "unit_id": unit.id, "dispatched_at": ctx.now, "unit_response_due_at": response_due,
             "unit_resolution_due_at": resolution_due, "unit_first_response_at": None,
         },
     )
+
+
+def _send(
+    ctx: Context, cadre: Cadre, ticket: Ticket, unit: Unit, action: Action, announcement: str
+) -> list[Outgoing]:
+    """Record the dispatch, tell the residents' group and send the order to the unit."""
+    _record(ctx, ticket, unit, action, Actor(cadre.id, cadre.name))
     text = announcement.format(number=ticket.id, unit=unit.name, cadre=cadre.name)
     to_unit = _to_unit(ctx, unit, _order(ctx, ticket, unit), ticket.id)
     public, *elsewhere = ctx.announce(ticket, text)

@@ -194,6 +194,7 @@ class Category(_Strict):
     resolution_hours: int = Field(default=72, gt=0)
     pause_outside_shift: bool = Field(default=False, description="deadlines run only during the grid's shifts")
     default_unit: str | None = Field(default=None, description="the unit `派单 12` sends this category to (units[].id)")
+    auto_dispatch: bool = Field(default=False, description="a resident's report goes to default_unit at once (派单)")
 
 
 class UnitMember(_Strict):

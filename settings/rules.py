@@ -184,6 +184,8 @@ def _units(settings: Settings) -> Iterator[ConfigProblem]:
         if category.default_unit is not None and category.default_unit not in unit_ids:
             message = texts.UNKNOWN_UNIT.format(value=category.default_unit)
             yield ConfigProblem(("categories", index, "default_unit"), message)
+        if category.auto_dispatch and category.default_unit is None:
+            yield ConfigProblem(("categories", index, "auto_dispatch"), texts.AUTO_DISPATCH_WITHOUT_UNIT)
     name_owners: dict[str, str] = {}
     chat_owners = {c.chat_id: texts.CADRE_OWNER.format(name=c.name) for c in settings.cadres}
     for index, unit in enumerate(settings.units):

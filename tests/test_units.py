@@ -324,7 +324,34 @@ def test_the_units_base_loads() -> None:
             ["config.yaml:24: units[1].name: '物业' 已经是合作单位 'wuye' 的名字或简称（派单 时分不清是哪家）"],
             id="unit-name-is-another-units-short-name",
         ),
+        pytest.param(
+            (("{id: other, name: Other, default_unit: wuye}", "{id: other, name: Other, auto_dispatch: true}"),),
+            [
+                "config.yaml:21: categories[0].auto_dispatch: "
+                "auto_dispatch: true 要配合 default_unit 使用：自动派给哪个合作单位？"
+            ],
+            id="auto-dispatch-without-a-unit",
+        ),
     ],
 )
 def test_a_unit_mistake_is_a_located_error(replacements: tuple[tuple[str, str], ...], expected: list[str]) -> None:
     assert problems_of(units_edit(*replacements)) == expected
+
+
+def test_a_category_with_auto_dispatch_sends_a_new_report_to_its_unit_at_once(
+    settings: Settings, engine: Engine, clock: ManualClock
+) -> None:
+    categories = [
+        c.model_copy(update={"auto_dispatch": True}) if c.id == "drainage" else c for c in settings.categories
+    ]
+    auto = settings.model_copy(update={"categories": categories})
+    app = Huiyin(auto, engine, configured_classifier(auto), clock)
+    app.prepare()
+    chat = Chat(app)
+    replies = chat.say("张阿姨", "3号楼2单元下水道堵了，一楼返水")
+    assert "已同时派 幸福里物业 处理。" in replies[0].text
+    [order] = [o for o in replies if o.chat_name == "幸福里物业维修群"]
+    assert "#1" in order.text and "王芳 督办" in order.text
+    dispatched = _ticket(chat, 1)
+    assert (dispatched.unit_id, dispatched.unit_response_due_at is not None) == ("wuye", True)
+    assert [o.chat_name for o in chat.say("李叔", "5号楼门口路灯坏了", group="4-6号楼业主群")] == ["4-6号楼业主群"]
