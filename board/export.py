@@ -25,7 +25,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import Row
 
 from board import texts
-from board.views import Masker, duration_text, scope_text
+from board.views import Masker, duration_text
+from ledger.incidents import scope_text
 from ledger.lifecycle import Status
 from ledger.wording import SOURCE_NAMES, STATUS_NAMES
 from settings.models import Settings

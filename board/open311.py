@@ -32,7 +32,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from board.reader import MAX_NUMBER, LedgerReader
-from board.views import Masker, scope_text
+from board.views import Masker
+from ledger.incidents import scope_text
 from ledger.lifecycle import OPEN_STATES, Status
 from ledger.messages import Incoming
 from nlp.classification import Classification, Classifier, Intent

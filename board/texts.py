@@ -42,7 +42,6 @@ EXPORT_FILENAME = "huiyin-taizhang-{today}.{ext}"
 # Known incidents (通知)
 INCIDENT_NUMBER = "通知{number}"
 INCIDENT_TITLE = "#通知{number} {scope} · {category}"
-INCIDENT_SCOPE_ALL = "全社区"
 INCIDENT_NO_END = "待定"
 INCIDENT_STATES = {"active": "进行中", "lapsed": "已过预计恢复时间，尚未确认恢复", "ended": "已恢复"}
 INCIDENT_OPENED = "{actor}发布通知：{text}"

@@ -17,7 +17,7 @@ from sqlalchemy import Row
 
 from board import texts
 from ledger.dates import format_day
-from ledger.incidents import ScopeKind
+from ledger.incidents import scope_text
 from ledger.lifecycle import NOT_COUNTED, OPEN_STATES, Status
 from ledger.privacy import mask_name, mask_text
 from ledger.rates import TicketFacts, is_overdue
@@ -251,17 +251,6 @@ class IncidentRow:
     expected_end: str
     ended: str
     reporters: int
-
-
-def scope_text(settings: Settings, incident: Incident) -> str:
-    """`3号楼`, a grid's name, or `全社区`, as the notice itself named its range."""
-    kind = ScopeKind(incident.scope_kind)
-    if kind is ScopeKind.ALL:
-        return texts.INCIDENT_SCOPE_ALL
-    if kind is ScopeKind.GRID:
-        grid = settings.grid(incident.scope_value)
-        return grid.name if grid else incident.scope_value
-    return incident.scope_value
 
 
 def incident_state(incident: Incident, now: dt.datetime) -> str:

@@ -20,10 +20,11 @@ from bot.app import build_app
 from bot.console import HELP, ConsoleSession, ConsoleTransport, lenient_stdin
 from bot.outbox import OutboxSender, RetryPolicy, SharedDrain, poll
 from handlers.texts import STATUS_NAMES
-from jobs.incidents import facts_of, scope_text
+from jobs.incidents import facts_of
 from jobs.runner import JobRunner
 from jobs.scheduler import new_scheduler, start_jobs
 from ledger.clock import ManualClock, SystemClock
+from ledger.incidents import scope_text
 from ledger.lifecycle import Status
 from nlp.evaluation import evaluate, format_report
 from nlp.learned import LearnedClassifier

@@ -27,7 +27,7 @@ from handlers.commands import COMMANDS, Command, CommandName
 from handlers.context import Context
 from handlers.views import find_ticket
 from ledger.dates import parse_day
-from ledger.incidents import ReportFacts, ScopeKind, in_range, matching_incident
+from ledger.incidents import ReportFacts, ScopeKind, in_range, matching_incident, scope_text
 from ledger.lifecycle import OPEN_STATES, Action, Status
 from ledger.messages import Outgoing
 from nlp import cues, danger
@@ -176,21 +176,11 @@ def _time_text(ctx: Context, instant: dt.datetime) -> str:
     return texts.NOTICE_DAY.format(month=local.month, day=local.day) + clock
 
 
-def scope_text(ctx: Context, incident: Incident) -> str:
-    kind = ScopeKind(incident.scope_kind)
-    if kind is ScopeKind.ALL:
-        return texts.NOTICE_SCOPE_ALL
-    if kind is ScopeKind.GRID:
-        grid = ctx.settings.grid(incident.scope_value)
-        return grid.name if grid else incident.scope_value
-    return incident.scope_value
-
-
 def notice_line(ctx: Context, incident: Incident) -> str:
     """`#通知3 3号楼停水：今天9:00-15:00水箱清洗，预计15:00恢复`."""
     end = incident.expected_end_at
     until = texts.NOTICE_UNTIL.format(time=_time_text(ctx, end)) if end is not None else ""
-    scope = scope_text(ctx, incident)
+    scope = scope_text(ctx.settings, incident)
     return texts.NOTICE_LINE.format(number=incident.id, scope=scope, text=incident.text, until=until)
 
 
@@ -226,7 +216,7 @@ def restore(ctx: Context, command: Command) -> list[Outgoing]:
     note = command.argument.strip().rstrip("。.")
     end_incident(ctx.session, incident, actor=Actor(cadre.id, cadre.name), now=ctx.now, note=note)
     text = texts.NOTICE_RESTORED.format(
-        number=incident.id, scope=scope_text(ctx, incident), text=incident.text,
+        number=incident.id, scope=scope_text(ctx.settings, incident), text=incident.text,
         note=texts.NOTICE_RESTORED_NOTE.format(note=note) if note else "",
     )
     reporters = incident_reporters(ctx.session, incident.id)

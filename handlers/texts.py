@@ -221,7 +221,6 @@ EMERGENCY_REOPENED_NOTE = "居民说：「{note}」"
 # Notices and incidents (handlers/notices.py)
 NOTICE_LINE = "#通知{number} {scope}{text}{until}"
 NOTICE_UNTIL = "，预计{time}恢复"
-NOTICE_SCOPE_ALL = "全社区"
 NOTICE_TOMORROW = "明天"
 NOTICE_DAY = "{month}月{day}日"
 NOTICE_GROUP = "📢 {line}\n已知情况，无需重复反映，恢复后群里通知。"

@@ -24,7 +24,6 @@ from sqlmodel import Session
 from jobs import texts
 from jobs.common import private
 from jobs.model import Occurrence
-from ledger.incidents import ScopeKind
 from settings.models import Settings
 from storage.incidents import (
     IncidentAction,
@@ -169,11 +168,3 @@ def time_text(settings: Settings, instant: dt.datetime, now: dt.datetime) -> str
     return texts.INCIDENT_DAY.format(month=local.month, day=local.day) + clock
 
 
-def scope_text(settings: Settings, incident: IncidentFacts) -> str:
-    kind = ScopeKind(incident.scope_kind)
-    if kind is ScopeKind.ALL:
-        return texts.INCIDENT_SCOPE_ALL
-    if kind is ScopeKind.GRID:
-        grid = settings.grid(incident.scope_value)
-        return grid.name if grid else incident.scope_value
-    return incident.scope_value

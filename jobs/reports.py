@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from jobs import texts
 from jobs.common import cadre_name, private
-from jobs.incidents import IncidentFacts, scope_text, time_text
+from jobs.incidents import IncidentFacts, time_text
 from jobs.model import Occurrence
 from ledger.dates import format_day
+from ledger.incidents import scope_text
 from ledger.lifecycle import is_open
 from ledger.messages import Outgoing
 from ledger.views import TicketView, category_name, place

@@ -85,7 +85,6 @@ INCIDENT_ASK = (
 )
 EVENT_INCIDENT_ASK = "预计 {time} 恢复，时间已到，已私信 {author} 确认"
 INCIDENT_DAY = "{month}月{day}日"
-INCIDENT_SCOPE_ALL = "全社区"
 DIGEST_INCIDENTS = "通知 {count} 次，回复居民 {residents} 人（未开工单）"
 DAILY_INCIDENTS = "进行中的通知："
 DAILY_INCIDENT_LINE = "· #通知{number} {scope}{text}（{until}，{residents} 位居民反映）"

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
+from ledger.wording import INCIDENT_SCOPE_ALL
+from settings.models import Settings
+
 
 class ScopeKind(StrEnum):
     BUILDING = "building"
@@ -108,3 +111,14 @@ def matching_incident(
     if not inside:
         return None
     return max(inside, key=lambda i: (_SPECIFICITY[ScopeKind(i.scope_kind)], i.starts_at, i.id or 0))
+
+
+def scope_text(settings: Settings, incident: IncidentLike) -> str:
+    """`3号楼`, a grid's name, or `全社区`: the range as the notice named it (chat, wall, Open311, 台账 alike)."""
+    kind = ScopeKind(incident.scope_kind)
+    if kind is ScopeKind.ALL:
+        return INCIDENT_SCOPE_ALL
+    if kind is ScopeKind.GRID:
+        grid = settings.grid(incident.scope_value)
+        return grid.name if grid else incident.scope_value
+    return incident.scope_value

@@ -34,6 +34,8 @@ AGENDA_FLAGGED = "· #{number}【{category}】{place} 已立项，{status}"
 AGENDA_HOUSEHOLDS = "· #{number}【{category}】{place} {households} 户反映"
 AGENDA_RECURRING = "· {place}【{category}】{days} 天内反映 {count} 次（{numbers}）"
 LIST_SEPARATOR = "、"
+# A notice (通知) for the whole community
+INCIDENT_SCOPE_ALL = "全社区"
 
 
 def mention_prefix(names: Iterable[str]) -> str:
