@@ -63,6 +63,7 @@ def test_the_turn_is_read_from_how_residents_speak(text: str, turn: Turn | None)
 def test_a_number_is_read_only_as_a_ticket_reference() -> None:
     assert read_follow_up("#12修好了吗").number == 12
     assert read_follow_up("3号楼的修好了吗").number is None
+    assert read_follow_up("我第2次问了，修好了吗").number is None
 
 
 def test_the_reporter_asking_in_plain_words_gets_the_status_of_their_ticket_and_nothing_opens(chat: Chat) -> None:
