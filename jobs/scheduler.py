@@ -221,7 +221,8 @@ class LeaderWatch:
                 return False
             self.leading = True
             self.scheduler.resume()
-            log.warning("this process leads: it runs the scheduled jobs")
+            # Worth a warning where several processes share the lead; the only process (SQLite) always leads.
+            (log.info if self.leadership.always else log.warning)("this process leads: it runs the scheduled jobs")
         elif self.leading and not held:
             self.leading = False
             self.scheduler.pause()
