@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
-import signal
 import statistics
-import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -33,59 +29,22 @@ from sqlalchemy import text  # noqa: E402
 from jobs.scheduler import LEADER_RETRY_SECONDS  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.schema import init_schema  # noqa: E402
-
-
-class Process:
-    def __init__(self, *args: str) -> None:
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "tests.multiprocess_helper", *args],
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
-            self.lines.put((time.monotonic(), line.strip()))
-
-    def wait_for(self, prefix: str, timeout: float) -> float:
-        """When (monotonic) the next line starting with `prefix` was printed."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                at, line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return at
-        raise SystemExit(f"no {prefix!r} within {timeout} s (saw {self.seen[-3:]})")
-
-    def kill(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGKILL)
-            self.popen.wait(timeout=10)
+from tests.helper_process import HelperProcess  # noqa: E402
 
 
 def one_failover(url: str, schema: str, retry: float, key: int) -> float:
-    leader = Process("scheduler", url, schema, str(key), str(retry))
+    leader = HelperProcess("scheduler", url, schema, str(key), str(retry))
     standby = None
     try:
         leader.wait_for("leading", 60)
-        standby = Process("scheduler", url, schema, str(key), str(retry))
+        standby = HelperProcess("scheduler", url, schema, str(key), str(retry))
         standby.wait_for("started", 60)
         leader.wait_for("tick ", 10)
         leader.wait_for("tick ", 10)
         killed = time.monotonic()
         leader.kill()
-        first_job = standby.wait_for("tick ", 60 + retry)
-        return first_job - killed
+        standby.wait_for("tick ", 60 + retry)
+        return standby.last_at - killed
     finally:
         leader.kill()
         if standby is not None:

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import queue
 import random
-import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -37,7 +32,8 @@ from storage.leader import Leadership
 from storage.messages import claim, enqueue, pending
 from storage.models import InboundFingerprint, InboundMessage, JobRun, OutboxMessage, Ticket
 from storage.schema import init_schema
-from tests.conftest import MONDAY_9AM, PG_ENV, REPO
+from tests.conftest import MONDAY_9AM, PG_ENV
+from tests.helper_process import HelperProcess
 
 TAKEOVER_LIMIT_S = 30.0
 RETRY_S = 1.0
@@ -74,53 +70,6 @@ def ledger() -> Iterator[Ledger]:
         admin.dispose()
 
 
-class Helper:
-    """One `python -m tests.multiprocess_helper` process; its output lines arrive on `lines`."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.multiprocess_helper", *args],
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, prefix: str, timeout: float) -> str:
-        """The first line (from now) starting with `prefix`; AssertionError after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-        raise AssertionError(f"no {prefix!r} line within {timeout} s; saw {self.seen[-5:]}")
-
-    def finish(self, timeout: float = 60) -> list[str]:
-        self.process.wait(timeout=timeout)
-        time.sleep(0.1)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return self.seen
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
 def _queue_rows(engine: Engine, chats: list[str], count: int) -> None:
     with new_session(engine) as session:
         for i in range(count):
@@ -132,7 +81,7 @@ def _queue_rows(engine: Engine, chats: list[str], count: int) -> None:
 def test_two_senders_draining_one_outbox_send_every_row_exactly_once(ledger: Ledger) -> None:
     _queue_rows(ledger.engine, ["g1", "g2", "g3"], 300)
     start = str(time.time() + 3)  # both import and connect first, then start together
-    senders = [Helper("sender", ledger.url, ledger.schema, start) for _ in range(2)]
+    senders = [HelperProcess("sender", ledger.url, ledger.schema, start) for _ in range(2)]
     outputs = [[line[5:] for line in s.finish() if line.startswith("sent ")] for s in senders]
     sent = Counter(text for output in outputs for text in output)
     assert len(sent) == 300 and set(sent.values()) == {1}  # every row, none twice
@@ -146,8 +95,8 @@ def test_a_sender_given_its_chats_sends_only_theirs(ledger: Ledger) -> None:
     _queue_rows(ledger.engine, ["g1", "g2"], 40)
     start = str(time.time() + 2)
     g1, g2 = (
-        Helper("sender", ledger.url, ledger.schema, start, "g1"),
-        Helper("sender", ledger.url, ledger.schema, start, "g2"),
+        HelperProcess("sender", ledger.url, ledger.schema, start, "g1"),
+        HelperProcess("sender", ledger.url, ledger.schema, start, "g2"),
     )
     assert {line.split()[-1] for line in g1.finish() if line.startswith("sent ")} == {"g1"}
     assert {line.split()[-1] for line in g2.finish() if line.startswith("sent ")} == {"g2"}
@@ -172,7 +121,7 @@ def test_a_row_in_flight_is_not_claimed_by_a_second_sender(ledger: Ledger) -> No
 def test_one_message_received_by_two_accounts_is_handled_once(ledger: Ledger) -> None:
     start = str(time.time() + 8)  # loading the classifier takes a few seconds
     text_ = "3号楼2单元下水道堵了，一楼都返水了"
-    accounts = [Helper("inbound", ledger.url, ledger.schema, start, f"account{i}-msg", text_) for i in range(2)]
+    accounts = [HelperProcess("inbound", ledger.url, ledger.schema, start, f"account{i}-msg", text_) for i in range(2)]
     queued = sorted(int(line.split()[1]) for a in accounts for line in a.finish(120) if line.startswith("queued"))
     assert len(queued) == 2 and queued[0] == 0 and queued[1] > 0  # one handled it, the other saw a repeat
     with new_session(ledger.engine) as session:
@@ -187,11 +136,11 @@ def _ticks(lines: list[str]) -> list[str]:
 
 def test_a_killed_leader_is_replaced_within_seconds_and_no_occurrence_runs_twice(ledger: Ledger) -> None:
     key = str(random.randrange(1, 2**62))
-    leader = Helper("scheduler", ledger.url, ledger.schema, key, str(RETRY_S))
+    leader = HelperProcess("scheduler", ledger.url, ledger.schema, key, str(RETRY_S))
     standby = None
     try:
         leader.wait_for("leading", 30)
-        standby = Helper("scheduler", ledger.url, ledger.schema, key, str(RETRY_S))
+        standby = HelperProcess("scheduler", ledger.url, ledger.schema, key, str(RETRY_S))
         standby.wait_for("started", 30)
         for _ in range(3):
             leader.wait_for("tick ", 10)
