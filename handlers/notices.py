@@ -33,7 +33,7 @@ from ledger.messages import Outgoing
 from nlp import cues, danger
 from nlp.classification import Classification, Intent, normalise_message
 from nlp.followup import Turn, read_follow_up
-from nlp.places import PlaceIndex, normalise_building
+from nlp.places import normalise_building, place_index
 from nlp.problems import problems_in
 from settings.models import ChatGroup, GroupKind
 from storage.incidents import (
@@ -141,7 +141,7 @@ def _scope(ctx: Context, argument: str) -> tuple[ScopeKind, str, str] | None:
     if found is None:
         return None
     building = normalise_building(found.group(0))
-    if building not in PlaceIndex(ctx.settings).buildings:
+    if building not in place_index(ctx.settings).buildings:
         return None
     return ScopeKind.BUILDING, building, text[found.end() :]
 
@@ -185,7 +185,7 @@ def notice_line(ctx: Context, incident: Incident) -> str:
 
 
 def _groups_in_range(ctx: Context, incident: Incident) -> list[ChatGroup]:
-    buildings = PlaceIndex(ctx.settings).buildings
+    buildings = place_index(ctx.settings).buildings
     return [
         group for group in ctx.settings.groups
         if group.kind is GroupKind.RESIDENTS and in_range(incident, None, None, group.grids, buildings)
@@ -364,7 +364,7 @@ def _names_it(ctx: Context, incident: Incident) -> bool:
 def _place(ctx: Context, classification: Classification) -> tuple[str | None, str | None]:
     if classification.location:
         return classification.location, classification.grid_id
-    found = PlaceIndex(ctx.settings).extract(ctx.text)
+    found = place_index(ctx.settings).extract(ctx.text)
     return (found.text, found.grid_id) if found else (None, None)
 
 
@@ -375,7 +375,7 @@ def _group_grids(ctx: Context) -> tuple[str, ...]:
 
 
 def _buildings(ctx: Context) -> dict[str, str]:
-    return PlaceIndex(ctx.settings).buildings
+    return place_index(ctx.settings).buildings
 
 
 def _facts(ctx: Context, classification: Classification, categories: frozenset[str]) -> ReportFacts:

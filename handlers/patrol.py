@@ -29,7 +29,7 @@ from ledger.deadlines import describe_minutes, shift_windows
 from ledger.lifecycle import Action, IllegalTransition
 from ledger.messages import Outgoing
 from nlp.classification import Intent
-from nlp.places import PlaceIndex, normalise_building
+from nlp.places import normalise_building, place_index
 from settings.models import ChatGroup, GroupKind
 from storage.tickets import Actor, apply_action
 
@@ -129,7 +129,7 @@ def publish(ctx: Context, command: Command) -> list[Outgoing]:
 def _place_and_problem(ctx: Context, text: str) -> tuple[str, str | None, str] | None:
     """(place, its grid, the problem) of `3号楼 井盖松动`, `3号楼东门井盖松动` or `北门外 井盖松动` (a first word
     `nlp.places` does not know is kept as the place, without a grid); None without a problem or a place."""
-    index = PlaceIndex(ctx.settings)
+    index = place_index(ctx.settings)
     words = text.split(maxsplit=1)
     first = index.extract(words[0]) if len(words) == 2 else None
     if first is not None:

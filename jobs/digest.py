@@ -59,7 +59,7 @@ from ledger.rates import (
     resolved_in,
 )
 from ledger.views import TicketView, category_name, place
-from nlp.places import PlaceIndex
+from nlp.places import place_index
 from settings.models import ChatGroup, GroupKind, Settings
 
 JOB = "digest"
@@ -130,7 +130,7 @@ def incidents_covering(
     """The incidents whose range touches `grids` (all of them for the whole community)."""
     if grids is None or not incidents:
         return list(incidents)
-    buildings = PlaceIndex(settings).buildings
+    buildings = place_index(settings).buildings
     return [i for i in incidents if in_range(i, None, None, grids, buildings)]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass
 
 from settings.models import Settings
@@ -118,6 +119,20 @@ class PlaceIndex:
         return Place(text=place_text, building=building, grid_id=self.buildings.get(building))
 
 
+# By id: settings are frozen but hold lists, so they cannot be dict keys; an entry goes with its settings object.
+_INDEXES: dict[int, PlaceIndex] = {}
+
+
+def place_index(settings: Settings) -> PlaceIndex:
+    """The index of `settings`, built once per settings object: handlers read a place in every message."""
+    key = id(settings)
+    index = _INDEXES.get(key)
+    if index is None:
+        index = _INDEXES[key] = PlaceIndex(settings)
+        weakref.finalize(settings, _INDEXES.pop, key, None)
+    return index
+
+
 def extract_place(text: str, settings: Settings) -> Place | None:
-    """`PlaceIndex(settings).extract(text)`; build the index once when reading many messages."""
-    return PlaceIndex(settings).extract(text)
+    """The place `text` talks about, by the (cached) index of `settings`."""
+    return place_index(settings).extract(text)
