@@ -1,13 +1,33 @@
-"""End-to-end ingest: messages per second through the whole app with 5 and with 500 open tickets (same run).
+"""End-to-end ingest: messages per second through the whole app, with 5 and with 500 open tickets (same run), and
+with several bot processes writing one PostgreSQL ledger.
 
 A report is compared with the open tickets it may duplicate (`handlers/reports._duplicate`) and a follow-up
 with the sender's and the grid's tickets (`handlers/followup`), so what a report costs could grow with the
 ledger. This replays the realistic mix of `nlp/data/round2_holdout.csv` and `tests/data/groupchat_holdout.csv`
 (reports, questions, chatter, emergencies in a real group's proportions), each message from its own resident
-in the two residents' groups, on a fresh SQLite ledger seeded with N open tickets of varied problems and
-places; it times `app.handle` alone (the outbox is not drained) and prints the medians of `--rounds` rounds.
+in the two residents' groups, on a fresh ledger seeded with N open tickets of varied problems and places; it
+times `app.handle` alone (the outbox is not drained) and prints the medians of `--rounds` rounds.
 
-    python bench/ingest.py            # 5 vs 500 open tickets
+`--workers 1,4` also splits the mix across that many worker processes, each with its own `build_app` on the same
+ledger (seeded with `--many` open tickets) and its own senders, message ids and chats (groups of the same names, so
+of the same grids), started together through a barrier;
+it reports the wall-clock messages per second of the whole batch for each count, and the ratio of the last count
+to the first. A PostgreSQL ledger is a throw-away schema on `--postgres-url` (default `$HUIYIN_TEST_DATABASE_URL`,
+else postgresql://postgres@127.0.0.1:5432/test), dropped afterwards; a SQLite ledger is a temporary file.
+
+    python bench/ingest.py                                          # SQLite: 5 vs 500 open tickets
+    python bench/ingest.py --database postgresql --workers 1,4      # PostgreSQL, plus 1 and 4 bot processes
+    python bench/ingest.py --database postgresql --synchronous-commit off   # without waiting for each commit's
+                                                                    # WAL flush (the disk's share of a message)
+
+Each app first handles a warm-up (`WARMUP`: other group-chat messages, none of the mix) as another community
+of the same ledger, sharing its engine and classifier: what a bot that has been running has (SQLAlchemy's compiled
+statements, the classifier's per-word cache) without touching the measured community's tickets, which the
+community filter keeps apart. `--cold` times a freshly started app instead.
+
+The output ends with one JSON line: {"database", "open_5", "open_500", "ingest_1", "ingest_4", "ratio"} (the keys
+follow `--few`, `--many` and `--workers`): medians of wall-clock messages per second; `ingest_N` only with
+`--workers`; `ratio` is the last worker count's figure over the first's with `--workers`, else open_500 / open_5.
 """
 
 from __future__ import annotations
@@ -15,22 +35,33 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import json
+import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.app import build_app  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
+
+from bot.app import Huiyin, build_app  # noqa: E402
 from ledger.clock import ManualClock  # noqa: E402
 from ledger.messages import Incoming, MessageKind  # noqa: E402
 from settings.loader import load_settings  # noqa: E402
-from storage.db import new_session  # noqa: E402
+from settings.models import Settings  # noqa: E402
+from storage.db import make_engine, new_session  # noqa: E402
 from storage.tickets import Actor, open_ticket  # noqa: E402
 
+WARMUP = (REPO / "tests" / "data" / "groupchat.csv", REPO / "nlp" / "data" / "community_mixed.csv")
 MIXES = (REPO / "nlp" / "data" / "round2_holdout.csv", REPO / "tests" / "data" / "groupchat_holdout.csv")
 GROUPS = ("1-3号楼业主群", "4-6号楼业主群")
 PROBLEMS = (
@@ -39,19 +70,21 @@ PROBLEMS = (
     ("greening", "树枝断了挂在半空"), ("security", "单元门口有可疑的人转悠"),
 )  # fmt: skip
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+CONFIG = REPO / "config.yaml"
+POSTGRES_URL = os.environ.get("HUIYIN_TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def texts() -> list[str]:
+def texts(paths: tuple[Path, ...] = MIXES) -> list[str]:
     found = []
-    for path in MIXES:
+    for path in paths:
         with path.open(encoding="utf-8") as file:
             found += [row["text"] for row in csv.DictReader(file) if row["text"].strip()]
     return found
 
 
-def seed(engine, count: int) -> None:
+def seed(engine, count: int, community_id: str | None = None) -> None:
     """`count` open tickets spread over buildings 1-6 and the problems above, all within the merge window."""
-    with new_session(engine) as session:
+    with new_session(engine, community_id) as session:
         for number in range(count):
             category, text = PROBLEMS[number % len(PROBLEMS)]
             building = f"{number % 6 + 1}号楼{number % 4 + 1}单元"
@@ -65,22 +98,74 @@ def seed(engine, count: int) -> None:
         session.commit()
 
 
-def _message(n: int, text: str) -> Incoming:
+def _message(n: int, text: str, worker: str = "") -> Incoming:
+    """Message `n` of the mix, from its own resident; `worker` keeps the ids, senders and chats (groups of the same
+    name and grids, as several WeChat groups of one building) of processes apart."""
     group = GROUPS[n % 2]
     return Incoming(
-        message_id=f"m{n}", chat_id=group, chat_name=group, sender_id=f"r{n}", sender_name=f"居民{n}", text=text,
-        timestamp=START, kind=MessageKind.TEXT, is_private=False,
+        message_id=f"{worker}m{n}", chat_id=f"{worker}{group}", chat_name=group, sender_id=f"{worker}r{n}",
+        sender_name=f"居民{worker}{n}", text=text, timestamp=START, kind=MessageKind.TEXT, is_private=False,
     )
 
 
-def one_round(messages: list[str], open_tickets: int) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Database:
+    """Where the ledgers of the bench are made: `sqlite` files, or schemas of the PostgreSQL server at `postgres_url`
+    (whose sessions commit with `synchronous_commit`)."""
+
+    kind: str = "sqlite"
+    postgres_url: str = POSTGRES_URL
+    synchronous_commit: str = "on"
+
+    @contextmanager
+    def ledger(self) -> Iterator[str]:
+        """The URL of a fresh, empty ledger, removed afterwards."""
+        if self.kind == "sqlite":
+            with tempfile.TemporaryDirectory() as directory:
+                yield f"sqlite:///{directory}/bench.db"
+            return
+        schema = f"bench_ingest_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(self.postgres_url)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            options = f"-csearch_path={schema} -csynchronous_commit={self.synchronous_commit}"
+            yield make_url(self.postgres_url).update_query_dict({"options": options}).render_as_string(False)
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def warm_up(app: Huiyin, worker: str = "") -> None:
+    """Handle the warm-up messages as community `warmup` on `app`'s engine and classifier (see the docstring)."""
+    community = app.settings.community.model_copy(update={"id": f"warmup{worker}"})
+    settings = app.settings.model_copy(update={"community": community})
+    warm = Huiyin(settings, app.engine, app.classifier, ManualClock(START))
+    warm.prepare()
+    for n, said in enumerate(texts(WARMUP)):
+        warm.handle(_message(n, said, f"warm{worker}-"))
+
+
+def prepared(settings: Settings, url: str, open_tickets: int) -> None:
+    """Migrate and seed the ledger at `url` (as the first start of the bot would, plus the open tickets)."""
+    app, engine = build_app(settings, url, ManualClock(START))
+    seed(engine, open_tickets, app.community_id)
+    engine.dispose()
+
+
+def one_round(
+    settings: Settings, messages: list[str], open_tickets: int, database: Database, *, cold: bool
+) -> tuple[float, float]:
     """Messages per second of `app.handle` over `messages` with `open_tickets` open tickets: by the wall clock,
-    and by the process's CPU time (steadier on a shared machine; it leaves out waiting for the disk)."""
-    settings = load_settings(REPO / "config.yaml")
-    with tempfile.TemporaryDirectory() as directory:
+    and by the process's CPU time (steadier on a shared machine; it leaves out waiting for the disk, and the
+    PostgreSQL server's work)."""
+    with database.ledger() as url:
+        prepared(settings, url, open_tickets)
         clock = ManualClock(START)
-        app, engine = build_app(settings, f"sqlite:///{directory}/bench.db", clock)
-        seed(engine, open_tickets)
+        app, engine = build_app(settings, url, clock)
+        if not cold:
+            warm_up(app)
         incoming = [_message(n, text) for n, text in enumerate(messages)]
         began, began_cpu = time.perf_counter(), time.process_time()
         for message in incoming:
@@ -91,18 +176,69 @@ def one_round(messages: list[str], open_tickets: int) -> tuple[float, float]:
     return len(messages) / elapsed, len(messages) / cpu
 
 
+def _worker(url: str, worker: int, batch: list[tuple[int, str]], start, results, cold: bool) -> None:
+    """One bot process, started afresh as a bot is (not forked from the bench, whose memory its first garbage
+    collections would copy): its own app on the shared ledger; handles `batch` once all workers are ready."""
+    clock = ManualClock(START)
+    app, engine = build_app(load_settings(CONFIG), url, clock)
+    if not cold:
+        warm_up(app, str(worker))
+    incoming = [_message(n, text, f"w{worker}-") for n, text in batch]
+    start.wait()
+    began, began_cpu = time.perf_counter(), time.process_time()  # perf_counter: the same clock in every process
+    for n, message in zip((n for n, _ in batch), incoming, strict=True):
+        clock.set(START + dt.timedelta(seconds=n + 1))  # the mix's own pace, whichever process handles it
+        app.handle(message)
+    results.put((began, time.perf_counter(), len(incoming), time.process_time() - began_cpu))
+    engine.dispose()
+
+
+def workers_round(
+    settings: Settings, messages: list[str], workers: int, open_tickets: int, database: Database, *, cold: bool
+) -> tuple[float, float]:
+    """Wall-clock messages per second of the whole mix split across `workers` processes on one ledger, and the
+    workers' CPU time per message in milliseconds (the PostgreSQL server's not included)."""
+    context = multiprocessing.get_context("spawn")
+    with database.ledger() as url:
+        prepared(settings, url, open_tickets)
+        start, results = context.Barrier(workers), context.Queue()
+        numbered = list(enumerate(messages))
+        processes = [
+            context.Process(target=_worker, args=(url, index, numbered[index::workers], start, results, cold))
+            for index in range(workers)
+        ]
+        for process in processes:
+            process.start()
+        finished = [results.get() for _ in processes]
+        for process in processes:
+            process.join()
+    began, ended, handled = min(f[0] for f in finished), max(f[1] for f in finished), sum(f[2] for f in finished)
+    return handled / (ended - began), 1000 * sum(f[3] for f in finished) / handled
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--few", type=int, default=5)
     parser.add_argument("--many", type=int, default=500)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on", help="PostgreSQL sessions'")
+    parser.add_argument("--workers", type=lambda value: [int(n) for n in value.split(",")], default=[])
+    parser.add_argument("--cold", action="store_true", help="time freshly started apps (no warm-up)")
     args = parser.parse_args()
+    database = Database(args.database, args.postgres_url, args.synchronous_commit)
+    settings = load_settings(CONFIG)
     messages = texts()
-    few, many = [], []
-    for _ in range(args.rounds):  # interleaved, so machine noise hits both alike
-        few.append(one_round(messages, args.few))
-        many.append(one_round(messages, args.many))
-    print(f"messages per round: {len(messages)}")
+    few, many, by_workers = [], [], {count: [] for count in args.workers}
+    for _ in range(args.rounds):  # interleaved, so machine noise hits all alike
+        few.append(one_round(settings, messages, args.few, database, cold=args.cold))
+        many.append(one_round(settings, messages, args.many, database, cold=args.cold))
+        for count in args.workers:
+            by_workers[count].append(workers_round(settings, messages, count, args.many, database, cold=args.cold))
+    committing = f" (synchronous_commit {args.synchronous_commit})" if args.database == "postgresql" else ""
+    warm = "cold: freshly started apps" if args.cold else f"warmed up with {len(texts(WARMUP))} other messages"
+    print(f"database: {args.database}{committing}; messages per round: {len(messages)}; {warm}")
     medians = {}
     for label, rounds in ((f"{args.few} open", few), (f"{args.many} open", many)):
         wall, cpu = statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
@@ -114,6 +250,25 @@ def main() -> None:
         f"ingest: few_wall={few_wall:.0f} many_wall={many_wall:.0f} few_cpu={few_cpu:.0f} many_cpu={many_cpu:.0f} "
         f"ratio_cpu={many_cpu / few_cpu:.2f}"
     )
+    summary: dict[str, object] = {
+        "database": args.database, f"open_{args.few}": round(few_wall), f"open_{args.many}": round(many_wall)
+    }
+    ratio = many_wall / few_wall
+    if args.workers:
+        walls = {count: statistics.median(r[0] for r in rounds) for count, rounds in by_workers.items()}
+        for count, rounds in by_workers.items():
+            shown = " ".join(f"{r[0]:.0f}" for r in rounds)
+            cpu = statistics.median(r[1] for r in rounds)
+            print(
+                f"{count:>2} workers ({args.many} open): wall msg/s {shown}  median {walls[count]:.0f}  "
+                f"(workers' cpu {cpu:.2f} ms/msg)"
+            )
+            summary[f"ingest_{count}"] = round(walls[count])
+        first, last = args.workers[0], args.workers[-1]
+        ratio = walls[last] / walls[first]
+        print(f"workers: {last} vs {first}: ratio {ratio:.2f}")
+    summary["ratio"] = round(ratio, 2)
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

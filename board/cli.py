@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 
-def _day(text: str) -> dt.date:
+def day(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -30,8 +31,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     board.add_argument("--port", type=int, help="port to listen on (default: board.port of config.yaml)")
     export = commands.add_parser("export", help="write the ledger as a paper-style 台账 (xlsx or csv)")
     export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
-    export.add_argument("--from", dest="start", type=_day, help="first day of reports (YYYY-MM-DD)")
-    export.add_argument("--to", dest="end", type=_day, help="last day of reports (YYYY-MM-DD)")
+    export.add_argument("--from", dest="start", type=day, help="first day of reports (YYYY-MM-DD)")
+    export.add_argument("--to", dest="end", type=day, help="last day of reports (YYYY-MM-DD)")
     export.add_argument("--out", help="file to write (default: huiyin-taizhang-<today>.<format>)")
     export.add_argument("--unmasked", action="store_true", help="show reporters' names and numbers in full")
 
@@ -79,10 +80,7 @@ def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
-    from board.export import day_bounds, taizhang_rows, write_csv, write_xlsx
-    from board.reader import LedgerReader
-    from storage import incident_queries
-    from storage.board_queries import export_batches
+    from board.export import write_csv, write_xlsx
 
     if args.start and args.end and args.end < args.start:
         print("--to is before --from")
@@ -92,17 +90,28 @@ def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) 
         return engine
     now = dt.datetime.now(settings.tz)
     out = Path(args.out or f"huiyin-taizhang-{now.date().isoformat()}.{args.format}")
+    rows = taizhang(settings, engine, args, now)
+    with out.open("wb") as file:
+        count = write_xlsx(rows, file) if args.format == "xlsx" else write_csv(rows, file)
+    print(f"{count} 条 → {out}")
+    return 0
+
+
+def taizhang(settings: Settings, engine: Engine, args: argparse.Namespace, now: dt.datetime) -> Iterator[list]:
+    """The community's 台账 rows as `huiyin export` asks for them (`--from`, `--to`, `--unmasked`), read batch by
+    batch while they are written (its session stays open until the last row)."""
+    from board.export import day_bounds, taizhang_rows
+    from board.reader import LedgerReader
+    from storage import incident_queries
+    from storage.board_queries import export_batches
+
     start, end = day_bounds(args.start, args.end, settings.tz)
     reader = LedgerReader(settings, engine)
     with reader.session() as session:
         masker = reader.masker(session, masked=not args.unmasked)
         batches = export_batches(session, start=start, end=end, now=now)
         incidents = incident_queries.export_batches(session, start=start, end=end)
-        rows = taizhang_rows(settings, batches, masker, incidents)
-        with out.open("wb") as file:
-            count = write_xlsx(rows, file) if args.format == "xlsx" else write_csv(rows, file)
-    print(f"{count} 条 → {out}")
-    return 0
+        yield from taizhang_rows(settings, batches, masker, incidents)
 
 
 HANDLERS = {"board": cmd_board, "export": cmd_export}

@@ -492,7 +492,7 @@ def _create(
         sender_name=name[:64], text=text, timestamp=deps.now(), is_private=private,
     )  # fmt: skip
     bot.handle(incoming)
-    with new_session(bot.engine) as session:  # the sender id is new, so its one ticket is this request's
+    with new_session(bot.engine, bot.community_id) as session:  # the sender is new: its one ticket is this one
         found = tickets_reported_by(session, sender_id, limit=1)
     if not found:
         raise Open311Error(400, ERRORS["not_a_problem"])

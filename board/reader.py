@@ -46,7 +46,7 @@ class LedgerReader:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with new_session(self.engine) as session:
+        with new_session(self.engine, self.settings.community.id) as session:
             yield session
 
     def masker(self, session: Session, *, masked: bool = True) -> Masker:

@@ -58,3 +58,6 @@ INCIDENT_NOT_FOUND = "没有找到 #通知{number}。"
 CHART_UNITS = "各合作单位部门响应率、部门办结率"
 CHART_UNIT_RESPONSE = "部门响应率"
 CHART_UNIT_RESOLUTION = "部门办结率"
+
+# The 街道's overview (board/street.py)
+STREET_TITLE = "街道总览"

@@ -93,6 +93,10 @@ class Board:
     settings: Settings
     engine: Engine
     clock: Clock
+    base: str = ""
+    """The path the board is served under: empty for a community's own board, `/c/<id>` in a 街道's."""
+    street_url: str = ""
+    """The 街道's overview, linked from every page of a community's board in a 街道's (empty: none)."""
 
     def __post_init__(self) -> None:
         self.reader = LedgerReader(self.settings, self.engine)
@@ -103,7 +107,8 @@ class Board:
     def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         now = self.now()
         html = TEMPLATES.get_template(template).render(
-            community=self.settings.community.name, updated=format_time(now, self.settings.tz), **values
+            community=self.settings.community.name, updated=format_time(now, self.settings.tz), base=self.base,
+            street_url=self.street_url, **values,
         )
         return HTMLResponse(html, status_code=status)
 
@@ -178,10 +183,12 @@ class Board:
 
 
 def create_app(
-    settings: Settings, engine: Engine, clock: Clock, secrets: BoardSecrets, *, bot: Huiyin | None = None
+    settings: Settings, engine: Engine, clock: Clock, secrets: BoardSecrets, *, bot: Huiyin | None = None,
+    base: str = "", street_url: str = "",
 ) -> FastAPI:
-    """The board over `engine` (give it a read-only one); `bot` (a `Huiyin`) enables Open311 POST."""
-    board = Board(settings, engine, clock)
+    """The board over `engine` (give it a read-only one); `bot` (a `Huiyin`) enables Open311 POST. `base` is the
+    path it is mounted at in a 街道's board (`/c/<id>`): its pages link under it, and to `street_url`."""
+    board = Board(settings, engine, clock, base, street_url)
     # No /docs or /redoc: FastAPI serves them from a CDN, and the board must work inside a closed network.
     app = FastAPI(title=f"回音 Huiyin · {settings.community.name}", version="1.0", docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -215,18 +222,19 @@ def create_app(
         rows, next_after = board.wall(wall, after, masked=True)
         return board.page(
             "wall.html", title=texts.WALL_TITLE, rows=rows, filters=filters, options=board.filter_options(),
-            counts=board.counts(wall), export_query=filters.query(), link_prefix="", first_page=after is not None,
+            counts=board.counts(wall), export_query=filters.query(), link_prefix=board.base,
+            first_page=after is not None,
             incidents=board.incidents(filters, wall.now, masked=True),
             first_query=filters.query(), next_query=filters.query(after=next_after) if next_after else "",
         )  # fmt: skip
 
     @app.get("/tickets/{number}", response_class=HTMLResponse, summary="A ticket and its public timeline")
     def ticket_page(number: int) -> HTMLResponse:
-        return _ticket_page(board, number, masked=True, link_prefix="")
+        return _ticket_page(board, number, masked=True, link_prefix=board.base)
 
     @app.get("/incidents/{number}", response_class=HTMLResponse, summary="A known incident (通知) and its timeline")
     def incident_page(number: int) -> HTMLResponse:
-        return _incident_page(board, number, masked=True, link_prefix="")
+        return _incident_page(board, number, masked=True, link_prefix=board.base)
 
     @app.get("/stats", response_class=HTMLResponse, summary="Weekly statistics")
     def stats(week: dt.date | None = None) -> HTMLResponse:
@@ -277,7 +285,7 @@ def create_app(
             unmasked=True, title=texts.CADRE_TITLE.format(cadre=cadre.name), cadre=cadre, queue=queue,
             queue_count=board.counts(mine)["open"], rows=rows, counts=board.counts(wall),
             incidents=board.incidents(Filters(), now, masked=False),
-            link_prefix=f"/cadre/{token}", first_page=after is not None,
+            link_prefix=f"{board.base}/cadre/{token}", first_page=after is not None,
             next_query=Filters().query(after=next_after) if next_after else "",
         )  # fmt: skip
 
@@ -286,14 +294,14 @@ def create_app(
         cadre = _cadre_of(board, secrets, token)
         if isinstance(cadre, HTMLResponse):
             return cadre
-        return _ticket_page(board, number, masked=False, link_prefix=f"/cadre/{token}")
+        return _ticket_page(board, number, masked=False, link_prefix=f"{board.base}/cadre/{token}")
 
     @app.get("/cadre/{token}/incidents/{number}", response_class=HTMLResponse, summary="A known incident, for a cadre")
     def cadre_incident(token: str, number: int) -> HTMLResponse:
         cadre = _cadre_of(board, secrets, token)
         if isinstance(cadre, HTMLResponse):
             return cadre
-        return _incident_page(board, number, masked=False, link_prefix=f"/cadre/{token}")
+        return _incident_page(board, number, masked=False, link_prefix=f"{board.base}/cadre/{token}")
 
     return app
 

@@ -34,7 +34,7 @@ from nlp.trained import configured_classifier
 from settings.models import Settings
 from storage.db import make_engine, new_session
 from storage.directory import remember_member, sync_directory
-from storage.messages import enqueue, record_inbound, repeat_of
+from storage.messages import enqueue, enqueue_all, record_inbound, repeat_of
 from storage.schema import init_schema
 
 log = logging.getLogger(__name__)
@@ -96,12 +96,20 @@ class Huiyin:
     """Same sender, chat and text again within this is a redelivery under a new id. Zero (off) unless the
     transport redelivers like that: the WeChat runner sets it from `inbound.duplicate_window_seconds`."""
 
+    @property
+    def community_id(self) -> str:
+        """The community this app answers for: its sessions read and write that community's rows only."""
+        return self.settings.community.id
+
     def prepare(self) -> None:
-        """Create the schema on first start and mirror the configured directory."""
-        init_schema(self.engine)
-        with new_session(self.engine) as session:
+        """Create the schema on first start, mirror the configured directory, and have the classifier build its
+        tables now (its model's scoring table is built on first use: tens of milliseconds that would otherwise
+        delay the first resident's message)."""
+        init_schema(self.engine, self.community_id)
+        with new_session(self.engine, self.community_id) as session:
             sync_directory(session, self.settings)
             session.commit()
+        self.classifier.classify("")
 
     def handle(self, incoming: Incoming) -> int:
         """Handle `incoming`; return how many replies were queued (0 for a redelivered message).
@@ -111,7 +119,7 @@ class Huiyin:
         incoming = sanitised(incoming)
         now = self.clock.now().astimezone(self.settings.tz)
         try:
-            with new_session(self.engine) as session:  # closing it on the way out rolls a failure back
+            with new_session(self.engine, self.community_id) as session:  # closing it rolls a failure back
                 return self._handle(session, incoming, now)
         except Exception:
             log.exception("handling message %s failed; nothing was changed", incoming.message_id)
@@ -127,11 +135,11 @@ class Huiyin:
             return 0
         sender = incoming.sender_id
         if self.settings.cadre_by_chat_id(sender) is None and self.settings.unit_member(sender) is None:
-            remember_member(session, incoming.sender_id, incoming.sender_name, now=now)
+            community = None if incoming.is_private else self.community_id
+            remember_member(session, incoming.sender_id, incoming.sender_name, now=now, community_id=community)
         ctx = Context(incoming, self.settings, self.classifier, session, now)
         replies = route(ROUTES, ctx)
-        for reply in replies:
-            enqueue(session, reply, now=now)
+        enqueue_all(session, replies, now=now)
         session.commit()
         return len(replies)
 
@@ -148,7 +156,7 @@ class Huiyin:
 
         If even that fails (the database is gone), it is logged and the message counts as unanswered."""
         try:
-            with new_session(self.engine) as session:
+            with new_session(self.engine, self.community_id) as session:
                 if not record_inbound(session, incoming, now=now):
                     return 0  # a concurrent delivery of the same message has it
                 ctx = Context(incoming, self.settings, self.classifier, session, now)

@@ -19,6 +19,8 @@ from board.cli import open_ledger
 from bot.app import build_app
 from bot.console import HELP, ConsoleSession, ConsoleTransport, lenient_stdin
 from bot.outbox import OutboxSender, RetryPolicy, SharedDrain, poll
+from bot.street_cli import add_commands as add_street_commands
+from bot.street_cli import cmd_street
 from handlers.texts import STATUS_NAMES
 from jobs.incidents import facts_of
 from jobs.runner import JobRunner
@@ -64,14 +66,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, database_url: str) -> 
     sender.drain()
     polling = poll(sender.drain, settings.outbound.poll_seconds)  # replies the board's process queued
     try:
-        while True:
-            try:
-                line = input(f"[{session.current.chat}] {session.current.name}> ")
-            except (EOFError, KeyboardInterrupt):
-                print()
-                return 0
-            if session.feed_line(line) is False:
-                return 0
+        return session.interact()
     finally:
         polling.set()
         scheduler.shutdown(wait=False)
@@ -125,7 +120,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings, database_url: str) 
 
 
 def ledger_rows(settings: Settings, engine) -> list[dict]:
-    with new_session(engine) as session:
+    with new_session(engine, settings.community.id) as session:
         rows = []
         for ticket in all_tickets(session):
             row = {"number": ticket.id, **ledger_fields(ticket)}
@@ -139,7 +134,7 @@ INCIDENT_STATUS_NAMES = {IncidentStatus.ACTIVE.value: "进行中", IncidentStatu
 
 def incident_rows(settings: Settings, engine) -> list[dict]:
     """Every known incident (`通知`), oldest first, with how many residents reported it."""
-    with new_session(engine) as session:
+    with new_session(engine, settings.community.id) as session:
         incidents = facts_of(session, all_incidents(session))
     return [
         {
@@ -261,7 +256,7 @@ def cmd_examples(args: argparse.Namespace, settings: Settings, database_url: str
     engine = open_ledger(database_url)
     if isinstance(engine, int):
         return engine
-    with new_session(engine) as session:
+    with new_session(engine, settings.community.id) as session:
         examples = training_rows(session)
     out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
     try:
@@ -386,6 +381,7 @@ def parser() -> argparse.ArgumentParser:
     outbox.add_argument("--failed", action="store_true", help="only the replies given up on")
     outbox.add_argument("--json", action="store_true")
     add_board_commands(commands)
+    add_street_commands(commands)
     commands.add_parser("check", help="check the config file and list every problem, starting nothing")
     for command in commands.choices.values():  # `huiyin run --config x.yaml` works as well as `huiyin --config …`
         _add_common_options(command, config=argparse.SUPPRESS, env_file=argparse.SUPPRESS, verbose=argparse.SUPPRESS)
@@ -412,6 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     environment = load_environment(args.env_file)
+    if args.command == "street":  # a 街道 file lists its communities' config files
+        return cmd_street(args, environment)
     config_path = Path(args.config) if args.config else environment.config_path
     if args.command == "check":  # reports warnings too, and opens no database
         return run_check(config_path)

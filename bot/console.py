@@ -101,6 +101,17 @@ class ConsoleSession:
             if self.feed_line(line.rstrip("\n")) is False:
                 return
 
+    def interact(self) -> int:
+        """Read what the person at the terminal types, line by line, until /退出 or end of input; 0."""
+        while True:
+            try:
+                line = input(f"[{self.current.chat}] {self.current.name}> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+            if self.feed_line(line) is False:
+                return 0
+
     def feed_line(self, line: str) -> bool:
         """Handle one line; False when the user asked to quit."""
         stripped = line.strip()
@@ -144,7 +155,7 @@ class ConsoleSession:
     def show_on_duty(self) -> None:
         """Say who is on duty now: on the console the clock decides, and a cadre may act only on some tickets."""
         now = self.clock.now().astimezone(self.settings.tz)
-        with new_session(self.app.engine) as session:
+        with new_session(self.app.engine, self.settings.community.id) as session:
             overrides = swaps(session, since=now.date() - dt.timedelta(days=1))
         duty = "；".join(duty_lines(self.settings, [g.id for g in self.settings.grids], now, overrides))
         self.write(ON_DUTY.format(time=format_time(now, self.settings.tz), duty=duty))

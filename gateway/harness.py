@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot.app import Huiyin
+from bot.street import StreetApp
 from bot.wechaty_transport.runner import WechatyRunner
 from bot.wechaty_transport.supervisor import ConnectionState
 from gateway.server import Gateway
@@ -23,6 +24,7 @@ from gateway.world import World
 from ledger.clock import ManualClock
 from nlp.weighted import WeightedClassifier
 from settings.models import Settings
+from settings.street import Street
 
 
 class VirtualTime:
@@ -51,7 +53,7 @@ async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -
 class Stack:
     gateway: Gateway
     runner: WechatyRunner
-    app: Huiyin
+    app: Huiyin | StreetApp
     time: VirtualTime
 
     async def online(self, timeout: float = 20.0) -> None:
@@ -81,16 +83,24 @@ async def running(
     heartbeat_seconds: float = 1.0,
     world: World | None = None,
     time: VirtualTime | None = None,
+    street: Street | None = None,
 ) -> AsyncIterator[Stack]:
     """A gateway on a free 127.0.0.1 port and the bot connected to it; both stopped on exit.
 
     `world`: the account and rooms the gateway serves (default: the community's, one account); `time`: a clock
-    to share with another stack (two accounts on one ledger), else a new one from `start`."""
+    to share with another stack (two accounts on one ledger), else a new one from `start`; `street`: serve a
+    街道's communities (`settings` is then ignored: the gateway has every community's rooms)."""
+    virtual = time or VirtualTime(start, scale)
+    app: Huiyin | StreetApp
+    if street is None:
+        app = Huiyin(settings, engine, WeightedClassifier(settings), virtual.clock)
+    else:
+        apps = {s.community.id: Huiyin(s, engine, WeightedClassifier(s), virtual.clock) for s in street.communities}
+        app = StreetApp(street, engine, virtual.clock, apps)
+        settings = app.settings
+    app.prepare()
     gateway = Gateway(settings, control_port=None, heartbeat_seconds=heartbeat_seconds, world=world)
     await gateway.start()
-    virtual = time or VirtualTime(start, scale)
-    app = Huiyin(settings, engine, WeightedClassifier(settings), virtual.clock)
-    app.prepare()
     runner = WechatyRunner(app, endpoint=gateway.endpoint, token="huiyin-test", sleep=virtual.sleep)
     stack = Stack(gateway, runner, app, virtual)
     task = asyncio.create_task(runner.run(), name="huiyin wechaty runner")

@@ -14,7 +14,7 @@ from handlers.commands import COMMANDS, Command, CommandError, parse_command
 from ledger.messages import Incoming, Outgoing
 from ledger.rota import Duty, on_duty
 from nlp.classification import Classifier
-from settings.models import Cadre, Role, Settings, Unit, UnitMember
+from settings.models import Cadre, Role, Settings, StreetRole, Unit, UnitMember
 from storage.directory import swaps
 from storage.models import Ticket, TriageItem
 from storage.tickets import Actor, active_reporters
@@ -115,8 +115,9 @@ class Context:
 
         The one rule every handler asks: the owner (the ticket's assignee, the cadre a triage item was sent to),
         the cadre on duty now for its grid (the community-wide duty when it has none; 换班 swaps included), a grid
-        leader of the grid (of any grid when there is none), or a secretary. The cadre on duty may act because a
-        ticket nobody has accepted is the duty's to answer (until the shift change hands it over, jobs/handover.py).
+        leader of the grid (of any grid when there is none), a secretary, or the 街道's staff. The cadre on duty may
+        act because a ticket nobody has accepted is the duty's to answer (until the shift change hands it over,
+        jobs/handover.py).
         """
         owner = subject.assignee_id if isinstance(subject, Ticket) else subject.asked_id
         if _owner_leader_or_secretary(cadre, owner, subject.grid_id):
@@ -125,7 +126,7 @@ class Context:
 
 
 def _owner_leader_or_secretary(cadre: Cadre, owner_id: str | None, grid_id: str | None) -> bool:
-    """The owner, a grid leader of the grid (of any grid when there is none), or a secretary."""
-    if cadre.role is Role.SECRETARY or cadre.id == owner_id:
+    """The owner, a grid leader of the grid (of any grid when there is none), a secretary or the 街道's staff."""
+    if cadre.role in (Role.SECRETARY, StreetRole.STREET) or cadre.id == owner_id:
         return True
     return cadre.role is Role.GRID_LEADER and (grid_id is None or grid_id in cadre.grids)

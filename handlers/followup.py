@@ -30,15 +30,23 @@ from nlp.classification import Classification
 from nlp.followup import FollowUp, Turn, read_follow_up
 from nlp.places import extract_place
 from nlp.problems import problems_in
-from nlp.similarity import MIN_PROBLEM, ReportFacts, content_words, facts, place_agreement, problem_agreement
+from nlp.similarity import (
+    MIN_PROBLEM,
+    ReportFacts,
+    content_words,
+    place_agreement,
+    problem_agreement,
+    stored_facts,
+)  # fmt: skip
 from storage.incidents import active_incidents, reported_incidents
 from storage.models import Incident, Ticket
 from storage.tickets import (
     active_reporters,
     add_reporter,
+    count_active_reporters,
     get_ticket,
-    open_tickets_since,
-    recently_resolved,
+    open_candidates,
+    resolved_candidates,
     tickets_reported_by,
 )  # fmt: skip
 
@@ -99,8 +107,13 @@ def fits(message: ReportFacts, ticket: Ticket) -> bool:
         return False
     if not (message.problems or message.words):
         return True
-    old = facts(ticket.description, ticket.category, ticket.location)
+    old = _ticket_facts(ticket)
     return problem_agreement(message, old) >= MIN_PROBLEM or (not message.problems and message.category == old.category)
+
+
+def _ticket_facts(ticket: Ticket) -> ReportFacts:
+    """A ticket's facts from the features stored with it (its text is read only for a ticket stored without)."""
+    return stored_facts(ticket.merge_features, ticket.description, ticket.category, ticket.location)
 
 
 def _facts(ctx: Context, classification: Classification) -> ReportFacts:
@@ -140,25 +153,26 @@ def _recent_own(ctx: Context) -> list[Ticket]:
 def _same_problem_elsewhere(ctx: Context, message: ReportFacts, *, resolved_too: bool) -> Ticket | None:
     """An open ticket (with `resolved_too`, also one resolved within `follow_up_days`) naming the same problem in
     the sender's grid (the place's, else the group's when it covers one grid; when neither is known, only a
-    ticket without a place): the best, the newest of equals."""
+    ticket without a place): the best, the newest of equals. Compares the tickets' stored features."""
     if not message.problems and not message.words:
         return None
     grid = _grid(ctx, message)
     window = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
-    candidates = open_tickets_since(ctx.session, since=window)
+    candidates = open_candidates(ctx.session, since=window)
     if resolved_too:
         since = ctx.now - dt.timedelta(days=ctx.settings.tickets.follow_up_days)
-        candidates += recently_resolved(ctx.session, since=since)
+        candidates += resolved_candidates(ctx.session, since=since)
     best, best_score = None, MIN_PROBLEM
-    for ticket in candidates:
-        if place_agreement(message.location, ticket.location) is None:
+    for candidate in candidates:
+        if place_agreement(message.location, candidate.location) is None:
             continue
-        if (grid is None and ticket.location) or (grid and ticket.grid_id and ticket.grid_id != grid):
+        if (grid is None and candidate.location) or (grid and candidate.grid_id and candidate.grid_id != grid):
             continue
-        score = problem_agreement(message, facts(ticket.description, ticket.category, ticket.location))
+        old = stored_facts(candidate.features, candidate.description, candidate.category, candidate.location)
+        score = problem_agreement(message, old)
         if score >= best_score:
-            best, best_score = ticket, score
-    return best
+            best, best_score = candidate, score
+    return get_ticket(ctx.session, best.id) if best is not None else None
 
 
 def _grid(ctx: Context, message: ReportFacts) -> str | None:
@@ -218,7 +232,7 @@ def _joined(ctx: Context, ticket: Ticket) -> str:
     """The same words as a duplicate report's join (`reports._join`), with the latest progress."""
     text = texts.TICKET_JOINED.format(
         number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
-        assignee=ctx.cadre_name(ticket.assignee_id), count=len(active_reporters(ctx.session, ticket.id)),
+        assignee=ctx.cadre_name(ticket.assignee_id), count=count_active_reporters(ctx.session, ticket.id),
     )
     return text + latest_note(ctx, ticket)
 

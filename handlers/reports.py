@@ -26,10 +26,19 @@ from ledger.messages import Outgoing
 from nlp import texts as nlp_texts
 from nlp.classification import Classification, Intent
 from nlp.faq import states_problem
-from nlp.similarity import facts, similarity
+from nlp.similarity import (
+    NESTED_PLACE,
+    ReportFacts,
+    best_possible,
+    facts,
+    other_category_may_match,
+    similarity,
+    stored_facts,
+)  # fmt: skip
 from settings.models import Category
+from storage.incident_presence import incident_since
 from storage.models import Ticket, TriageItem
-from storage.tickets import Actor, active_reporters, add_reporter, get_ticket, merge_candidates, open_ticket
+from storage.tickets import Actor, add_reporter, count_active_reporters, get_ticket, merge_candidates, open_ticket
 from storage.triage import hold
 
 # A message starting with one of these is addressed to the bot: the resident means to report.
@@ -53,7 +62,7 @@ def handle_report(ctx: Context) -> list[Outgoing]:
     followed = followup.answer(ctx, classification)
     if followed is not None:  # about a ticket already in the ledger: answered from it, nothing opens
         return followed
-    during = notices.answer(ctx, classification)  # a known incident (通知): joins it, or a report after 恢复
+    during = _incident_answer(ctx, classification)  # a known incident (通知): joins it, or a report after 恢复
     if isinstance(during, list):
         return during
     classification = during
@@ -74,10 +83,19 @@ def handle_report(ctx: Context) -> list[Outgoing]:
         return _hold(ctx, classification)
     category, uncertain = categorised(ctx, classification)
     source = _source(ctx)
-    duplicate = _duplicate(ctx, source, classification, category)
+    new = facts(source.text, category.id, classification.location)
+    duplicate = _duplicate(ctx, source, classification, new)
     if duplicate is not None:
         return _join(ctx, source, duplicate)
-    return _open(ctx, source, classification, category, uncertain=uncertain)[0]
+    return _open(ctx, source, classification, category, uncertain=uncertain, features=new)[0]
+
+
+def _incident_answer(ctx: Context, classification: Classification) -> list[Outgoing] | Classification:
+    """`notices.answer`, asked only when an incident is going on or ended within its recheck window (else it
+    returns `classification` as it is, after two queries every report would pay)."""
+    if not incident_since(ctx.session, since=ctx.now - notices.RECHECK_WINDOW):
+        return classification
+    return notices.answer(ctx, classification)
 
 
 def is_addressed(ctx: Context) -> bool:
@@ -132,28 +150,45 @@ def register(ctx: Context, item: TriageItem, category: Category, note: str) -> t
     source = Source(item.text, item.chat_id, item.chat_name, item.chat_is_private, sender)
     intent = Intent.INQUIRY if item.intent == Intent.INQUIRY.value else Intent.REPORT
     classification = Classification(intent, category.id, item.location, item.grid_id, False, item.confidence)
-    duplicate = _duplicate(ctx, source, classification, category)
+    new = facts(source.text, category.id, classification.location)
+    duplicate = _duplicate(ctx, source, classification, new)
     if duplicate is not None:
         return _join(ctx, source, duplicate), duplicate, True
-    return *_open(ctx, source, classification, category, uncertain=False, note=note), False
+    return *_open(ctx, source, classification, category, uncertain=False, note=note, features=new), False
 
 
-def _duplicate(ctx: Context, source: Source, classification: Classification, category: Category) -> Ticket | None:
-    """The open ticket most similar to this report (`nlp.similarity`), if it reaches the threshold.
+def _duplicate(ctx: Context, source: Source, classification: Classification, new: ReportFacts) -> Ticket | None:
+    """The open ticket most similar to the report `new` (`nlp.similarity`), if it reaches the threshold.
 
     Tickets of another grid are not compared, nor, when the report's grid is unknown (no place, a group of several
-    grids), tickets that name a place (`storage.tickets.merge_candidates`); ties go to the oldest ticket.
+    grids), tickets that name a place (`storage.tickets.merge_candidates`); ties go to the oldest ticket. Only the
+    tickets that can reach the threshold are read (those of another category only where one could), each with its
+    stored features: no ticket's text is segmented again, except a ticket's stored before they were.
     """
     window_start = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
     grid_id = _grid_for(ctx, source, classification)
-    new = facts(source.text, category.id, classification.location)
     threshold = ctx.settings.nlp.duplicate_threshold
+    category, place = _candidate_filter(new, threshold)
     best, best_score = None, 0.0
-    for candidate in merge_candidates(ctx.session, since=window_start, grid_id=grid_id):  # newest first
-        score = similarity(new, facts(candidate.description, candidate.category, candidate.location))
+    candidates = merge_candidates(ctx.session, since=window_start, grid_id=grid_id, category=category, place=place)
+    for candidate in candidates:  # newest first
+        if best_possible(new, candidate.category, candidate.location) < threshold:
+            continue  # another place, or another category with no place in common: not read further
+        old = stored_facts(candidate.features, candidate.description, candidate.category, candidate.location)
+        score = similarity(new, old)
         if score >= threshold and score >= best_score:
             best, best_score = candidate, score
     return get_ticket(ctx.session, best.id) if best is not None else None
+
+
+def _candidate_filter(new: ReportFacts, threshold: float) -> tuple[str | None, str | None]:
+    """Which open tickets may reach `threshold` (as `merge_candidates` takes it): every category (None, None); the
+    report's category, or another at exactly its place (category, place); or the report's category only."""
+    if other_category_may_match(0.0, threshold) or (new.location and other_category_may_match(NESTED_PLACE, threshold)):
+        return None, None
+    if new.location and other_category_may_match(1.0, threshold):
+        return new.category, new.location
+    return new.category, None
 
 
 def _grid_for(ctx: Context, source: Source, classification: Classification) -> str | None:
@@ -190,15 +225,16 @@ def uncertain_alert(ticket: Ticket, category: Category, guess: Category | None, 
 
 def open_report(
     ctx: Context, source: Source, classification: Classification, category: Category, *, grid_id: str | None,
-    assignee_id: str, uncertain: bool, note: str = "", fields: dict | None = None,
+    assignee_id: str, uncertain: bool, note: str = "", fields: dict | None = None, features: ReportFacts | None = None,
 ) -> Ticket:
     """Open the ticket of a report, assigned to `assignee_id` at once, with the time limits of its category (an
     urgent one: the emergency's response limit). A resident's report (`_open`) and a cadre's patrol finding
-    (handlers/patrol.py: `fields={"source": "patrol"}`) both open here; `fields` adds to or overrides the rest."""
+    (handlers/patrol.py: `fields={"source": "patrol"}`) both open here; `fields` adds to or overrides the rest.
+    `features`: the report's facts (`nlp.similarity.facts` of its text) when already read, stored with the ticket."""
     windows = shift_windows(ctx.settings, category, grid_id)
     guess = uncertain_guess(ctx, classification, category) if uncertain else None
     return open_ticket(
-        ctx.session, now=ctx.now, reporter=source.sender, assignee_id=assignee_id,
+        ctx.session, now=ctx.now, reporter=source.sender, assignee_id=assignee_id, features=features,
         note=_uncertain_note(classification, guess) if uncertain else note,
         fields={
             "category": category.id, "description": source.text, "location": classification.location,
@@ -217,7 +253,7 @@ def open_report(
 
 def _open(
     ctx: Context, source: Source, classification: Classification, category: Category, *, uncertain: bool,
-    note: str = "",
+    note: str = "", features: ReportFacts | None = None,
 ) -> tuple[list[Outgoing], Ticket]:
     grid_id = _grid_for(ctx, source, classification)
     duty = ctx.duty(grid_id)
@@ -225,7 +261,7 @@ def _open(
     guess = uncertain_guess(ctx, classification, category) if uncertain else None
     ticket = open_report(
         ctx, source, classification, category, grid_id=grid_id, assignee_id=duty.cadre.id, uncertain=uncertain,
-        note=note,
+        note=note, features=features,
     )
     fields = {
         "number": ticket.id, "category": category.name, "place": texts.place_text(classification.location),
@@ -286,5 +322,5 @@ def _join(ctx: Context, source: Source, ticket: Ticket) -> list[Outgoing]:
     }
     if not added:
         return [_public_reply(source, texts.TICKET_ALREADY_REPORTED.format(**fields), [], [], ticket.id)]
-    count = len(active_reporters(ctx.session, ticket.id))
+    count = count_active_reporters(ctx.session, ticket.id)
     return [_public_reply(source, texts.TICKET_JOINED.format(**fields, count=count), [], [], ticket.id)]

@@ -10,10 +10,11 @@ resident to ask: it is closed without a word.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from jobs import texts
 from jobs.common import to_reporters
-from jobs.model import Occurrence, TicketChange
+from jobs.model import Occurrence, Pending, TicketChange
 from ledger.lifecycle import Action, Status
 from ledger.views import TicketView, category_name, place
 from settings.models import Settings
@@ -31,26 +32,46 @@ def _times(settings: Settings, view: TicketView) -> tuple[dt.datetime, dt.dateti
     )
 
 
-def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Occurrence]:
-    occurrences = []
+def pending(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Pending]:
+    """The question or the auto-close due at `now` of each resolved ticket not rated, keyed; its message is composed
+    only when asked (`Pending.compose`)."""
+    found = []
     for view in views:
         times = _times(settings, view)
         if times is None:
             continue
         ask_at, close_at = times
         key = f"#{view.number} {view.resolved_at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
-        fields = {"number": view.number, "category": category_name(settings, view), "place": place(view)}
         if close_at <= now:
-            days = settings.schedule.auto_close_days
-            change = TicketChange(view.number, Action.CLOSE, texts.EVENT_AUTO_CLOSE.format(days=days))
-            told = to_reporters(view, texts.AUTO_CLOSED.format(**fields, days=days))
-            replies = () if view.source == "patrol" else (told,)
-            occurrences.append(Occurrence(JOB, f"{key} close", close_at, replies, (change,)))
+            found.append(Pending(JOB, f"{key} close", close_at, partial(_close, settings, view, f"{key} close")))
         elif ask_at <= now and view.source != "patrol":
-            change = TicketChange(view.number, Action.FOLLOW_UP)
-            reply = to_reporters(view, texts.FOLLOW_UP.format(**fields))
-            occurrences.append(Occurrence(JOB, f"{key} ask", ask_at, (reply,), (change,)))
-    return occurrences
+            found.append(Pending(JOB, f"{key} ask", ask_at, partial(_ask, settings, view, f"{key} ask")))
+    return found
+
+
+def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Occurrence]:
+    """`pending`'s occurrences, composed."""
+    return [p.compose() for p in pending(settings, views, now)]
+
+
+def _fields(settings: Settings, view: TicketView) -> dict[str, object]:
+    return {"number": view.number, "category": category_name(settings, view), "place": place(view)}
+
+
+def _close(settings: Settings, view: TicketView, period: str) -> Occurrence:
+    days = settings.schedule.auto_close_days
+    change = TicketChange(view.number, Action.CLOSE, texts.EVENT_AUTO_CLOSE.format(days=days))
+    told = to_reporters(view, texts.AUTO_CLOSED.format(**_fields(settings, view), days=days))
+    replies = () if view.source == "patrol" else (told,)
+    close_at = view.resolved_at + dt.timedelta(days=days)
+    return Occurrence(JOB, period, close_at, replies, (change,))
+
+
+def _ask(settings: Settings, view: TicketView, period: str) -> Occurrence:
+    change = TicketChange(view.number, Action.FOLLOW_UP)
+    reply = to_reporters(view, texts.FOLLOW_UP.format(**_fields(settings, view)))
+    ask_at = view.resolved_at + dt.timedelta(hours=settings.schedule.follow_up_hours)
+    return Occurrence(JOB, period, ask_at, (reply,), (change,))
 
 
 def next_at(settings: Settings, views: list[TicketView], after: dt.datetime) -> dt.datetime | None:

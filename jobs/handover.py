@@ -96,7 +96,7 @@ def handover(
                 out.passed.setdefault(after.name, []).append(view.number)
     # The lists show who is responsible after the change.
     new_assignee = {change.ticket_id: change.changes["assignee_id"] for change in changes}
-    after_views = [replace(v, assignee_id=new_assignee.get(v.number, v.assignee_id)) for v in views]
+    after_views = [replace(v, assignee_id=new_assignee[v.number]) if v.number in new_assignee else v for v in views]
     replies = []
     for side in incoming.values():
         numbers = [n for ns in side.passed.values() for n in ns]

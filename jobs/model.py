@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,3 +50,14 @@ class Occurrence:
     changes: tuple[TicketChange, ...] = ()
     output: str | None = None
     openings: tuple[TriageOpening, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An occurrence known by its key before its messages are composed: a check that runs every minute finds the
+    same steps due again and again, and composes only those not carried out before (`compose`)."""
+
+    job: str
+    period: str
+    due_at: dt.datetime
+    compose: Callable[[], Occurrence]

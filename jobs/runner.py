@@ -7,6 +7,10 @@ the next one. Calendar jobs (handover, daily, digest) take their latest fire
 time at or before `now` that is still within its grace (see `jobs.calendar`); the job-run key makes each
 happen once.
 
+Each job reads what it may show, not the whole ledger (storage/job_queries.py): a check the open tickets, or
+those awaiting a rating, and it composes the messages of the steps not carried out before only (`Pending`); a
+calendar job reads nothing unless it fires, and then its day's, shift's or week's tickets.
+
 One bad row never stops a whole job: a ticket whose data makes a job fail is logged with its number and
 left out of that job (the others go ahead), and an occurrence that fails to be carried out is logged,
 rolled back and tried again at the next run, while the other occurrences are carried out.
@@ -30,26 +34,23 @@ from jobs.digest import Week, digest, parse_week, render, week_before
 from jobs.digest import period_of as digest_period
 from jobs.handover import changes_between, handover
 from jobs.handover import period_of as handover_period
-from jobs.model import Occurrence
+from jobs.model import Occurrence, Pending
 from jobs.reports import daily_report
 from jobs.reports import period_of as daily_period
 from jobs.store import carry_out, done_periods, job_run
 from ledger.clock import ManualClock
-from ledger.lifecycle import OPEN_STATES, RESOLVED_STATES
+from ledger.rates import TicketFacts
 from ledger.views import TicketView
 from settings.models import Settings
+from storage import job_queries
 from storage.db import new_session
 from storage.directory import swaps
 from storage.incidents import incidents_started_in, unended_incidents
-from storage.tickets import ticket_facts
 from storage.triage import pending_items
-from storage.views import ticket_views
 
 log = logging.getLogger(__name__)
 
 JOBS = ("sla", "follow_up", "triage", "incident", "handover", "daily", "digest")
-# Checked every minute; they need no more than the tickets still open or awaiting a rating.
-TICKET_JOBS = frozenset({"sla", "follow_up", "triage", incidents.JOB})
 T = TypeVar("T")
 
 
@@ -63,19 +64,21 @@ class JobRunner:
 
         `since` (the replay's start) leaves out calendar fire times at or before it: a replay starting on a
         Monday afternoon does not post that morning's digest."""
-        jobs = tuple(jobs)
-        # The per-ticket checks run every minute and only look at tickets still open or awaiting a rating.
-        statuses = OPEN_STATES | RESOLVED_STATES if set(jobs) <= TICKET_JOBS else None
-        with new_session(self.engine) as session:
-            views = ticket_views(session, statuses)
-            occurrences = [o for job in jobs for o in self._due_on_healthy(session, job, views, now, since)]
-            done_before = done_periods(session, occurrences)
-        return sum(self._carry_out(o, now) for o in occurrences if (o.job, o.period) not in done_before)
+        return sum(self._carry_out(o, now) for o in self.occurrences(now, jobs, since=since))
+
+    def occurrences(
+        self, now: dt.datetime, jobs: Iterable[str] = JOBS, *, since: dt.datetime | None = None
+    ) -> list[Occurrence]:
+        """The occurrences of `jobs` due at `now` and not carried out before: what `run` carries out."""
+        with new_session(self.engine, self.settings.community.id) as session:
+            found = [o for job in jobs for o in self.due(session, job, now, since)]
+            done_before = done_periods(session, found)
+        return [o for o in found if (o.job, o.period) not in done_before]
 
     def _carry_out(self, occurrence: Occurrence, now: dt.datetime) -> bool:
         """Carry `occurrence` out in a transaction of its own; False when it was done before or failed."""
         try:
-            with new_session(self.engine) as session:
+            with new_session(self.engine, self.settings.community.id) as session:
                 if occurrence.job == incidents.JOB:
                     occurrence = incidents.still_due(session, occurrence)
                 done = carry_out(session, occurrence, now=now)
@@ -93,16 +96,6 @@ class JobRunner:
             )  # fmt: skip
             return False
         return done
-
-    def _due_on_healthy(
-        self, session: Session, job: str, views: list[TicketView], now: dt.datetime, since: dt.datetime | None
-    ) -> list[Occurrence]:
-        """`due`, leaving out the tickets (the triage items) whose data makes the job fail."""
-        if job == triage.JOB:
-            return self._triage_due(session, now)
-        if job == incidents.JOB:
-            return self._incidents_due(session, now)
-        return _leaving_out_failing(job, views, lambda some: self.due(session, job, some, now, since), [])
 
     def _triage_due(self, session: Session, now: dt.datetime) -> list[Occurrence]:
         """The triage timeouts due at `now`, item by item: one whose data makes the job fail is logged and left out."""
@@ -125,61 +118,79 @@ class JobRunner:
                 log.exception("job incident fails on 通知%s; left out until its data is fixed", incident.number)
         return occurrences
 
-    def due(
-        self, session: Session, job: str, views: list[TicketView], now: dt.datetime, since: dt.datetime | None = None
-    ) -> list[Occurrence]:
+    def due(self, session: Session, job: str, now: dt.datetime, since: dt.datetime | None = None) -> list[Occurrence]:
+        """The occurrences of `job` due at `now`, from what the job reads of the ledger (storage/job_queries.py).
+
+        The per-minute checks compose only the steps not carried out before; a calendar job reads the ledger
+        only when it fires. Tickets (triage items, incidents) whose data makes the job fail are left out."""
         settings = self.settings
 
         def window(grace: dt.timedelta) -> dt.datetime:
             return now - grace if since is None else max(now - grace, since)
 
-        if job == "sla":
-            return sla.due(settings, views, now)
-        if job == "follow_up":
-            return follow_up.due(settings, views, now)
         if job == triage.JOB:
             return self._triage_due(session, now)
         if job == incidents.JOB:
             return self._incidents_due(session, now)
+        if job in (sla.JOB, follow_up.JOB):
+            check = sla if job == sla.JOB else follow_up
+            views = _check_views(session, job)
+            return _leaving_out_failing(
+                job, views, lambda some: _not_done(session, check.pending(settings, some, now)), []
+            )
         if job == "handover":
-            overrides = swaps(session, since=(now - dt.timedelta(days=2)).date())
             changes = changes_between(settings, window(calendar.handover_grace(settings)), now)
-            return [handover(settings, views, at, overrides) for at in changes if not _ran(session, job, at, settings)]
+            changes = [at for at in changes if not _ran(session, job, at, settings)]
+            if not changes:
+                return []
+            overrides = swaps(session, since=(now - dt.timedelta(days=2)).date())
+            views = job_queries.views(session, job_queries.is_open, reporters=False)
+            return _leaving_out_failing(
+                job, views, lambda some: [handover(settings, some, at, overrides) for at in changes], []
+            )
         if job == "daily":
             fires = calendar.fires_between(calendar.daily_trigger(settings), window(calendar.DAILY_GRACE), now)
             if not fires or _ran(session, job, fires[-1], settings):
                 return []
-            return [daily_report(settings, views, fires[-1], _unended(session))]
+            at = fires[-1]
+            start = dt.datetime.combine(at.astimezone(settings.tz).date(), dt.time(0), tzinfo=settings.tz)
+            views = job_queries.views(session, job_queries.daily_condition(start, at), reporters=False)
+            unended = _unended(session)
+            return _leaving_out_failing(job, views, lambda some: [daily_report(settings, some, at, unended)], [])
         if job == "digest":
             fires = calendar.fires_between(calendar.digest_trigger(settings), window(calendar.DIGEST_GRACE), now)
             if not fires or _ran(session, job, fires[-1], settings):
                 return []
-            week = week_before(fires[-1], settings.tz)
-            return [digest(settings, ticket_facts(session), views, fires[-1], _incidents_in(session, week))]
+            at = fires[-1]
+            week = week_before(at, settings.tz)
+            facts, views = _week(session, settings, week, at)
+            announced = _incidents_in(session, week)
+            return _leaving_out_failing(job, views, lambda some: [digest(settings, facts, some, at, announced)], [])
         raise ValueError(f"unknown job {job!r}")
 
     def digest_text(self, now: dt.datetime, week_key: str | None = None) -> str:
         """The digest of `week_key` (default: the last complete week) exactly as posted, or as it would be
         posted now if it has not been. ValueError for a malformed week."""
         week = parse_week(week_key, self.settings.tz) if week_key else week_before(now, self.settings.tz)
-        with new_session(self.engine) as session:
+        with new_session(self.engine, self.settings.community.id) as session:
             posted = job_run(session, JOB_DIGEST, week.key)
             if posted is not None and posted.output is not None:
                 return posted.output
-            facts, views = ticket_facts(session), ticket_views(session)
+            facts, views = _week(session, self.settings, week, now)
             return render(self.settings, facts, views, week, now, _incidents_in(session, week))
 
     def next_at(self, after: dt.datetime) -> dt.datetime | None:
         """The first instant strictly after `after` at which some job comes due."""
         settings = self.settings
-        with new_session(self.engine) as session:
-            views = ticket_views(session, OPEN_STATES | RESOLVED_STATES)
+        with new_session(self.engine, self.settings.community.id) as session:
+            open_views = _check_views(session, sla.JOB)
+            resolved_views = _check_views(session, follow_up.JOB)
             held = pending_items(session)
             asking = incidents.pending(session)
         shift_changes = changes_between(settings, after, after + dt.timedelta(days=8))
         candidates = [
-            _leaving_out_failing("sla", views, lambda vs: sla.next_at(settings, vs, after), None),
-            _leaving_out_failing("follow_up", views, lambda vs: follow_up.next_at(settings, vs, after), None),
+            _leaving_out_failing("sla", open_views, lambda vs: sla.next_at(settings, vs, after), None),
+            _leaving_out_failing("follow_up", resolved_views, lambda vs: follow_up.next_at(settings, vs, after), None),
             triage.next_at(held, after),
             incidents.next_at(asking, after),
             shift_changes[0] if shift_changes else None,
@@ -202,6 +213,28 @@ class JobRunner:
             since = at
         if target > clock.now():
             clock.set(target)
+
+
+def _check_views(session: Session, job: str) -> list[TicketView]:
+    """What a per-minute check reads: the open tickets with their deadlines' starts (sla), or the resolved ones
+    awaiting a rating with their reporters (follow-up)."""
+    if job == sla.JOB:
+        return job_queries.views(session, job_queries.is_open, reporters=False, deadlines=True)
+    return job_queries.views(session, job_queries.awaits_rating)
+
+
+def _not_done(session: Session, pending: list[Pending]) -> list[Occurrence]:
+    """The occurrences of `pending` not carried out before, composed."""
+    done = done_periods(session, pending)
+    return [p.compose() for p in pending if (p.job, p.period) not in done]
+
+
+def _week(
+    session: Session, settings: Settings, week: Week, now: dt.datetime
+) -> tuple[list[TicketFacts], list[TicketView]]:
+    """The tickets the digest of `week` composed at `now` may show, as facts and as views."""
+    where = job_queries.digest_condition(week.period, now, settings.schedule.agenda_window_days)
+    return job_queries.snapshot(session, where, rated=job_queries.rated_in(week.period))
 
 
 def _unended(session: Session) -> list[incidents.IncidentFacts]:

@@ -32,8 +32,9 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, SchedulerEvent
 from apscheduler.executors.base import BaseExecutor
@@ -53,6 +54,8 @@ from storage.leader import Leadership
 log = logging.getLogger(__name__)
 
 JOBSTORE_TABLE = "apscheduler_jobs"
+PREFIX_SEPARATOR = "/"
+"""Between a 街道's community (or the 街道) and the job in a stored job's id: `minzhu/digest`."""
 # How often a standby asks for the leader's lock, and a leader checks it still holds it (seconds). A standby
 # takes over within this (plus the time the server needs to notice a dead leader: at once for a killed process).
 LEADER_RETRY_SECONDS = 5.0
@@ -66,9 +69,17 @@ class JobSpec:
     misfire_grace: dt.timedelta | None
 
 
+class Runs(Protocol):
+    """What carries a job out: a community's `JobRunner`, or the 街道's own (jobs/street.py)."""
+
+    def run(self, now: dt.datetime, jobs: Iterable[str], *, since: dt.datetime | None = None) -> int: ...
+
+
 @dataclass
 class _Registered:
-    runner: JobRunner
+    runners: Mapping[str, Runs]
+    """By job-id prefix: `""` for a single community (ids `sla`, `digest` …); in a 街道 each community's id and
+    the 街道's (`minzhu/sla`, `street:qinlinglu/overdue`)."""
     clock: Clock
     after_run: Callable[[], object]
 
@@ -97,8 +108,9 @@ def run_job(name: str) -> None:
     registered = _registered
     if registered is None:
         raise RuntimeError("no job runner registered; start the scheduler with start_jobs()")
+    prefix, _, job = name.rpartition(PREFIX_SEPARATOR)
     with _lock:
-        if registered.runner.run(registered.clock.now(), (name,)):
+        if registered.runners[prefix].run(registered.clock.now(), (job,)):
             registered.after_run()
 
 
@@ -136,10 +148,52 @@ def start_jobs(
     Without `leadership` the process simply leads (one process: the console, the tests). With it, a
     `LeaderWatch` (returned, stopped with the scheduler's shutdown) resumes the scheduler while the lock is held.
     `specs` replaces the configured jobs (the multi-process tests and bench/failover.py use fast triggers)."""
-    global _registered
-    _registered = _Registered(runner, clock, after_run)
-    _start_paused(scheduler)
     wanted = specs if specs is not None else job_specs(settings)
+    return _start(scheduler, {"": runner}, wanted, clock, after_run, leadership=leadership, retry_seconds=retry_seconds)
+
+
+class StreetJobs(Runs, Protocol):
+    """The 街道's own jobs (jobs/street.py): their id prefix and specs, and what runs them."""
+
+    prefix: str
+
+    def specs(self) -> list[JobSpec]: ...
+
+
+def start_street_jobs(
+    scheduler: BaseScheduler,
+    runners: Sequence[JobRunner],
+    street: StreetJobs,
+    clock: Clock,
+    after_run: Callable[[], object] = lambda: None,
+    *,
+    leadership: Leadership | None = None,
+) -> LeaderWatch | None:
+    """`start_jobs` for a 街道: every community's jobs (ids prefixed with the community's id) and the 街道's
+    own, in one scheduler, so the one leader runs them all."""
+    registered: dict[str, Runs] = {runner.settings.community.id: runner for runner in runners}
+    registered[street.prefix] = street
+    wanted = [
+        replace(spec, name=f"{runner.settings.community.id}{PREFIX_SEPARATOR}{spec.name}")
+        for runner in runners
+        for spec in job_specs(runner.settings)
+    ] + [replace(spec, name=f"{street.prefix}{PREFIX_SEPARATOR}{spec.name}") for spec in street.specs()]
+    return _start(scheduler, registered, wanted, clock, after_run, leadership=leadership)
+
+
+def _start(
+    scheduler: BaseScheduler,
+    runners: Mapping[str, Runs],
+    wanted: list[JobSpec],
+    clock: Clock,
+    after_run: Callable[[], object],
+    *,
+    leadership: Leadership | None,
+    retry_seconds: float = LEADER_RETRY_SECONDS,
+) -> LeaderWatch | None:
+    global _registered
+    _registered = _Registered(runners, clock, after_run)
+    _start_paused(scheduler)
     if leadership is None:
         sync_jobs(scheduler, wanted)
         scheduler.resume()

@@ -34,10 +34,11 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from jobs import texts
 from jobs.common import cadre_name, private, to_cadres
-from jobs.model import Occurrence, TicketChange
+from jobs.model import Occurrence, Pending, TicketChange
 from ledger.deadlines import describe_minutes
 from ledger.lifecycle import Action, is_open
 from ledger.messages import Outgoing
@@ -106,31 +107,53 @@ def unit_deadlines(view: TicketView) -> list[Deadline]:
     return [d for d in found if d.due > d.start]
 
 
-def chases(settings: Settings, view: TicketView) -> list[Chase]:
-    """Every step for every running deadline of `view`, in time order per deadline."""
-    assignee = settings.cadre(view.assignee_id) if view.assignee_id else None
-    chain = [c for c in escalation_chain(settings, view.grid_id) if c.id != view.assignee_id]
+@dataclass(frozen=True)
+class Targets:
+    """Whom the steps of a ticket's deadlines tell: its assignee, and the first grid leader and the secretary of
+    its grid's escalation chain other than the assignee."""
+
+    assignee: Cadre | None
+    leader: Cadre | None
+    secretary: Cadre | None
+
+
+def targets(settings: Settings, grid_id: str | None, assignee_id: str | None) -> Targets:
+    """The `Targets` of a ticket in `grid_id` assigned to `assignee_id`."""
+    assignee = settings.cadre(assignee_id) if assignee_id else None
+    chain = [c for c in escalation_chain(settings, grid_id) if c.id != assignee_id]
     leader = chain[0] if chain else None
-    secretary = next((c for c in chain if c.role is Role.SECRETARY), None)
+    return Targets(assignee, leader, next((c for c in chain if c.role is Role.SECRETARY), None))
+
+
+def chases(settings: Settings, view: TicketView, who: Targets | None = None) -> list[Chase]:
+    """Every step for every running deadline of `view`, in time order per deadline; `who` is `targets` of its
+    grid and assignee when the caller knows it already."""
+    return [chase for steps in _steps_by_deadline(settings, view, who) for chase in steps]
+
+
+def _steps_by_deadline(settings: Settings, view: TicketView, who: Targets | None = None) -> list[list[Chase]]:
+    """`chases`, deadline by deadline."""
+    who = who or targets(settings, view.grid_id, view.assignee_id)
+    assignee, leader, secretary = who.assignee, who.leader, who.secretary
     schedule = settings.schedule
     found = []
     for deadline in deadlines(view, settings.tz):
         span = deadline.due - deadline.start
-        found += _steps(deadline, [
+        found.append(_steps(deadline, [
             (Step.REMIND, deadline.start + span * schedule.reminder_fraction, assignee),
             (Step.LEADER, deadline.due, leader),
             (Step.SECRETARY, deadline.start + span * schedule.secretary_fraction, secretary),
-        ])  # fmt: skip
+        ]))  # fmt: skip
     for deadline in unit_deadlines(view):
         unit = settings.unit(deadline.unit_id)
         if unit is None:  # no longer in config: nobody to remind
             continue
         span = deadline.due - deadline.start
-        found += _steps(deadline, [
+        found.append(_steps(deadline, [
             (Step.REMIND, deadline.start + span * schedule.reminder_fraction, unit),
             (Step.CADRE, deadline.due, assignee),
             (Step.SECRETARY, deadline.start + span * schedule.secretary_fraction, secretary),
-        ])  # fmt: skip
+        ]))  # fmt: skip
     return found
 
 
@@ -151,21 +174,43 @@ def _whole_second(instant: dt.datetime) -> dt.datetime:
     return instant.replace(microsecond=0) + (dt.timedelta(seconds=1) if instant.microsecond else dt.timedelta())
 
 
-def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Occurrence]:
-    """For each running deadline, its latest step that has come due at `now` (see the module docstring)."""
-    occurrences = []
+def pending(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Pending]:
+    """For each running deadline, its latest step that has come due at `now` (see the module docstring), keyed;
+    its messages are composed only when asked (`Pending.compose`)."""
+    found = []
+    known: dict[tuple[str | None, str | None], Targets] = {}  # a few grids and cadres for thousands of tickets
     for view in views:
-        latest: dict[Deadline, Chase] = {}
-        for chase in chases(settings, view):
-            if chase.at <= now:
-                latest[chase.deadline] = chase
-        occurrences += [_occurrence(settings, view, chase, now) for chase in latest.values()]
-    return occurrences
+        key = (view.grid_id, view.assignee_id)
+        who = known.get(key) or known.setdefault(key, targets(settings, *key))
+        for steps in _steps_by_deadline(settings, view, who):
+            come = [chase for chase in steps if chase.at <= now]
+            if come:
+                chase = come[-1]
+                found.append(
+                    Pending(JOB, _period(view, chase), chase.at, partial(_occurrence, settings, view, chase, now))
+                )
+    return found
+
+
+def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Occurrence]:
+    """`pending`'s occurrences, composed."""
+    return [p.compose() for p in pending(settings, views, now)]
 
 
 def next_at(settings: Settings, views: list[TicketView], after: dt.datetime) -> dt.datetime | None:
     """The first step of any ticket strictly after `after` (the replay's next stop)."""
     return min((c.at for v in views for c in chases(settings, v) if c.at > after), default=None)
+
+
+def _period(view: TicketView, chase: Chase) -> str:
+    """The step's key: the ticket, the limit (a unit's names the unit), its due time and the step; a reminder's
+    names its cadre too (each assignee is reminded once, see the module docstring)."""
+    deadline = chase.deadline
+    due = f"{deadline.due.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}"
+    if deadline.kind in UNIT_KINDS:
+        return f"#{view.number} {deadline.kind} {deadline.unit_id} {due} {chase.step.value}"
+    period = f"#{view.number} {deadline.kind} {due} {chase.step.value}"
+    return period + f" {chase.target.id}" if chase.step is Step.REMIND else period
 
 
 def _occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt.datetime) -> Occurrence:
@@ -177,9 +222,8 @@ def _occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt.date
         "deadline": texts.DEADLINE_NAMES[deadline.kind], "due": format_time(deadline.due, settings.tz),
         "assignee": cadre_name(settings, view.assignee_id), "target": chase.target.name,
     }
-    period = f"#{view.number} {deadline.kind} {deadline.due.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ} {chase.step.value}"
+    period = _period(view, chase)
     if chase.step is Step.REMIND:
-        period += f" {chase.target.id}"  # each assignee is reminded once (see the module docstring)
         left = describe_minutes(max(1, math.ceil((deadline.due - now).total_seconds() / 60)))
         reply = private(chase.target, texts.REMINDER.format(**fields, left=left), view.number)
         change = TicketChange(view.number, Action.REMIND, texts.EVENT_REMIND.format(**fields))
@@ -201,8 +245,7 @@ def _unit_occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt
         "deadline": texts.UNIT_DEADLINE_NAMES[deadline.kind], "due": format_time(deadline.due, settings.tz),
         "assignee": cadre_name(settings, view.assignee_id), "target": chase.target.name,
     }
-    due_utc = deadline.due.astimezone(dt.UTC)
-    period = f"#{view.number} {deadline.kind} {unit.id} {due_utc:%Y-%m-%dT%H:%MZ} {chase.step.value}"
+    period = _period(view, chase)
     if chase.step is Step.REMIND:
         left = describe_minutes(max(1, math.ceil((deadline.due - now).total_seconds() / 60)))
         replies = _to_unit(settings, unit, texts.UNIT_REMINDER.format(**fields, left=left), view.number)

@@ -36,6 +36,16 @@ AGENDA_RECURRING = "· {place}【{category}】{days} 天内反映 {count} 次（
 LIST_SEPARATOR = "、"
 # A notice (通知) for the whole community
 INCIDENT_SCOPE_ALL = "全社区"
+# 督办: the 街道's overdue list (ledger/supervision.py), in private to its staff
+OVERDUE_HEADING = "【{street}督办】{time}，逾期未办结 {total} 件"
+OVERDUE_NONE = "【{street}督办】{time}，各社区没有逾期未办结的问题 👍"
+OVERDUE_BY_COMMUNITY = "{community} {count} 件"
+OVERDUE_LINE = "#{number} {community}【{category}】{place}{owner}，逾期{late}"
+OVERDUE_OWNER = "，{name}负责"
+OVERDUE_MORE = "……另有 {more} 件，见街道看板 {url}"
+OVERDUE_DAYS = "{days}天"
+OVERDUE_HOURS = "{hours}小时"
+OVERDUE_LESS_THAN_AN_HOUR = "不到1小时"
 
 
 def mention_prefix(names: Iterable[str]) -> str:

@@ -37,7 +37,8 @@ class Lexicon:
                 if word:
                     entries.setdefault(word, []).append((category.id, weights.get(word, DEFAULT_WEIGHT)))
         self._entries = entries
-        self._longest_first = sorted(entries, key=len, reverse=True)
+        self._rank = {word: rank for rank, word in enumerate(sorted(entries, key=len, reverse=True))}
+        self._longest = max(map(len, entries), default=0)
         self._cache: dict[str, tuple[KeywordHit, ...]] = {}
         segment.add_words(list(entries))
 
@@ -53,16 +54,22 @@ class Lexicon:
         return found
 
     def _token_hits(self, token: str) -> tuple[KeywordHit, ...]:
-        """The keywords inside one token, longest first, not overlapping."""
+        """The keywords inside one token, longest first (then in config order), not overlapping.
+
+        The keywords looked for are the token's own substrings found in the lexicon (a token has a few dozen; the
+        lexicon has about a thousand keywords)."""
         if token in self._entries:
             return tuple(KeywordHit(token, token, c, w) for c, w in self._entries[token])
+        inside = {
+            token[start : start + length]
+            for length in range(1, min(len(token) - 1, self._longest) + 1)
+            for start in range(len(token) - length + 1)
+        } & self._entries.keys()
         taken = [False] * len(token)
         hits: list[KeywordHit] = []
-        for keyword in self._longest_first:
-            if len(keyword) >= len(token):
-                continue
+        for keyword in sorted(inside, key=self._rank.__getitem__):
             start = token.find(keyword)
-            if start >= 0 and not any(taken[start : start + len(keyword)]):
+            if not any(taken[start : start + len(keyword)]):
                 taken[start : start + len(keyword)] = [True] * len(keyword)
                 hits.extend(KeywordHit(token, keyword, c, w) for c, w in self._entries[keyword])
         return tuple(hits)

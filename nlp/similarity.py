@@ -20,6 +20,7 @@ problem at the same place.
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 from collections.abc import Iterable
@@ -62,15 +63,55 @@ def content_words(text: str) -> frozenset[str]:
 
 
 def facts(text: str, category: str, location: str | None) -> ReportFacts:
-    words, problems = _read(text)
+    """The facts of a text: its content words and problems (jieba segmentation: the costly part)."""
+    return ReportFacts(content_words(text), category, location, problems_in(text))
+
+
+FEATURES_VERSION = 1
+"""Bump when `content_words` or `problems_in` change what they find: stored features of another version are
+ignored and the text is read again (`stored_facts`)."""
+
+
+def merge_features(report: ReportFacts) -> str:
+    """What merging compares of a text (`ReportFacts.words` and `.problems`), as the JSON a ticket stores
+    (`Ticket.merge_features`); its category and place are columns of their own, read with it."""
+    payload = {"v": FEATURES_VERSION, "words": sorted(report.words), "problems": sorted(report.problems)}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def stored_facts(features: str | None, text: str, category: str, location: str | None) -> ReportFacts:
+    """A ticket's facts from its stored `features` (`merge_features`) without segmenting its text again; from
+    `text` when it has none (a ticket written before they were stored) or they are of another version."""
+    stored = _decoded(features) if features else None
+    if stored is None:
+        return facts(text, category, location)
+    words, problems = stored
     return ReportFacts(words, category, location, problems)
 
 
-@lru_cache(maxsize=16384)
-def _read(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """A text's content words and problems. Cached: every report is compared with up to 200 open tickets, whose
-    texts do not change, and segmenting them again was most of what a report cost (`bench/ingest.py`)."""
-    return content_words(text), problems_in(text)
+@lru_cache(maxsize=8192)
+def _decoded(features: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The words and problems of stored features (None: of another version). Kept by their text, which is all they
+    depend on: every report reads its candidates' features again, and an open ticket's rarely change."""
+    payload = json.loads(features)
+    if payload.get("v") != FEATURES_VERSION:
+        return None
+    return frozenset(payload["words"]), frozenset(payload["problems"])
+
+
+def best_possible(new: ReportFacts, category: str, location: str | None) -> float:
+    """The highest `similarity` a ticket of `category` at `location` can have with `new`, whatever it names (its
+    problem agreeing fully): a candidate below the threshold need not be read further."""
+    place = place_agreement(new.location, location)
+    if place is None:
+        return 0.0
+    return round(CATEGORY_WEIGHT * (new.category == category) + PLACE_WEIGHT * place + PROBLEM_WEIGHT, 4)
+
+
+def other_category_may_match(place: float, threshold: float) -> bool:
+    """Whether a ticket of another category can reach `threshold` at this place agreement (its problem agreeing
+    fully): which candidates duplicate detection must read besides those of the report's category."""
+    return round(PLACE_WEIGHT * place + PROBLEM_WEIGHT, 4) >= threshold
 
 
 def place_agreement(a: str | None, b: str | None) -> float | None:

@@ -11,3 +11,6 @@ CHAT_ID_LENGTH = 128  # WeChat contact and room ids, group names
 MESSAGE_ID_LENGTH = 191  # a platform's message id
 # A display name as a message carries it: shorter than its column, as it is repeated in every @-mention.
 DISPLAY_NAME_LENGTH = 64
+# The community a config file without `community.id` is, and the one an Alembic revision adopts a ledger made
+# before there were several communities as (storage/migrations/versions/0011_communities.py).
+DEFAULT_COMMUNITY_ID = "main"

@@ -82,9 +82,21 @@ def read_settings_text(text: str, name: str = "config.yaml") -> Reading:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems = [ConfigProblem(tuple(err["loc"]), _describe(err)) for err in exc.errors()]
-        return Reading(document.report(punctuation + problems))
+        return Reading(document.report(punctuation + validation_problems(exc, Settings)))
     return Reading(document.report(punctuation + list(config_problems(settings))), settings, document)
+
+
+def parse_document(text: str, name: str) -> tuple[Document, Any]:
+    """The YAML text's located node tree and its data; ConfigError (a located line) when it is no mapping."""
+    root, data = _parse(text, name)
+    if not isinstance(root, MappingNode) or not isinstance(data, dict):
+        raise ConfigError([_not_a_mapping(root, name)])
+    return Document(name, root), data
+
+
+def validation_problems(error: ValidationError, model: type[BaseModel]) -> list[ConfigProblem]:
+    """Pydantic's errors for a file validated as `model`, in the words of someone editing the file."""
+    return [ConfigProblem(tuple(err["loc"]), _describe(err, model)) for err in error.errors()]
 
 
 class _TextForBadDates:
@@ -161,13 +173,13 @@ def _not_a_mapping(root: Node | None, name: str) -> str:
     return f"{name}:{root.start_mark.line + 1}: {texts.NOT_A_MAPPING.format(found=found)}"
 
 
-def _describe(err: ErrorDetails) -> str:
+def _describe(err: ErrorDetails, model: type[BaseModel]) -> str:
     """Say what is wrong in the words of someone editing the file, not in pydantic's."""
     kind, value, ctx = err["type"], err["input"], err.get("ctx", {})
     if kind == "missing":
         return texts.REQUIRED
     if kind == "extra_forbidden":
-        return _unknown_key(err["loc"])
+        return _unknown_key(err["loc"], model)
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     if kind in ("enum", "literal_error"):
@@ -183,17 +195,17 @@ def _describe(err: ErrorDetails) -> str:
     return message
 
 
-def _unknown_key(loc: Loc) -> str:
-    known = _known_keys(loc[:-1])
+def _unknown_key(loc: Loc, model: type[BaseModel]) -> str:
+    known = _known_keys(loc[:-1], model)
     close = difflib.get_close_matches(str(loc[-1]), known, n=1)
     if close:
         return texts.UNKNOWN_KEY_SUGGESTION.format(suggestion=close[0])
     return texts.UNKNOWN_KEY_KNOWN.format(known=", ".join(known)) if known else texts.UNKNOWN_KEY
 
 
-def _known_keys(loc: Loc) -> list[str]:
-    """The field names of the model that the data at `loc` is validated as."""
-    annotation: Any = Settings
+def _known_keys(loc: Loc, model: type[BaseModel]) -> list[str]:
+    """The field names of the model that the data at `loc` is validated as (`model` being the file's)."""
+    annotation: Any = model
     for step in loc:
         if isinstance(step, str) and isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(step)

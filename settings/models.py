@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from settings import texts
-from settings.limits import CHAT_ID_LENGTH, ID_LENGTH, NAME_LENGTH
+from settings.limits import CHAT_ID_LENGTH, DEFAULT_COMMUNITY_ID, ID_LENGTH, NAME_LENGTH
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -82,6 +82,13 @@ class Role(StrEnum):
     SECRETARY = "secretary"
 
 
+class StreetRole(StrEnum):
+    """The role of the 街道's staff (the 街道 file's `staff:`, settings/street.py): they may act on any community's
+    ticket. Not a `Role`, so no community file can give it: the staff join each community's cadres from outside."""
+
+    STREET = "street"
+
+
 class GroupKind(StrEnum):
     RESIDENTS = "residents"
     CADRES = "cadres"
@@ -102,6 +109,10 @@ class UnitKind(StrEnum):
 
 
 class Community(_Strict):
+    id: Identifier = Field(
+        default=DEFAULT_COMMUNITY_ID,
+        description="the community's id in a ledger several communities share (a 街道): its board is /c/<id>/",
+    )
     name: str = Field(min_length=1)
     timezone: TimezoneName = "Asia/Shanghai"
     bot_name: str = Field(

@@ -121,3 +121,12 @@ CHECK_WARNINGS = "警告："
 CHECK_FAILED = "{path}：{errors} 处错误，{warnings} 处警告。改好错误后再运行 huiyin check。"
 CHECK_WARNED = "{path}：没有错误，{warnings} 处警告（可以启动，但最好看一看）。"
 CHECK_PASSED = "{path}：没有发现问题。"
+
+# The 街道 file (street.yaml): the communities it runs and its staff.
+STREET_EMPTY_FILE = "文件是空的（至少需要 street:、communities: 和 staff:）"
+COMMUNITY_FILE_PROBLEMS = "社区配置文件 {path} 有 {count} 处错误（见下面以 {path} 开头的行）"
+DUPLICATE_COMMUNITY_ID = "社区 id {value!r} 已经是 {other} 的了（每个社区的 community.id 要不同）"
+GROUP_IN_TWO_COMMUNITIES = "群 {value!r} 已经属于社区 {other!r}（一个群只能属于一个社区）"
+STAFF_IS_A_CADRE = "chat_id {value!r} 已经是社区 {other!r} 的干部（街道工作人员和社区干部请用不同的微信号）"
+DUPLICATE_STAFF_CHAT_ID = "chat_id {value!r} 重复了（一个微信号只能对应一位街道工作人员）"
+STAFF_ID_IS_A_CADRE = "id {value!r} 已经是社区 {other!r} 一位干部的 id（请换一个）"

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, or_, true
+from sqlalchemy import ColumnElement, DateTime, and_, case, func, or_, true, type_coerce
 from sqlmodel import Session, col, select
 
 from ledger.lifecycle import NOT_COUNTED, OPEN_STATES, Action, Status
 from ledger.rates import SATISFIED_RATINGS, Period, Rates, UnitRates, judged_at
 from storage.models import Member, OutboxMessage, Ticket, TicketEvent, TicketReporter
+from storage.types import UTCDateTime
 
 CATEGORY_LENGTH = 64
 """`Ticket.category`'s length."""
@@ -186,20 +187,24 @@ def existing_ids(session: Session, ids: Collection[int], *, public: bool = False
 
 def details(session: Session, ids: Collection[int]) -> Details:
     """Active reporters and latest notes of the tickets `ids` (read `BATCH` at a time)."""
-    reporters: dict[int, list[str]] = {}
-    notes: dict[int, Note] = {}
+    found = Details({}, {})
     for chunk in _chunks(sorted(set(ids))):
-        query = select(TicketReporter.ticket_id, TicketReporter.member_name).where(
-            col(TicketReporter.ticket_id).in_(chunk), TicketReporter.active
-        )
-        for ticket_id, name in session.exec(query.order_by(col(TicketReporter.id))):
-            reporters.setdefault(ticket_id, []).append(name)
-        query = select(TicketEvent.ticket_id, TicketEvent.note, TicketEvent.at).where(
-            col(TicketEvent.ticket_id).in_(chunk), col(TicketEvent.action).in_(NOTE_ACTIONS), TicketEvent.note != ""
-        )
-        for ticket_id, note, at in session.exec(query.order_by(col(TicketEvent.id))):
-            notes[ticket_id] = Note(note, at)
-    return Details(reporters, notes)
+        _read_details(session, found, lambda ticket_id, chunk=chunk: ticket_id.in_(chunk))
+    return found
+
+
+def _read_details(session: Session, into: Details, which: Callable[[ColumnElement[int]], ColumnElement[bool]]) -> None:
+    """Add to `into` the active reporters and latest notes of the tickets whose id column `which` accepts."""
+    query = select(TicketReporter.ticket_id, TicketReporter.member_name).where(
+        which(col(TicketReporter.ticket_id)), TicketReporter.active
+    )
+    for ticket_id, name in session.exec(query.order_by(col(TicketReporter.id))):
+        into.reporters.setdefault(ticket_id, []).append(name)
+    query = select(TicketEvent.ticket_id, TicketEvent.note, TicketEvent.at).where(
+        which(col(TicketEvent.ticket_id)), col(TicketEvent.action).in_(NOTE_ACTIONS), TicketEvent.note != ""
+    )
+    for ticket_id, note, at in session.exec(query.order_by(col(TicketEvent.id))):
+        into.notes[ticket_id] = Note(note, at)
 
 
 @dataclass(frozen=True)
@@ -229,7 +234,8 @@ def announcements(session: Session, ticket: Ticket) -> list[Announcement]:
 
 
 def member_names(session: Session) -> list[str]:
-    return list(session.exec(select(Member.name)))
+    """The names residents go by, each once (many share one: a third as many rows to read and compare)."""
+    return list(session.exec(select(Member.name).distinct()))
 
 
 def reporter_names_after(session: Session, after_id: int) -> tuple[int, set[str]]:
@@ -264,21 +270,63 @@ def requests_page(
 
 # The 台账 ------------------------------------------------------------------------------------------------------
 
-EXPORT_FIELDS = (
-    "id", "status", "category", "description", "location", "grid_id", "chat_is_private", "assignee_id",
-    "created_at", "resolution_due_at", "resolved_at", "closed_at", "commitment_date", "rating", "unit_id", "source",
-)  # fmt: skip
+
+class ExportRow(NamedTuple):
+    """A ticket as the 台账 reads it (like a `Ticket`'s attributes)."""
+
+    id: int
+    status: str
+    category: str
+    description: str
+    location: str | None
+    grid_id: str | None
+    chat_is_private: bool
+    assignee_id: str | None
+    created_at: dt.datetime
+    resolution_due_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    commitment_date: dt.date | None
+    rating: str | None
+    unit_id: str | None
+    source: str
+
+
+EXPORT_FIELDS = ExportRow._fields
+
+
+def naive_columns(fields: Sequence[str]) -> tuple[list[Any], tuple[bool, ...]]:
+    """`Ticket`'s `fields` to select, its instants read as the naive UTC the ledger keeps, and which they are: made
+    aware in bulk (`aware`), they cost a third of what `UTCDateTime`'s processor costs per value, which was most of
+    the time of reading many rows."""
+    instants = tuple(isinstance(getattr(Ticket, f).type, UTCDateTime) for f in fields)
+    columns = [
+        type_coerce(getattr(Ticket, f), DateTime()).label(f) if instant else getattr(Ticket, f)
+        for f, instant in zip(fields, instants, strict=True)
+    ]
+    return columns, instants
+
+
+def aware(row: Sequence[Any], instants: Sequence[bool]) -> list[Any]:
+    """`row`'s values, the `instants` among them made aware (UTC) as `UTCDateTime` returns them."""
+    return [
+        value.replace(tzinfo=dt.UTC) if instant and value is not None else value
+        for instant, value in zip(instants, row, strict=True)
+    ]
+
+
+_EXPORT_COLUMNS, _EXPORT_INSTANTS = naive_columns(EXPORT_FIELDS)
 
 
 def export_batches(
     session: Session, *, start: dt.datetime | None = None, end: dt.datetime | None = None, grid: str = "",
     category: str = "", status: str = "", now: dt.datetime,
-) -> Iterator[tuple[list[Row[Any]], Details]]:  # fmt: skip
+) -> Iterator[tuple[list[ExportRow], Details]]:  # fmt: skip
     """Tickets created in [start, end) that match the filters, by number, `BATCH` at a time with their details.
 
     `status` as the board's filter reads it for a download: open, overdue at `now`, or resolved (any ended).
-    Each ticket is a row of the `EXPORT_FIELDS` (read like a `Ticket`'s attributes): a third of the time of
-    loading ORM objects, which is most of an export's."""
+    Each ticket is an `ExportRow` (read like a `Ticket`'s attributes): a fraction of the time of loading ORM
+    objects, which is most of an export's."""
     where = _matching(grid, category)
     if start is not None:
         where.append(col(Ticket.created_at) >= start)
@@ -292,13 +340,29 @@ def export_batches(
         where.append(~is_open)
     last = 0
     while True:
-        query = select(*(getattr(Ticket, field) for field in EXPORT_FIELDS)).where(col(Ticket.id) > last, *where)
+        query = select(*_EXPORT_COLUMNS).where(col(Ticket.id) > last, *where)
         query = query.order_by(col(Ticket.id)).limit(BATCH)
-        tickets = list(session.exec(query))
+        tickets = [ExportRow._make(aware(row, _EXPORT_INSTANTS)) for row in session.exec(query)]
         if not tickets:
             return
-        yield tickets, details(session, [t.id for t in tickets])
+        yield tickets, _batch_details(session, last, tickets[-1].id, where)
         last = tickets[-1].id
+
+
+def _batch_details(session: Session, after: int, last: int, where: list[ColumnElement[bool]]) -> Details:
+    """`details` of the tickets numbered (after, last] that match `where`: an export's batch, read by the range of
+    its numbers (on the index of each table's ticket id) rather than a list of a thousand of them."""
+
+    def which(ticket_id: ColumnElement[int]) -> ColumnElement[bool]:
+        in_range = and_(ticket_id > after, ticket_id <= last)
+        if not where:
+            return in_range
+        matching = select(Ticket.id).where(col(Ticket.id) > after, col(Ticket.id) <= last, *where)
+        return and_(in_range, ticket_id.in_(matching.scalar_subquery()))
+
+    found = Details({}, {})
+    _read_details(session, found, which)
+    return found
 
 
 # The rates ------------------------------------------------------------------------------------------------------
@@ -331,11 +395,36 @@ def _rate_figures(
     return figures, and_(status.not_in(_NOT_COUNTED), narrowed)
 
 
+def may_count(period: Period, now: dt.datetime | None = None) -> ColumnElement[bool]:
+    """The tickets that may count in `ledger.rates.compute_rates` or `compute_unit_rates` for `period` (judged as
+    they judge), except those counted only by a rating given in the period: a superset the pure definitions can be
+    run on instead of the whole ledger (the weekly digest, jobs/digest.py)."""
+    as_of = judged_at(period, now)
+    cadres = _rate_figures(
+        period, as_of, created=col(Ticket.created_at), responded=col(Ticket.first_response_at),
+        response_due=col(Ticket.response_due_at), due=col(Ticket.resolution_due_at),
+    )[1]  # fmt: skip
+    units = _rate_figures(
+        period, as_of, created=col(Ticket.dispatched_at), responded=col(Ticket.unit_first_response_at),
+        response_due=col(Ticket.unit_response_due_at), due=col(Ticket.unit_resolution_due_at),
+    )[1]  # fmt: skip
+    return or_(cadres, and_(col(Ticket.unit_id).is_not(None), col(Ticket.dispatched_at).is_not(None), units))
+
+
 def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None = None) -> dict[str | None, Rates]:
     """`ledger.rates.compute_rates` of each assignee's tickets (None: not assigned), counted in SQL.
 
     Each figure counts tickets (or their ratings), so the figures of all the assignees add up to the whole.
     Assignees without a figure are left out."""
+    return _rates_by(session, period, now, col(Ticket.assignee_id))
+
+
+def rates_by_community(session: Session, period: Period, now: dt.datetime | None = None) -> dict[str, Rates]:
+    """`ledger.rates.compute_rates` of each community's tickets (the 街道's overview: a session of no community)."""
+    return _rates_by(session, period, now, col(Ticket.community_id))
+
+
+def _rates_by(session: Session, period: Period, now: dt.datetime | None, key: Any) -> dict[Any, Rates]:
     as_of = judged_at(period, now)
     start, end = period.start, period.end
     status = col(Ticket.status)
@@ -344,21 +433,21 @@ def rates_by_assignee(session: Session, period: Period, now: dt.datetime | None 
         response_due=col(Ticket.response_due_at), due=col(Ticket.resolution_due_at),
     )  # fmt: skip
     # each alternative on an index: created_at, resolution_due_at, (resolved_at, resolution_due_at)
-    query = select(Ticket.assignee_id, *(func.sum(case((figure, 1), else_=0)) for figure in figures)).where(where)
-    counts: dict[str | None, list[int]] = {}
-    for assignee, *sums in session.exec(query.group_by(col(Ticket.assignee_id))):
-        counts[assignee] = [int(s or 0) for s in sums] + [0, 0]
+    query = select(key, *(func.sum(case((figure, 1), else_=0)) for figure in figures)).where(where)
+    counts: dict[Any, list[int]] = {}
+    for group, *sums in session.exec(query.group_by(key)):
+        counts[group] = [int(s or 0) for s in sums] + [0, 0]
     rating = col(TicketEvent.changes)["rating"].as_string()
     query = (
-        select(Ticket.assignee_id, func.count(), func.sum(case((rating.in_(sorted(SATISFIED_RATINGS)), 1), else_=0)))
+        select(key, func.count(), func.sum(case((rating.in_(sorted(SATISFIED_RATINGS)), 1), else_=0)))
         .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
         .where(TicketEvent.action == Action.RATE.value, col(TicketEvent.at) >= start, col(TicketEvent.at) < end)
         .where(status.not_in(_NOT_COUNTED))
-        .group_by(col(Ticket.assignee_id))
+        .group_by(key)
     )
-    for assignee, rated, satisfied in session.exec(query):
-        counts.setdefault(assignee, [0] * 8)[6:] = [int(rated), int(satisfied or 0)]
-    return {assignee: Rates(*figures) for assignee, figures in counts.items() if any(figures)}
+    for group, rated, satisfied in session.exec(query):
+        counts.setdefault(group, [0] * 8)[6:] = [int(rated), int(satisfied or 0)]
+    return {group: Rates(*figures) for group, figures in counts.items() if any(figures)}
 
 
 def rates_by_unit(session: Session, period: Period, now: dt.datetime | None = None) -> dict[str, UnitRates]:

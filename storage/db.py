@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import event, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, Table, bindparam, column, event, make_url
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -79,5 +80,108 @@ def _refuse_writes(engine: Engine, statement: str, *, commit: bool) -> None:
             dbapi_connection.commit()
 
 
-def new_session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
+COMMUNITY = "community_id"
+"""`Session.info` key of the community a session works for (see `new_session`)."""
+
+
+class CommunityScoped:
+    """Mixin of the tables that belong to one community (a ticket, its reporters and events, a triage item, an
+    incident, a swap, a job run). A session made for a community sees and writes only that community's rows."""
+
+    community_scoped = True
+
+
+def new_session(engine: Engine, community_id: str | None = None) -> Session:
+    """A session; with `community_id`, one that works for that community only.
+
+    Every ORM query it runs (selects, counts, joins, subqueries, `get`, ORM updates and deletes) gets
+    `community_id = …` on each community-scoped table (`CommunityScoped`), and every such row it adds is given
+    the community. So a cadre of one community cannot read or act on another's ticket, whatever handler runs;
+    only the 街道's views (an unscoped session) read across communities."""
+    session = Session(engine, expire_on_commit=False)
+    if community_id is not None:
+        session.info[COMMUNITY] = community_id
+    return session
+
+
+def session_community(session: Session) -> str | None:
+    """The community `session` works for (None: all)."""
+    return session.info.get(COMMUNITY)
+
+
+def core_connection(session: Session) -> Connection:
+    """The session's connection, its pending changes flushed (as an ORM query autoflushes), for the Core statements
+    of the hot paths (every message runs them): built once with bound parameters, run without the ORM, they cost
+    a fraction of an ORM query. The ORM's community filter (below) does not apply to them: one on a community-scoped
+    table adds `in_community(table)` when `session_community` is set and passes `community_params(session)`."""
+    session.flush()
+    return session.connection()
+
+
+def in_community(table: Table) -> ColumnElement[bool]:
+    """`table.community_id = :community_id`, the ORM's community filter written into a Core statement."""
+    return table.c.community_id == bindparam(COMMUNITY)
+
+
+def community_params(session: Session) -> dict[str, str]:
+    """The parameter of `in_community` for `session` (empty for a session of all communities)."""
+    community = session_community(session)
+    return {} if community is None else {COMMUNITY: community}
+
+
+class CrossCommunityBulk(Exception):
+    """An ORM bulk UPDATE or DELETE by primary key (a list of rows) on a community-scoped table, in a session of one
+    community: SQLAlchemy applies no criteria to those, so the community's filter could not hold."""
+
+
+_SCOPE_PARAMETER = "huiyin_session_community"
+"""The execution parameter carrying the session's community (a literal in the criteria's lambda: SQLAlchemy wraps
+a variable the lambda names)."""
+
+
+def _community_column(table: type) -> ColumnElement[str]:
+    """`table.community_id`; SQLAlchemy first runs the criteria on the mixin itself, which has no column."""
+    return getattr(table, COMMUNITY, _ANY_COMMUNITY_COLUMN)
+
+
+_ANY_COMMUNITY_COLUMN = column(COMMUNITY)
+
+_ONLY_ONE_COMMUNITY = with_loader_criteria(
+    CommunityScoped,
+    lambda table: _community_column(table) == bindparam("huiyin_session_community"),  # _SCOPE_PARAMETER
+    include_aliases=True,
+    track_closure_variables=False,
+)
+"""`community_id = :huiyin_session_community` on every community-scoped table a statement involves.
+
+Made once, on the mixin: SQLAlchemy applies it to every subclass of `CommunityScoped` the statement touches (its
+entities, joins, subqueries, aliases, `get`, ORM updates and deletes). The community is a parameter of the
+execution, not a value inside the criteria: one option per table, or a value captured by the criteria's lambda,
+cost every ORM statement a dozen option constructions or a re-run of the lambda (the listener was a fifth of
+what a message cost, `bench/ingest.py`)."""
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _only_the_sessions_community(state: ORMExecuteState) -> None:
+    community = state.session.info.get(COMMUNITY)
+    if community is None or state.is_column_load or state.is_relationship_load:
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    parameters = state.parameters
+    if isinstance(parameters, list):  # bulk by primary key (executemany): not filtered by SQLAlchemy
+        if any(issubclass(mapper.class_, CommunityScoped) for mapper in state.all_mappers):
+            raise CrossCommunityBulk(f"bulk {state.statement!s:.60} in a session of community {community}")
+        return
+    state.statement = state.statement.options(_ONLY_ONE_COMMUNITY)
+    state.parameters = {**(parameters or {}), _SCOPE_PARAMETER: community}
+
+
+@event.listens_for(Session, "before_flush")
+def _give_new_rows_the_community(session: Session, _context: object, _instances: object) -> None:
+    community = session.info.get(COMMUNITY)
+    if community is None:
+        return
+    for row in session.new:
+        if getattr(row, "community_scoped", False):
+            row.community_id = community

@@ -15,15 +15,17 @@ the database, not in any process's memory:
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, CompoundSelect, Insert, Table, bindparam, insert, or_, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from ledger.dedup import Earlier, is_repeat, may_repeat, text_hash
 from ledger.messages import Incoming, Outgoing
+from storage.db import community_params, core_connection, in_community
 from storage.models import CadreRecord, InboundFingerprint, InboundMessage, Member, OutboxMessage, TicketReporter
 
 # A row in flight (claimed, no answer recorded) longer than this is taken to belong to a sender that died
@@ -33,8 +35,11 @@ IN_FLIGHT_STALE = dt.timedelta(minutes=2)
 
 def _insert(session: Session, table: type) -> postgresql.Insert | sqlite.Insert:
     """An INSERT in the dialect of `session` (both have ON CONFLICT DO NOTHING)."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return _dialect_insert(session.get_bind().dialect.name)(table)
+
+
+def _dialect_insert(dialect: str) -> Callable[[Table], postgresql.Insert | sqlite.Insert]:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -44,20 +49,20 @@ def _is_postgresql(session: Session) -> bool:
 def record_inbound(session: Session, incoming: Incoming, *, now: dt.datetime) -> bool:
     """Store the message id; False when it was handled before (a redelivery), also by another process:
     a concurrent insert of the same id waits for the other transaction and then inserts nothing."""
-    statement = (
-        _insert(session, InboundMessage)
-        .values(
-            message_id=incoming.message_id,
-            chat_id=incoming.chat_id,
-            sender_id=incoming.sender_id,
-            kind=incoming.kind.value,
-            text=incoming.text,
-            received_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["message_id"])
-        .returning(InboundMessage.message_id)
-    )
-    return session.execute(statement).first() is not None
+    row = {
+        "message_id": incoming.message_id, "chat_id": incoming.chat_id, "sender_id": incoming.sender_id,
+        "kind": incoming.kind.value, "text": incoming.text, "received_at": now,
+    }  # fmt: skip
+    statement = _record_inbound(session.get_bind().dialect.name)
+    return core_connection(session).execute(statement, row).first() is not None
+
+
+@cache
+def _record_inbound(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    """`record_inbound`'s statement, built once (every message runs it); the row comes as its parameters."""
+    table = InboundMessage.__table__
+    insert_row = _dialect_insert(dialect)(table)
+    return insert_row.on_conflict_do_nothing(index_elements=[table.c.message_id]).returning(table.c.message_id)
 
 
 def repeat_of(session: Session, incoming: Incoming, *, now: dt.datetime, window: dt.timedelta) -> str | None:
@@ -107,35 +112,64 @@ ERROR_LENGTH = 500
 
 
 def enqueue(session: Session, outgoing: Outgoing, *, now: dt.datetime) -> OutboxMessage:
-    row = OutboxMessage(
-        chat_id=outgoing.chat_id,
-        chat_name=outgoing.chat_name,
-        text=outgoing.text,
-        mention_ids=list(outgoing.mention_ids),
-        mention_names=mention_names(outgoing.text, outgoing.mention_ids, known_names(session, outgoing.mention_ids)),
-        is_private=outgoing.is_private,
-        ticket_id=outgoing.ticket_id,
-        created_at=now,
-    )
+    row = OutboxMessage(**_outbox_row(outgoing, known_names(session, outgoing.mention_ids), now))
     session.add(row)
     return row
 
 
+def enqueue_all(session: Session, replies: Sequence[Outgoing], *, now: dt.datetime) -> None:
+    """Queue `replies` in order, as `enqueue` does one by one, with one look-up of the names they mention and one
+    insert (what every handled message costs)."""
+    if not replies:
+        return
+    known = known_names(session, {contact for reply in replies for contact in reply.mention_ids})
+    rows = [_outbox_row(reply, known, now) for reply in replies]
+    core_connection(session).execute(_enqueue(), rows)
+
+
+@cache
+def _enqueue() -> Insert:
+    return insert(OutboxMessage.__table__)
+
+
+def _outbox_row(outgoing: Outgoing, known: dict[str, set[str]], now: dt.datetime) -> dict[str, Any]:
+    return {
+        "chat_id": outgoing.chat_id,
+        "chat_name": outgoing.chat_name,
+        "text": outgoing.text,
+        "mention_ids": list(outgoing.mention_ids),
+        "mention_names": mention_names(outgoing.text, outgoing.mention_ids, known),
+        "is_private": outgoing.is_private,
+        "ticket_id": outgoing.ticket_id,
+        "created_at": now,
+        "attempts": 0,
+    }
+
+
 def known_names(session: Session, contact_ids: Collection[str]) -> dict[str, set[str]]:
-    """Every name the ledger knows each contact by: as a resident, as a reporter of a ticket, as a cadre."""
+    """Every name the ledger knows each contact by: as a resident, as a reporter of a ticket, as a cadre (of the
+    session's community, when it has one)."""
     names: dict[str, set[str]] = {}
     if not contact_ids:
         return names
-    ids = list(contact_ids)
-    queries = (
-        select(Member.id, Member.name).where(col(Member.id).in_(ids)),
-        select(TicketReporter.member_id, TicketReporter.member_name).where(col(TicketReporter.member_id).in_(ids)),
-        select(CadreRecord.chat_id, CadreRecord.name).where(col(CadreRecord.chat_id).in_(ids)),
-    )
-    for query in queries:
-        for contact_id, name in session.exec(query.distinct()):
-            names.setdefault(contact_id, set()).add(name)
+    scope = community_params(session)
+    rows = core_connection(session).execute(_known_names(bool(scope)), {"ids": list(contact_ids), **scope})
+    for contact_id, name in rows:
+        names.setdefault(contact_id, set()).add(name)
     return names
+
+
+@cache
+def _known_names(scoped: bool) -> CompoundSelect:
+    """`known_names`' one query (residents, reporters, cadres), built once; `scoped`: of one community."""
+    ids = bindparam("ids", expanding=True)
+    reporter, cadre = TicketReporter.__table__, CadreRecord.__table__
+    reporters = select(reporter.c.member_id, reporter.c.member_name).where(reporter.c.member_id.in_(ids))
+    cadres = select(cadre.c.chat_id, cadre.c.name).where(cadre.c.chat_id.in_(ids))
+    if scoped:
+        reporters, cadres = reporters.where(in_community(reporter)), cadres.where(in_community(cadre))
+    member = Member.__table__
+    return union(select(member.c.id, member.c.name).where(member.c.id.in_(ids)), reporters, cadres)
 
 
 def mention_names(text: str, contact_ids: Iterable[str], known: dict[str, set[str]]) -> list[str]:
@@ -143,8 +177,13 @@ def mention_names(text: str, contact_ids: Iterable[str], known: dict[str, set[st
     found = []
     for contact_id in contact_ids:
         candidates = sorted(known.get(contact_id, ()), key=len, reverse=True)
-        found.append(next((n for n in candidates if n and re.search(rf"[@＠]{re.escape(n)}[ \u2005]", text)), ""))
+        found.append(next((n for n in candidates if n and _addresses(text, n)), ""))
     return found
+
+
+def _addresses(text: str, name: str) -> bool:
+    """Whether `text` has `@name` (or `＠name`) followed by a space or WeChat's mention space (U+2005)."""
+    return any(f"{at}{name}{space}" in text for at in "@＠" for space in " \u2005")
 
 
 def pending(

@@ -8,8 +8,14 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from settings.limits import CHAT_ID_LENGTH, ID_LENGTH, MESSAGE_ID_LENGTH, NAME_LENGTH
+from settings.limits import CHAT_ID_LENGTH, DEFAULT_COMMUNITY_ID, ID_LENGTH, MESSAGE_ID_LENGTH, NAME_LENGTH
+from storage.db import CommunityScoped
 from storage.types import UTCDateTime
+
+
+def _community(*, index: bool = False) -> Any:
+    """The community a row belongs to (`community.id` of its config file); filled in by a community's session."""
+    return Field(default=DEFAULT_COMMUNITY_ID, max_length=ID_LENGTH, index=index)
 
 
 def _when(*, nullable: bool = False, index: bool = False) -> Any:
@@ -17,46 +23,60 @@ def _when(*, nullable: bool = False, index: bool = False) -> Any:
 
 
 class Member(SQLModel, table=True):
-    """A resident the bot has heard from, keyed by their chat id."""
+    """A resident the bot has heard from, keyed by their chat id; `community_id` is where they last wrote in a
+    group, which is whom a private message from them is for."""
 
     id: str = Field(primary_key=True, max_length=128)
     name: str = Field(max_length=128)
     first_seen_at: dt.datetime = _when()
+    community_id: str | None = Field(default=None, max_length=ID_LENGTH)
 
 
-class CadreRecord(SQLModel, table=True):
-    """A cadre as configured; synchronised from config.yaml at start-up."""
+class CadreRecord(CommunityScoped, SQLModel, table=True):
+    """A cadre as configured; synchronised from its community's config file at start-up."""
 
     __tablename__ = "cadre"
+    community_id: str = Field(default=DEFAULT_COMMUNITY_ID, primary_key=True, max_length=ID_LENGTH)
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
     name: str = Field(max_length=NAME_LENGTH)
-    chat_id: str = Field(max_length=CHAT_ID_LENGTH, unique=True)
+    chat_id: str = Field(max_length=CHAT_ID_LENGTH)
     role: str = Field(max_length=32)
     grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class GridRecord(SQLModel, table=True):
+class GridRecord(CommunityScoped, SQLModel, table=True):
     __tablename__ = "grid"
+    community_id: str = Field(default=DEFAULT_COMMUNITY_ID, primary_key=True, max_length=ID_LENGTH)
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
     name: str = Field(max_length=NAME_LENGTH)
     buildings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class GroupRecord(SQLModel, table=True):
+class GroupRecord(CommunityScoped, SQLModel, table=True):
     __tablename__ = "chat_group"
+    community_id: str = Field(default=DEFAULT_COMMUNITY_ID, primary_key=True, max_length=ID_LENGTH)
     name: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
     chat_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
     kind: str = Field(max_length=32)
     grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class Ticket(SQLModel, table=True):
-    """One matter in the ledger. `id` is the short number residents see (`#12`)."""
+class Ticket(CommunityScoped, SQLModel, table=True):
+    """One matter in the ledger. `id` is the short number residents see (`#12`); numbers run across the
+    communities of one ledger, so a number names one ticket in the whole 街道."""
 
     # The board's and the rates' paths (storage/board_queries.py): tickets ended since a day, and tickets past
-    # their resolution deadline that were never resolved or resolved since a day.
-    __table_args__ = (Index("ix_ticket_resolved_at_resolution_due_at", "resolved_at", "resolution_due_at"),)
+    # their resolution deadline that were never resolved or resolved since a day; a community's open tickets
+    # and its tickets reported in a period.
+    __table_args__ = (
+        Index("ix_ticket_resolved_at_resolution_due_at", "resolved_at", "resolution_due_at"),
+        Index("ix_ticket_community_status", "community_id", "status"),
+        Index("ix_ticket_community_created_at", "community_id", "created_at"),
+        # A report's duplicate candidates: open tickets of its category since the merge window (storage/tickets.py).
+        Index("ix_ticket_merge_candidates", "community_id", "category", "status", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community()
     status: str = Field(max_length=32, index=True)
     category: str = Field(max_length=64, index=True)
     description: str
@@ -89,12 +109,16 @@ class Ticket(SQLModel, table=True):
     # finding was made public in the residents' group (公开); residents' reports are public from the start.
     source: str = Field(default="resident", max_length=16, sa_column_kwargs={"server_default": "resident"})
     published_at: dt.datetime | None = _when(nullable=True)
+    # What merging compares (the report's words and problems, as JSON), written with the ticket so that a new
+    # report reads its candidates' features instead of segmenting their texts again (handlers/reports.py).
+    merge_features: str | None = None
 
 
-class TicketReporter(SQLModel, table=True):
+class TicketReporter(CommunityScoped, SQLModel, table=True):
     __tablename__ = "ticket_reporter"
     __table_args__ = (UniqueConstraint("ticket_id", "member_id"),)
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community()
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     member_id: str = Field(max_length=128, index=True)
     member_name: str = Field(max_length=128)
@@ -102,13 +126,14 @@ class TicketReporter(SQLModel, table=True):
     active: bool = True
 
 
-class TicketEvent(SQLModel, table=True):
+class TicketEvent(CommunityScoped, SQLModel, table=True):
     """The audit trail: who did what to which ticket, when, with the exact field values it set."""
 
     __tablename__ = "ticket_event"
     # The ratings given in a period (满意率).
     __table_args__ = (Index("ix_ticket_event_action_at", "action", "at"),)
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community()
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     at: dt.datetime = _when()
     actor_id: str = Field(max_length=128)
@@ -161,7 +186,7 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
 
 
-class TriageItem(SQLModel, table=True):
+class TriageItem(CommunityScoped, SQLModel, table=True):
     """A message the classifier was unsure about, held privately for a cadre (`P7`): 登记 opens the ticket,
     忽略 drops it, and nobody answering by `response_due_at` opens it after all (jobs/triage.py).
 
@@ -170,6 +195,7 @@ class TriageItem(SQLModel, table=True):
 
     __tablename__ = "triage_item"
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community(index=True)
     text: str
     chat_id: str = Field(max_length=128)
     chat_name: str = Field(default="", max_length=128)
@@ -190,11 +216,12 @@ class TriageItem(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
 
 
-class RotaSwap(SQLModel, table=True):
+class RotaSwap(CommunityScoped, SQLModel, table=True):
     """A `换班` made in chat: on `date`, `cadre_id`'s shifts go to `replacement_id`."""
 
     __tablename__ = "rota_swap"
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community(index=True)
     date: dt.date
     cadre_id: str = Field(max_length=64)
     replacement_id: str = Field(max_length=64)
@@ -202,8 +229,9 @@ class RotaSwap(SQLModel, table=True):
     created_at: dt.datetime = _when()
 
 
-class JobRun(SQLModel, table=True):
-    """One occurrence of a scheduled job that was carried out, keyed by job and period (e.g. digest 2026-W47).
+class JobRun(CommunityScoped, SQLModel, table=True):
+    """One occurrence of a scheduled job that was carried out, keyed by community, job and period (e.g. digest
+    2026-W47).
 
     Written in the same transaction as the events and outbox rows the occurrence produced; the unique key
     is what makes a job happen once across restarts, coalesced runs and concurrent schedulers.
@@ -211,8 +239,9 @@ class JobRun(SQLModel, table=True):
     """
 
     __tablename__ = "job_run"
-    __table_args__ = (UniqueConstraint("job", "period"),)
+    __table_args__ = (UniqueConstraint("community_id", "job", "period"),)
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community()
     job: str = Field(max_length=32)
     period: str = Field(max_length=160)
     due_at: dt.datetime = _when()
@@ -234,11 +263,12 @@ class InboundFingerprint(SQLModel, table=True):
     seen_at: dt.datetime = _when()
 
 
-class Incident(SQLModel, table=True):
+class Incident(CommunityScoped, SQLModel, table=True):
     """A known incident a cadre announced (`通知`): a water or power cut, a lift out of service. Reports of it
     while it lasts join it instead of opening tickets; `恢复` ends it. Every change is an `IncidentEvent`."""
 
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community(index=True)
     scope_kind: str = Field(max_length=16)  # building | grid | all
     scope_value: str = Field(default="", max_length=128)  # `3号楼`, a grid id, or empty for all
     category: str = Field(max_length=64)
@@ -251,12 +281,13 @@ class Incident(SQLModel, table=True):
     status: str = Field(max_length=16, index=True)  # active | ended
 
 
-class IncidentReporter(SQLModel, table=True):
+class IncidentReporter(CommunityScoped, SQLModel, table=True):
     """A resident who reported an incident while it lasted; told when it ends."""
 
     __tablename__ = "incident_reporter"
     __table_args__ = (UniqueConstraint("incident_id", "member_id"),)
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community()
     incident_id: int = Field(foreign_key="incident.id", index=True)
     member_id: str = Field(max_length=128, index=True)
     member_name: str = Field(max_length=128)
@@ -265,11 +296,12 @@ class IncidentReporter(SQLModel, table=True):
     joined_at: dt.datetime = _when()
 
 
-class IncidentEvent(SQLModel, table=True):
+class IncidentEvent(CommunityScoped, SQLModel, table=True):
     """The audit trail of an incident: opened, joined, ticket attached, ended."""
 
     __tablename__ = "incident_event"
     id: int | None = Field(default=None, primary_key=True)
+    community_id: str = _community()
     incident_id: int = Field(foreign_key="incident.id", index=True)
     at: dt.datetime = _when()
     actor_id: str = Field(max_length=128)

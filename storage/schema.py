@@ -17,6 +17,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from settings.limits import DEFAULT_COMMUNITY_ID
 from storage import texts
 from storage.db import LedgerUnavailable
 
@@ -29,7 +30,7 @@ MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 INITIAL_REVISION = "0001_initial"
 # The newest revision in migrations/versions (tests/test_migrations.py checks it). A database already there
 # starts without importing Alembic at all, which is a tenth of a second of every start.
-HEAD_REVISION = "0010_partners"
+HEAD_REVISION = "0011_communities"
 # What `create_all` made before migrations existed, i.e. what INITIAL_REVISION creates. Frozen history:
 # do not update this when the models change.
 PRE_MIGRATION_TABLES = frozenset(
@@ -50,18 +51,24 @@ PRE_MIGRATION_TABLES = frozenset(
 _PG_LOCK_KEY = 0x48_75_69_79  # "Huiy"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """Alembic configured in code (no alembic.ini at run time); env.py migrates on `connection`."""
+def alembic_config(connection: Connection | None = None, *, community_id: str = DEFAULT_COMMUNITY_ID) -> Config:
+    """Alembic configured in code (no alembic.ini at run time); env.py migrates on `connection`.
+
+    `community_id` is the community whose rows a ledger of one community becomes (0011_communities)."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["community_id"] = community_id
     return config
 
 
-def init_schema(engine: Engine) -> None:
-    """Upgrade the database to the newest revision, adopting a pre-migration database first. Idempotent."""
+def init_schema(engine: Engine, community_id: str = DEFAULT_COMMUNITY_ID) -> None:
+    """Upgrade the database to the newest revision, adopting a pre-migration database first. Idempotent.
+
+    A ledger from before several communities shared one is adopted as `community_id` (the first community of
+    a 街道 file, or the one community of a config file)."""
     if current_revision(engine) == HEAD_REVISION:
         log.info("database schema is up to date (revision %s)", HEAD_REVISION)
         return
@@ -70,7 +77,7 @@ def init_schema(engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
     with _migration_transaction(engine) as connection:
-        config = alembic_config(connection)
+        config = alembic_config(connection, community_id=community_id)
         scripts = ScriptDirectory.from_config(config)
         head = scripts.get_current_head()
         current = MigrationContext.configure(connection).get_current_revision()

@@ -7,15 +7,18 @@ them. `rebuild_ticket` folds those events back into a ticket, which proves the a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, Insert, Select, bindparam, func, insert, or_
 from sqlmodel import Session, col, select
 
 from ledger.lifecycle import CADRE_RESPONSES, CLOSED_STATES, OPEN_STATES, Action, Status, next_status
 from ledger.rates import TicketFacts
+from nlp.similarity import ReportFacts, facts, merge_features
+from storage.db import community_params, core_connection, in_community, session_community
 from storage.models import Ticket, TicketEvent, TicketReporter
 
 _DATETIME_FIELDS = frozenset(
@@ -63,32 +66,56 @@ def _decode(field: str, value: Any) -> Any:
 
 def _record(
     session: Session, ticket: Ticket, action: Action, actor: Actor, now: dt.datetime, changes: dict[str, Any],
-    note: str, from_status: str | None,
-) -> TicketEvent:
+    note: str, from_status: str | None, features: ReportFacts | None = None,
+) -> None:
+    """Set `changes` on `ticket` and write the event saying so. A new ticket is inserted at once (the event needs
+    its number); a change to one already in the ledger is written at the next flush.
+
+    The event is a Core insert on the session's connection (in its transaction), not an ORM object: events are only
+    ever read back by queries, and every report writes one or two (an ORM object and its flush cost several times
+    the insert).
+
+    A new or changed description also (re)writes the ticket's `merge_features` (`features`: the description's
+    facts when the caller has read them already), so duplicate detection never segments a stored ticket's text."""
     for field, value in changes.items():
         setattr(ticket, field, value)
     ticket.updated_at = now
+    if "description" in changes:
+        read = features if features is not None else facts(ticket.description, ticket.category, ticket.location)
+        ticket.merge_features = merge_features(read)
     session.add(ticket)
-    session.flush()
-    event = TicketEvent(
-        ticket_id=ticket.id, at=now, actor_id=actor.id, actor_name=actor.name, action=action.value,
-        from_status=from_status, to_status=ticket.status,
-        changes={field: _encode(value) for field, value in changes.items()}, note=note,
-    )
-    session.add(event)
-    return event
+    if ticket.id is None:
+        session.flush()
+    event = {
+        "community_id": _community_of(session, ticket), "ticket_id": ticket.id, "at": now, "actor_id": actor.id,
+        "actor_name": actor.name, "action": action.value, "from_status": from_status, "to_status": ticket.status,
+        "changes": {field: _encode(value) for field, value in changes.items()}, "note": note,
+    }  # fmt: skip
+    session.connection().execute(_insert_event(), event)
+
+
+def _community_of(session: Session, ticket: Ticket) -> str:
+    """The community of a row written for `ticket` through Core: the session's (as `storage.db` gives every row a
+    community's session adds), else the ticket's."""
+    return session_community(session) or ticket.community_id
+
+
+@cache
+def _insert_event() -> Insert:
+    return insert(TicketEvent.__table__)
 
 
 def open_ticket(
     session: Session, *, now: dt.datetime, reporter: Actor, fields: dict[str, Any], note: str = "",
-    assignee_id: str | None = None,
+    assignee_id: str | None = None, features: ReportFacts | None = None,
 ) -> Ticket:
     """Create a ticket in state `new` with `reporter` as its first reporter; with `assignee_id`, the bot assigns it
-    at once (an `assign` event), as every report and opened triage item is."""
+    at once (an `assign` event), as every report and opened triage item is. `features`: the facts of
+    `fields["description"]` (`nlp.similarity.facts`) when the caller has them, else they are read here."""
     ticket = Ticket(status=Status.NEW, created_at=now, updated_at=now, description="", category="", chat_id="")
     changes = {"status": Status.NEW.value, "created_at": now, "source": "resident", **fields}
-    _record(session, ticket, Action.CREATE, reporter, now, changes, note, None)
-    add_reporter(session, ticket, reporter, now=now, record_event=False)
+    _record(session, ticket, Action.CREATE, reporter, now, changes, note, None, features)
+    _insert_reporter(session, ticket, reporter, now)  # a new ticket has no reporter yet: nothing to look up
     if assignee_id is not None:
         apply_action(session, ticket, Action.ASSIGN, actor=BOT, now=now, changes={"assignee_id": assignee_id})
     return ticket
@@ -97,7 +124,7 @@ def open_ticket(
 def apply_action(
     session: Session, ticket: Ticket, action: Action, *, actor: Actor, now: dt.datetime, note: str = "",
     changes: dict[str, Any] | None = None, responding: bool = False,
-) -> TicketEvent:
+) -> None:
     """Move `ticket` by `action` (IllegalTransition if the table forbids it) and set `changes` with it.
 
     `responding` marks an action taken by a cadre, which stamps the first public response once.
@@ -114,7 +141,7 @@ def apply_action(
             all_changes.update(resolved_at=None, closed_at=None, rating=None)
     if responding and action in CADRE_RESPONSES and ticket.first_response_at is None:
         all_changes["first_response_at"] = now
-    return _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
+    _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
 
 
 def add_reporter(
@@ -124,18 +151,44 @@ def add_reporter(
 
     `note` is kept on the `join` event: the co-reporter's own words, which the cadre (`查`) and, masked, the
     ticket's public page show."""
-    existing = session.exec(
-        select(TicketReporter).where(TicketReporter.ticket_id == ticket.id, TicketReporter.member_id == reporter.id)
-    ).first()
-    if existing is not None and existing.active:
+    scope = community_params(session)
+    params = {"ticket_id": ticket.id, "member_id": reporter.id, **scope}
+    row = core_connection(session).execute(_reporter_of(bool(scope)), params).first()
+    if row is not None and row.active:
         return False
     if record_event:
         apply_action(session, ticket, Action.JOIN, actor=reporter, now=now, note=note)
-    if existing is None:
-        existing = TicketReporter(ticket_id=ticket.id, member_id=reporter.id, member_name=reporter.name, joined_at=now)
-    existing.active = True
-    session.add(existing)
+    if row is None:
+        _insert_reporter(session, ticket, reporter, now)
+        return True
+    withdrew = session.exec(select(TicketReporter).where(TicketReporter.id == row.id)).one()
+    withdrew.active = True
+    session.add(withdrew)
     return True
+
+
+@cache
+def _reporter_of(scoped: bool) -> Select:
+    """Whether a member reports a ticket (a Core statement built once: every joining report runs it)."""
+    table = TicketReporter.__table__
+    query = select(table.c.id, table.c.active).where(
+        table.c.ticket_id == bindparam("ticket_id"), table.c.member_id == bindparam("member_id")
+    )
+    return query.where(in_community(table)) if scoped else query
+
+
+def _insert_reporter(session: Session, ticket: Ticket, reporter: Actor, now: dt.datetime) -> None:
+    """A new active reporter of `ticket` (a Core insert, as `_record`'s events)."""
+    row = {
+        "community_id": _community_of(session, ticket), "ticket_id": ticket.id, "member_id": reporter.id,
+        "member_name": reporter.name, "joined_at": now, "active": True,
+    }  # fmt: skip
+    session.connection().execute(_insert_reporter_row(), row)
+
+
+@cache
+def _insert_reporter_row() -> Insert:
+    return insert(TicketReporter.__table__)
 
 
 def remove_reporter(session: Session, ticket: Ticket, reporter: Actor, *, now: dt.datetime) -> None:
@@ -161,76 +214,116 @@ def active_reporters(session: Session, ticket_id: int) -> list[TicketReporter]:
     )
 
 
+def count_active_reporters(session: Session, ticket_id: int) -> int:
+    """`len(active_reporters(…))` without loading them."""
+    scope = community_params(session)
+    params = {"ticket_id": ticket_id, **scope}
+    return core_connection(session).execute(_count_active_reporters(bool(scope)), params).scalar_one()
+
+
+@cache
+def _count_active_reporters(scoped: bool) -> Select:
+    table = TicketReporter.__table__
+    query = select(func.count()).where(table.c.ticket_id == bindparam("ticket_id"), table.c.active)
+    return query.where(in_community(table)) if scoped else query
+
+
 def is_reporter(session: Session, ticket_id: int, member_id: str) -> bool:
     return any(r.member_id == member_id for r in active_reporters(session, ticket_id))
 
 
-def open_tickets_since(session: Session, *, since: dt.datetime, limit: int = 200) -> list[Ticket]:
-    """Open tickets created after `since`, the newest `limit` of them: what a new report may duplicate."""
-    return list(
-        session.exec(
-            select(Ticket)
-            .where(
-                col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since,
-                _seen_by_residents(),
-            )
-            .order_by(col(Ticket.id).desc())
-            .limit(limit)
-        )
-    )
-
-
 @dataclass(frozen=True)
 class MergeCandidate:
-    """What duplicate detection compares of an open ticket."""
+    """What duplicate detection compares of an open ticket: its stored `merge_features` (None for a ticket written
+    before they were stored: its description is read instead)."""
 
     id: int
     description: str
     category: str
     location: str | None
     grid_id: str | None
+    features: str | None = None
 
 
 def _seen_by_residents() -> ColumnElement[bool]:
     """Not a patrol finding the residents have not been told of (`公开`): a resident's report never disappears
     into one (they would hear nothing more); a cadre can still `合并` it."""
-    return or_(col(Ticket.source) != "patrol", col(Ticket.published_at).is_not(None))
+    columns = Ticket.__table__.c
+    return or_(columns.source != "patrol", columns.published_at.is_not(None))
 
 
 def merge_candidates(
-    session: Session, *, since: dt.datetime, grid_id: str | None, limit: int = 200
+    session: Session, *, since: dt.datetime, grid_id: str | None, category: str | None = None,
+    place: str | None = None, limit: int = 200,
 ) -> list[MergeCandidate]:
     """Open tickets created after `since` that a report of `grid_id` may duplicate, newest first: those of that grid
-    or of none; when the report's grid is unknown, only tickets without a place. Reads only the compared columns."""
+    or of none; when the report's grid is unknown, only tickets without a place. With `category`, only tickets of
+    that category, or (with `place`) at exactly that place: a report's caller knows when no other ticket can reach
+    the threshold (`nlp.similarity.other_category_may_match`). Reads only the compared columns, with a Core
+    statement built once (every report runs it)."""
+    scope = community_params(session)
+    params = {"since": since, "grid_id": grid_id, "category": category, "place": place, **scope}
+    query = _merge_candidates(grid_id is not None, category is not None, place is not None, bool(scope), limit)
+    rows = core_connection(session).execute(query, params)
+    return [MergeCandidate(*row) for row in rows]
+
+
+@cache
+def _merge_candidates(grid: bool, category: bool, place: bool, scoped: bool, limit: int) -> Select:
+    """`merge_candidates`' query for its kind of call (which filters it has), built once."""
+    c = Ticket.__table__.c
     where = [
-        col(Ticket.status).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since, _seen_by_residents()
+        c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents(),
+        or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else c.location.is_(None),
     ]
-    if grid_id is None:
-        where.append(col(Ticket.location).is_(None))
-    else:
-        where.append(or_(col(Ticket.grid_id) == grid_id, col(Ticket.grid_id).is_(None)))
-    query = (
-        select(Ticket.id, Ticket.description, Ticket.category, Ticket.location, Ticket.grid_id)
-        .where(*where)
-        .order_by(col(Ticket.id).desc())
-        .limit(limit)
-    )
-    return [MergeCandidate(*row) for row in session.exec(query)]
+    if category:
+        same = c.category == bindparam("category")
+        where.append(or_(same, c.location == bindparam("place")) if place else same)
+    return _candidate_query(where, scoped, limit)
 
 
-def recently_resolved(session: Session, *, since: dt.datetime, limit: int = 200) -> list[Ticket]:
+def open_candidates(session: Session, *, since: dt.datetime, limit: int = 200) -> list[MergeCandidate]:
+    """Open tickets created after `since` that residents know of, the newest `limit` of them: what a follow-up
+    may be about (handlers/followup.py). Only the compared columns, with a Core statement built once."""
+    return _candidates(session, _open_candidates, since, limit)
+
+
+def resolved_candidates(session: Session, *, since: dt.datetime, limit: int = 200) -> list[MergeCandidate]:
     """Tickets resolved (or since closed) at or after `since`, newest first: what "still not fixed" may mean."""
-    return list(
-        session.exec(
-            select(Ticket)
-            .where(
-                col(Ticket.status).in_([Status.RESOLVED.value, Status.CLOSED.value]),
-                col(Ticket.resolved_at) >= since,
-            )
-            .order_by(col(Ticket.id).desc())
-            .limit(limit)
-        )
-    )
+    return _candidates(session, _resolved_candidates, since, limit)
+
+
+def _candidates(
+    session: Session, query: Callable[[bool, int], Select], since: dt.datetime, limit: int
+) -> list[MergeCandidate]:
+    scope = community_params(session)
+    rows = core_connection(session).execute(query(bool(scope), limit), {"since": since, **scope})
+    return [MergeCandidate(*row) for row in rows]
+
+
+@cache
+def _open_candidates(scoped: bool, limit: int) -> Select:
+    c = Ticket.__table__.c
+    where = [c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents()]
+    return _candidate_query(where, scoped, limit)
+
+
+@cache
+def _resolved_candidates(scoped: bool, limit: int) -> Select:
+    c = Ticket.__table__.c
+    where = [c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]), c.resolved_at >= bindparam("since")]
+    return _candidate_query(where, scoped, limit)
+
+
+def _candidate_query(where: list[ColumnElement[bool]], scoped: bool, limit: int) -> Select:
+    """The columns of a `MergeCandidate` of the tickets `where` says (of the session's community when `scoped`),
+    newest first."""
+    table = Ticket.__table__
+    if scoped:
+        where = [*where, in_community(table)]
+    c = table.c
+    columns = (c.id, c.description, c.category, c.location, c.grid_id, c.merge_features)
+    return select(*columns).where(*where).order_by(c.id.desc()).limit(limit)
 
 
 def open_tickets_assigned_to(session: Session, cadre_id: str) -> list[Ticket]:

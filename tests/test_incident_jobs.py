@@ -95,7 +95,7 @@ def test_a_notice_ended_after_the_question_was_composed_is_left_alone(chat: Chat
     chat.clock.set(end)
     runner = _runner(chat)
     with chat.session() as session:
-        [occurrence] = runner.due(session, incidents.JOB, [], end)
+        [occurrence] = runner.due(session, incidents.JOB, end)
     chat.say("王芳", "恢复 1")
     assert runner._carry_out(occurrence, chat.clock.now())  # marked done…
     with chat.session() as session:

@@ -16,13 +16,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from storage.db import new_session
-from storage.models import Ticket
+from storage.models import CadreRecord, JobRun, Ticket
 from storage.schema import HEAD_REVISION, INITIAL_REVISION, alembic_config, init_schema
 
 CREATED = dt.datetime(2026, 11, 20, 1, 30)  # naive UTC, as UTCDateTime stores it
+AWARE = CREATED.replace(tzinfo=dt.UTC)
 
 
 def _head() -> str:
@@ -224,7 +225,7 @@ def test_upgrading_from_0009_adds_unit_deadlines_and_the_source_and_keeps_the_ti
             {"at": CREATED},
         )
     init_schema(engine)
-    assert _revision(engine) == "0010_partners" == _head()
+    assert _revision(engine) == _head()
     _assert_matches_models(engine)
     with new_session(engine) as session:
         old, dispatched = session.get(Ticket, 7), session.get(Ticket, 9)
@@ -232,3 +233,63 @@ def test_upgrading_from_0009_adds_unit_deadlines_and_the_source_and_keeps_the_ti
     assert dispatched is not None
     assert (dispatched.unit_id, dispatched.dispatched_at) == ("wuye", CREATED.replace(tzinfo=dt.UTC))
     assert (dispatched.source, dispatched.published_at, dispatched.unit_response_due_at) == ("resident", None, None)
+
+
+def test_upgrading_from_0010_adopts_the_single_community_ledger_as_the_configured_community(engine: Engine) -> None:
+    """0011_communities: every row of a one-community ledger becomes the upgrading community's, nothing is lost,
+    the directory keeps its rows keyed by community, and another community's session sees none of it."""
+    _pre_migration_database(engine)
+    init_schema(engine)
+    _migrate(engine, command.downgrade, "0010_partners")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ticket_event (ticket_id, at, actor_id, actor_name, action, to_status, changes, note)"
+                " VALUES (7, :at, 'u1', '张三', 'create', 'open', '{}', '')"
+            ),
+            {"at": CREATED},
+        )
+        connection.execute(
+            text("INSERT INTO job_run (job, period, due_at, ran_at, sent) VALUES ('digest', '2026-W47', :at, :at, 3)"),
+            {"at": CREATED},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO cadre (id, name, chat_id, role, grids) VALUES ('wangfang', '王芳', 'wx_wf', 'cadre', '[]')"
+            )
+        )
+    init_schema(engine, "xingfuli")
+    assert _revision(engine) == _head()
+    _assert_matches_models(engine)
+    with engine.connect() as connection:
+        for table in ("ticket", "ticket_event", "job_run", "cadre"):
+            found = connection.execute(text(f"SELECT community_id FROM {table}")).scalars().all()
+            assert found == ["xingfuli"], table
+    with new_session(engine, "xingfuli") as session:
+        ticket, digest = session.get(Ticket, 7), session.exec(select(JobRun)).one()
+        cadre = session.exec(select(CadreRecord)).one()
+    assert ticket is not None and ticket.description == "3号楼下水道堵了" and ticket.urgent
+    assert (digest.job, digest.period, digest.sent) == ("digest", "2026-W47", 3)
+    assert (cadre.id, cadre.name, cadre.chat_id) == ("wangfang", "王芳", "wx_wf")
+    with new_session(engine, "minzhu") as session:
+        assert session.get(Ticket, 7) is None
+        assert session.exec(select(JobRun)).all() == []
+        session.add(JobRun(job="digest", period="2026-W47", due_at=AWARE, ran_at=AWARE))
+        session.commit()  # the same occurrence of another community's digest is its own
+    with new_session(engine) as session:
+        assert {(r.community_id, r.period) for r in session.exec(select(JobRun))} == {
+            ("xingfuli", "2026-W47"), ("minzhu", "2026-W47"),
+        }  # fmt: skip
+
+
+def test_a_ledger_of_several_communities_refuses_to_go_back_to_one(engine: Engine) -> None:
+    init_schema(engine)
+    for community in ("xingfuli", "minzhu"):
+        with new_session(engine, community) as session:
+            session.add(
+                Ticket(status="open", category="x", description="d", chat_id="g", created_at=AWARE, updated_at=AWARE)
+            )
+            session.commit()
+    with pytest.raises(RuntimeError, match="several communities"):
+        _migrate(engine, command.downgrade, "0010_partners")
+    assert _revision(engine) == _head()

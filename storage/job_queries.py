@@ -1,0 +1,232 @@
+"""What the scheduled jobs read: each asks the database for the tickets it may show, never the whole ledger.
+
+The per-minute checks read the open tickets (sla) or those awaiting a rating (follow-up); the daily report the
+open ones and those reported or resolved that day; the handover the open ones; the weekly digest the tickets that
+may count in the week's figures, lists and agenda (`digest_condition`). Each is a superset of what the job's pure
+functions (jobs/, `ledger.rates`, `ledger.agenda`) pick from, so they compose exactly what they would from every
+ticket: tests/test_job_queries.py checks it against the whole ledger. The reporters and events of those tickets
+are read through a subquery of the same condition (no list of ids is bound), and which occurrences were carried
+out before through one array of periods (PostgreSQL) or lists of `BATCH` of them.
+
+A session made for a community (`storage.db.new_session`) gives each of these its community's rows only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, String, and_, any_, bindparam, func, literal, or_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Session, col, select
+
+from ledger.lifecycle import Action, Status
+from ledger.rates import Period, TicketFacts, judged_at
+from ledger.views import TicketView
+from storage.board_queries import BATCH, OPEN, aware, may_count, naive_columns
+from storage.models import JobRun, Ticket, TicketEvent, TicketReporter
+
+_DEADLINE_ACTIONS = (Action.CREATE.value, Action.REOPEN.value, Action.COMMIT.value)
+
+
+class _Row(NamedTuple):
+    """The columns the views and facts are made of (rows, not ORM objects: a third of the time to load)."""
+
+    id: int
+    status: str
+    category: str
+    location: str | None
+    grid_id: str | None
+    chat_id: str
+    chat_name: str
+    chat_is_private: bool
+    assignee_id: str | None
+    created_at: dt.datetime
+    response_due_at: dt.datetime | None
+    first_response_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    commitment_date: dt.date | None
+    rating: str | None
+    agenda: bool
+    unit_id: str | None
+    dispatched_at: dt.datetime | None
+    unit_response_due_at: dt.datetime | None
+    unit_resolution_due_at: dt.datetime | None
+    unit_first_response_at: dt.datetime | None
+    source: str
+    published_at: dt.datetime | None
+
+
+_FIELDS = _Row._fields
+_COLUMNS, _INSTANTS = naive_columns(_FIELDS)
+
+is_open = col(Ticket.status).in_(OPEN)
+awaits_rating = and_(Ticket.status == Status.RESOLVED.value, col(Ticket.rating).is_(None))
+"""`jobs.follow_up`'s tickets: resolved and not rated."""
+
+
+def between(column: Any, start: dt.datetime, end: dt.datetime) -> ColumnElement[bool]:
+    """`column` in [start, end)."""
+    return and_(column >= start, column < end)
+
+
+def daily_condition(start: dt.datetime, at: dt.datetime) -> ColumnElement[bool]:
+    """`jobs.reports.daily_report`'s tickets at `at` for the day from `start`: open now, or reported or resolved
+    in [start, at)."""
+    return or_(is_open, between(col(Ticket.created_at), start, at), between(col(Ticket.resolved_at), start, at))
+
+
+def digest_condition(period: Period, now: dt.datetime, agenda_window_days: int) -> ColumnElement[bool]:
+    """The tickets that may show in the digest of `period` composed at `now`: open now (still open, flagged), reported
+    in the period or the agenda's window before its end, resolved in the period, or counting in its rates
+    (`storage.board_queries.may_count`); those rated in the period are added by `snapshot`'s `rated_in`."""
+    since = min(period.start, judged_at(period, now) - dt.timedelta(days=agenda_window_days))
+    return or_(
+        is_open,
+        between(col(Ticket.created_at), since, period.end),
+        between(col(Ticket.resolved_at), period.start, period.end),
+        may_count(period, now),
+    )
+
+
+def rated_in(period: Period) -> ColumnElement[bool]:
+    """Tickets given a rating in `period` (the 满意率 counts every rating given in it)."""
+    rated = select(TicketEvent.ticket_id).where(
+        TicketEvent.action == Action.RATE.value, between(col(TicketEvent.at), period.start, period.end)
+    )
+    return col(Ticket.id).in_(rated.scalar_subquery())
+
+
+def views(
+    session: Session, where: ColumnElement[bool], *, reporters: bool = True, deadlines: bool = False
+) -> list[TicketView]:
+    """The tickets matching `where` as the jobs read them, by number: with their active reporters (`reporters`)
+    and the start of their current deadlines (`deadlines`: only the SLA watch reads them)."""
+    rows = _rows(session, where)
+    if not rows:
+        return []
+    found_reporters = _reporters(session, where) if reporters else {}
+    since, committed = _deadline_starts(session, where) if deadlines else ({}, {})
+    return [_view(row, found_reporters.get(row.id, ()), since.get(row.id), committed.get(row.id)) for row in rows]
+
+
+def snapshot(
+    session: Session, where: ColumnElement[bool], *, rated: ColumnElement[bool] | None = None
+) -> tuple[list[TicketFacts], list[TicketView]]:
+    """The tickets matching `where` (or `rated`) as the rates read them, with every rating they were given, and as
+    the jobs read them, with their active reporters: what the digest composes from."""
+    if rated is not None:
+        where = or_(where, rated)
+    rows = _rows(session, where)
+    found_reporters = _reporters(session, where)
+    ratings: dict[int, list[tuple[dt.datetime, str]]] = {}
+    query = select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.changes).where(
+        TicketEvent.action == Action.RATE.value, col(TicketEvent.ticket_id).in_(_ids(where))
+    )
+    for ticket_id, at, changes in session.exec(query):
+        ratings.setdefault(ticket_id, []).append((at, changes["rating"]))
+    facts = [_facts(row, tuple(sorted(ratings.get(row.id, ())))) for row in rows]
+    return facts, [_view(row, found_reporters.get(row.id, ()), None, None) for row in rows]
+
+
+def done_periods(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (job, period) of `keys` were carried out before, looked up on the job run's unique key: on PostgreSQL
+    all of a job's periods as one array parameter (a list of ten thousand binds costs more to build than to look
+    up), elsewhere `BATCH` of them at a time."""
+    by_job: dict[str, set[str]] = {}
+    for job, period in keys:
+        by_job.setdefault(job, set()).add(period)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    done: set[tuple[str, str]] = set()
+    for job, periods in by_job.items():
+        ordered = sorted(periods)
+        if postgresql:
+            lookups = [col(JobRun.period) == any_(bindparam("periods", ordered, type_=ARRAY(String)))]
+        else:
+            lookups = [col(JobRun.period).in_(ordered[i : i + BATCH]) for i in range(0, len(ordered), BATCH)]
+        for where in lookups:
+            done.update((job, period) for period in session.exec(select(JobRun.period).where(JobRun.job == job, where)))
+    return done
+
+
+def _ids(where: ColumnElement[bool]) -> Any:
+    return select(Ticket.id).where(where).scalar_subquery()
+
+
+def _rows(session: Session, where: ColumnElement[bool]) -> list[_Row]:
+    """The `_FIELDS` of the tickets matching `where`, by number, instants aware (UTC) as `UTCDateTime` gives them."""
+    query = select(*_COLUMNS).where(where).order_by(col(Ticket.id))
+    return [_Row._make(aware(row, _INSTANTS)) for row in session.exec(query)]
+
+
+def _reporters(session: Session, where: ColumnElement[bool]) -> dict[int, tuple[tuple[str, str], ...]]:
+    found: dict[int, list[tuple[str, str]]] = {}
+    query = (
+        select(TicketReporter.ticket_id, TicketReporter.member_id, TicketReporter.member_name)
+        .where(col(TicketReporter.ticket_id).in_(_ids(where)), TicketReporter.active)
+        .order_by(col(TicketReporter.id))
+    )
+    for ticket_id, member_id, name in session.exec(query):
+        found.setdefault(ticket_id, []).append((member_id, name))
+    return {ticket_id: tuple(names) for ticket_id, names in found.items()}
+
+
+def _deadline_starts(
+    session: Session, where: ColumnElement[bool]
+) -> tuple[dict[int, dt.datetime], dict[int, dt.datetime]]:
+    """When each ticket's current resolution deadline and commitment were set: its latest event that set them (whose
+    changes name them: asked of the database, rather than reading every event's changes)."""
+    since: dict[int, dt.datetime] = {}
+    committed: dict[int, dt.datetime] = {}
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    changes = col(TicketEvent.changes)
+    query = (
+        select(
+            TicketEvent.ticket_id, TicketEvent.at, _names(changes, "resolution_due_at", postgresql=postgresql),
+            _names(changes, "commitment_date", postgresql=postgresql),
+        )
+        .where(col(TicketEvent.ticket_id).in_(_ids(where)), col(TicketEvent.action).in_(_DEADLINE_ACTIONS))
+        .order_by(col(TicketEvent.id))
+    )  # fmt: skip
+    for ticket_id, at, sets_resolution, sets_commitment in session.exec(query):
+        if sets_resolution:
+            since[ticket_id] = at
+        if sets_commitment:
+            committed[ticket_id] = at
+    return since, committed
+
+
+def _names(changes: Any, key: str, *, postgresql: bool) -> ColumnElement[bool]:
+    """Whether the JSON object `changes` has `key` (its value may be null): `->` is SQL NULL only for a missing key
+    on PostgreSQL, as `json_type` is on SQLite."""
+    if postgresql:
+        return changes.op("->")(literal(key)).is_not(None)
+    return func.json_type(changes, f'$."{key}"').is_not(None)
+
+
+def _view(
+    t: _Row, reporters: Collection[tuple[str, str]], since: dt.datetime | None, committed: dt.datetime | None
+) -> TicketView:
+    return TicketView(
+        number=t.id, status=Status(t.status), category=t.category, location=t.location, grid_id=t.grid_id,
+        chat_id=t.chat_id, chat_name=t.chat_name, chat_is_private=t.chat_is_private, assignee_id=t.assignee_id,
+        created_at=t.created_at, response_due_at=t.response_due_at, first_response_at=t.first_response_at,
+        resolution_due_at=t.resolution_due_at, resolution_since=since, resolved_at=t.resolved_at,
+        commitment_date=t.commitment_date, committed_at=committed, rating=t.rating, agenda=t.agenda,
+        reporters=tuple(reporters), unit_id=t.unit_id, dispatched_at=t.dispatched_at,
+        unit_response_due_at=t.unit_response_due_at, unit_resolution_due_at=t.unit_resolution_due_at,
+        unit_first_response_at=t.unit_first_response_at, source=t.source, published_at=t.published_at,
+    )  # fmt: skip
+
+
+def _facts(t: _Row, ratings: tuple[tuple[dt.datetime, str], ...]) -> TicketFacts:
+    return TicketFacts(
+        number=t.id, category=t.category, grid_id=t.grid_id, location=t.location, assignee_id=t.assignee_id,
+        status=Status(t.status), created_at=t.created_at, response_due_at=t.response_due_at,
+        first_response_at=t.first_response_at, resolution_due_at=t.resolution_due_at, resolved_at=t.resolved_at,
+        ratings=ratings, unit_id=t.unit_id, dispatched_at=t.dispatched_at,
+        unit_response_due_at=t.unit_response_due_at, unit_first_response_at=t.unit_first_response_at,
+        unit_resolution_due_at=t.unit_resolution_due_at, source=t.source,
+    )  # fmt: skip

@@ -1,0 +1,134 @@
+"""What merging compares is stored with each ticket (`Ticket.merge_features`) and read from there: duplicate
+detection and follow-ups never segment a stored ticket's text again; a ticket stored without (an older ledger)
+is read from its text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+
+from ledger.lifecycle import Action
+from nlp import similarity
+from nlp.classification import normalise_message
+from nlp.similarity import FEATURES_VERSION, facts, merge_features
+from storage.db import new_session
+from storage.models import Ticket
+from storage.schema import init_schema
+from storage.tickets import Actor, active_reporters, all_tickets, apply_action, merge_candidates, open_ticket
+from tests.chat import Chat
+
+DRAIN = "3号楼2单元下水道堵了，一楼返水"
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+def stored(chat: Chat, number: int) -> Ticket:
+    with chat.session() as session:
+        found = session.get(Ticket, number)
+        assert found is not None
+        return found
+
+
+def never_segment(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """Make segmenting `text` (as `nlp.similarity.content_words` does) fail; other texts segment as usual."""
+    real = similarity.tokens
+    forbidden = normalise_message(text).casefold()
+
+    def tokens(given: str) -> list[str]:
+        assert given != forbidden, f"segmented a stored ticket's text again: {text}"
+        return real(given)
+
+    monkeypatch.setattr(similarity, "tokens", tokens)
+
+
+def test_an_opened_ticket_stores_its_words_and_problems(chat: Chat) -> None:
+    chat.say("张阿姨", DRAIN)
+    ticket = stored(chat, 1)
+    assert ticket.merge_features == merge_features(facts(DRAIN, ticket.category, ticket.location))
+    features = json.loads(ticket.merge_features)
+    assert features["v"] == FEATURES_VERSION
+    assert "drain" in features["problems"] and "下水道" in features["words"]
+
+
+def test_a_report_joins_a_ticket_compared_by_its_stored_features(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat.say("张阿姨", DRAIN)
+    never_segment(monkeypatch, DRAIN)
+    [joined] = chat.say("李叔", "3号楼2单元下水道又堵了，臭死了")
+    assert joined.text.startswith("@李叔 已有 2 位居民反映，#1")
+
+
+def test_a_follow_up_is_matched_by_the_stored_features(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat.say("张阿姨", DRAIN)
+    never_segment(monkeypatch, DRAIN)
+    [reply] = chat.say("孙大爷", "三号楼那个下水道到底有没有人来弄啊")
+    assert "已有 2 位居民反映，#1" in reply.text
+
+
+def test_a_ticket_stored_without_features_is_read_from_its_text(chat: Chat) -> None:
+    chat.say("张阿姨", DRAIN)
+    with chat.session() as session:  # as a ledger written before the features were stored
+        session.exec(update(Ticket).values(merge_features=None))
+        session.commit()
+    [joined] = chat.say("李叔", "3号楼2单元下水道又堵了，臭死了")
+    assert joined.text.startswith("@李叔 已有 2 位居民反映，#1")
+    with chat.session() as session:
+        assert [r.member_name for r in active_reporters(session, 1)] == ["张阿姨", "李叔"]
+
+
+def test_features_of_another_version_are_read_again_from_the_text() -> None:
+    old = json.dumps({"v": FEATURES_VERSION - 1, "words": ["别的"], "problems": []})
+    assert similarity.stored_facts(old, DRAIN, "drainage", None) == facts(DRAIN, "drainage", None)
+
+
+def test_a_new_description_rewrites_the_features(engine: Engine) -> None:
+    init_schema(engine)
+    with new_session(engine) as session:
+        ticket = open_ticket(
+            session, now=NOW, reporter=Actor("r1", "张阿姨"),
+            fields={"category": "drainage", "description": DRAIN, "chat_id": "g1"},
+        )  # fmt: skip
+        apply_action(
+            session, ticket, Action.RECATEGORISE, actor=Actor("wangfang", "王芳"), now=NOW,
+            changes={"description": "5号楼电梯坏了"},
+        )  # fmt: skip
+        session.commit()
+    with new_session(engine) as session:
+        [saved] = all_tickets(session)
+        assert saved.merge_features == merge_features(facts("5号楼电梯坏了", "drainage", None))
+
+
+def test_candidates_of_another_category_are_read_only_at_the_same_place(engine: Engine) -> None:
+    init_schema(engine)
+    places = [("drainage", "3号楼"), ("facilities", "3号楼2单元"), ("facilities", "4号楼"), ("drainage", None)]
+    with new_session(engine) as session:
+        for category, place in places:
+            fields = {"category": category, "description": "坏了", "location": place, "grid_id": "g1", "chat_id": "g"}
+            open_ticket(session, now=NOW, reporter=Actor("r", "居民"), fields=fields)
+        session.commit()
+    with new_session(engine) as session:
+        since = NOW - dt.timedelta(hours=1)
+        found = merge_candidates(session, since=since, grid_id="g1", category="drainage", place="3号楼2单元")
+        newest_first = [("drainage", None), ("facilities", "3号楼2单元"), ("drainage", "3号楼")]
+        assert [(c.category, c.location) for c in found] == newest_first
+        assert all(c.features == merge_features(facts("坏了", "", None)) for c in found)
+        assert len(merge_candidates(session, since=since, grid_id="g1")) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "location"),
+    [("下水道堵了", "drainage", "3号楼"), ("电梯坏了", "facilities", "3号楼2单元"), ("灯不亮", "power", None)],
+)
+def test_no_ticket_scores_above_its_best_possible(text: str, category: str, location: str | None) -> None:
+    new = facts("3号楼2单元下水道又堵了", "drainage", "3号楼2单元")
+    assert similarity.similarity(new, facts(text, category, location)) <= similarity.best_possible(
+        new, category, location
+    )
+
+
+def test_the_report_flow_joins_across_categories_only_where_the_threshold_allows() -> None:
+    assert not similarity.other_category_may_match(similarity.NESTED_PLACE, 0.6)
+    assert similarity.other_category_may_match(1.0, 0.6)
+    assert similarity.other_category_may_match(0.0, 0.4)
