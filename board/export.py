@@ -137,54 +137,88 @@ def taizhang_rows(
 ) -> Iterator[list[Cell]]:  # fmt: skip
     """One row per ticket, in the order given, then one per incident (with its count of reporters), numbered
     from 1 (序号)."""
-    tz = settings.tz
-    categories = {c.id: c for c in settings.categories}  # looked up once per row: a dict, not a scan
-    grids = {g.id: g for g in settings.grids}
-    cadres = {c.id: c for c in settings.cadres}
-    units = {u.id: u.name for u in settings.units}
+    rows = _Rows(settings, masker)
     number = 0
     for tickets, details in batches:
         for ticket in tickets:
             number += 1
-            status = Status(ticket.status)
-            category = categories.get(ticket.category)
-            grid = grids.get(ticket.grid_id)
-            owner = cadres.get(ticket.assignee_id)
-            hidden = masker.hides(ticket)
-            reporters = [] if hidden else details.reporters.get(ticket.id, [])
-            note = None if hidden else details.notes.get(ticket.id)
-            finished = ticket.resolved_at or ticket.closed_at
-            place = ticket.location or ""
-            where = (
-                PLACE_AND_GRID.format(place=place, grid=grid.name) if grid and place else (grid.name if grid else place)
-            )
-            yield [
-                number, ticket.id, TICKET_KIND, _local(ticket.created_at, tz),
-                "、".join(masker.name(r) for r in reporters), len(details.reporters.get(ticket.id, ())),
-                where, category.name if category else ticket.category,
-                texts.PRIVATE_REPORT if hidden else masker.text(ticket.description),
-                owner.name if owner else "", _local(ticket.resolution_due_at, tz),
-                ticket.commitment_date.isoformat() if ticket.commitment_date else "",
-                _progress(status, masker.text(note.text) if note else None),
-                _local(finished, tz), duration_text(finished - ticket.created_at) if finished else "",
-                ticket.rating or "", units.get(ticket.unit_id, ticket.unit_id or ""),
-                SOURCE_NAMES.get(ticket.source, ticket.source),
-            ]  # fmt: skip
+            yield rows.ticket(number, ticket, details)
     for found, known in incidents:
         for incident in found:
             number += 1
-            category = categories.get(incident.category)
-            ended = incident.ended_at if incident.status == IncidentStatus.ENDED.value else None
-            note = known.end_notes.get(incident.id or 0)
-            state = PROGRESS_NOTE.format(status=INCIDENT_ENDED, note=masker.text(note)) if note else INCIDENT_ENDED
-            state = state if ended else INCIDENT_ACTIVE
-            yield [
-                number, INCIDENT_NUMBER.format(number=incident.id), INCIDENT_KIND, _local(incident.starts_at, tz), "",
-                known.reporters.get(incident.id or 0, 0), scope_text(settings, incident),
-                category.name if category else incident.category, masker.text(incident.text), incident.author_name,
-                _local(incident.expected_end_at, tz), "", state, _local(ended, tz),
-                duration_text(ended - incident.starts_at) if ended else "", "", "", "",
-            ]  # fmt: skip
+            yield rows.incident(number, incident, known)
+
+
+def street_taizhang_rows(
+    communities: Sequence[Settings], batches: Iterable[tuple[Sequence[Row[Any]], Details]], masker: Masker,
+    incidents: Iterable[tuple[Sequence[Incident], IncidentDetails]] = (),
+) -> Iterator[list[Cell]]:  # fmt: skip
+    """A 街道's 台账 (`STREET_COLUMNS`): the rows of every community's tickets and incidents read in one pass (a
+    session of no community), each named and worded by its own community's config; rows of a community the 街道
+    file does not list are left out."""
+    makers = {s.community.id: (s.community.name, _Rows(s, masker)) for s in communities}
+    number = 0
+    for tickets, details in batches:
+        for ticket in tickets:
+            if (found := makers.get(ticket.community_id)) is not None:
+                number += 1
+                yield [found[0], *found[1].ticket(number, ticket, details)]
+    for listed, known in incidents:
+        for incident in listed:
+            if (found := makers.get(incident.community_id)) is not None:
+                number += 1
+                yield [found[0], *found[1].incident(number, incident, known)]
+
+
+class _Rows:
+    """A community's 台账 rows, in the words of its config (categories, grids, cadres, units) and time zone."""
+
+    def __init__(self, settings: Settings, masker: Masker) -> None:
+        self.settings, self.masker, self.tz = settings, masker, settings.tz
+        self.categories = {c.id: c for c in settings.categories}  # looked up once per row: a dict, not a scan
+        self.grids = {g.id: g for g in settings.grids}
+        self.cadres = {c.id: c for c in settings.cadres}
+        self.units = {u.id: u.name for u in settings.units}
+
+    def ticket(self, number: int, ticket: Ticket | Row[Any], details: Details) -> list[Cell]:
+        masker, tz = self.masker, self.tz
+        status = Status(ticket.status)
+        category = self.categories.get(ticket.category)
+        grid = self.grids.get(ticket.grid_id)
+        owner = self.cadres.get(ticket.assignee_id)
+        hidden = masker.hides(ticket)
+        reporters = [] if hidden else details.reporters.get(ticket.id, [])
+        note = None if hidden else details.notes.get(ticket.id)
+        finished = ticket.resolved_at or ticket.closed_at
+        place = ticket.location or ""
+        where = PLACE_AND_GRID.format(place=place, grid=grid.name) if grid and place else (grid.name if grid else place)
+        return [
+            number, ticket.id, TICKET_KIND, _local(ticket.created_at, tz),
+            "、".join(masker.name(r) for r in reporters), len(details.reporters.get(ticket.id, ())),
+            where, category.name if category else ticket.category,
+            texts.PRIVATE_REPORT if hidden else masker.text(ticket.description),
+            owner.name if owner else "", _local(ticket.resolution_due_at, tz),
+            ticket.commitment_date.isoformat() if ticket.commitment_date else "",
+            _progress(status, masker.text(note.text) if note else None),
+            _local(finished, tz), duration_text(finished - ticket.created_at) if finished else "",
+            ticket.rating or "", self.units.get(ticket.unit_id, ticket.unit_id or ""),
+            SOURCE_NAMES.get(ticket.source, ticket.source),
+        ]  # fmt: skip
+
+    def incident(self, number: int, incident: Incident, known: IncidentDetails) -> list[Cell]:
+        masker, tz = self.masker, self.tz
+        category = self.categories.get(incident.category)
+        ended = incident.ended_at if incident.status == IncidentStatus.ENDED.value else None
+        note = known.end_notes.get(incident.id or 0)
+        state = PROGRESS_NOTE.format(status=INCIDENT_ENDED, note=masker.text(note)) if note else INCIDENT_ENDED
+        state = state if ended else INCIDENT_ACTIVE
+        return [
+            number, INCIDENT_NUMBER.format(number=incident.id), INCIDENT_KIND, _local(incident.starts_at, tz), "",
+            known.reporters.get(incident.id or 0, 0), scope_text(self.settings, incident),
+            category.name if category else incident.category, masker.text(incident.text), incident.author_name,
+            _local(incident.expected_end_at, tz), "", state, _local(ended, tz),
+            duration_text(ended - incident.starts_at) if ended else "", "", "", "",
+        ]  # fmt: skip
 
 
 def _progress(status: Status, note: str | None) -> str:
@@ -294,16 +328,6 @@ def write_csv(rows: Iterable[Sequence[Cell]], out: IO[bytes], columns: Sequence[
     for piece in csv_chunks(counted(), columns):
         out.write(piece)
     return count
-
-
-def street_rows(communities: Iterable[tuple[str, Iterable[list[Cell]]]]) -> Iterator[list[Cell]]:
-    """A 街道's 台账: each community's rows (named by the community) one community after another, numbered on
-    (序号) across them (`STREET_COLUMNS`)."""
-    number = 0
-    for community, rows in communities:
-        for row in rows:
-            number += 1
-            yield [community, number, *row[1:]]
 
 
 def to_csv(rows: Iterable[Sequence[Cell]]) -> bytes:

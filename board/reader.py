@@ -28,9 +28,11 @@ MAX_NUMBER = 2**31 - 1
 
 
 class LedgerReader:
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, *, every_community: bool = False) -> None:
+        """A reader of the community of `settings`, or (`every_community`) of every community of the ledger."""
         self.settings = settings
         self.engine = engine
+        self.community_id = None if every_community else settings.community.id
         self._exists = False
         self._lock = threading.Lock()
         self._reporters_read = 0
@@ -46,7 +48,7 @@ class LedgerReader:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with new_session(self.engine, self.settings.community.id) as session:
+        with new_session(self.engine, self.community_id) as session:
             yield session
 
     def masker(self, session: Session, *, masked: bool = True) -> Masker:

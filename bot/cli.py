@@ -10,8 +10,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from apscheduler.schedulers.base import BaseScheduler
 
 from board.cli import HANDLERS as BOARD_HANDLERS
 from board.cli import add_commands as add_board_commands
@@ -21,6 +23,7 @@ from bot.console import HELP, ConsoleSession, ConsoleTransport, lenient_stdin
 from bot.outbox import OutboxSender, RetryPolicy, SharedDrain, poll
 from bot.street_cli import add_commands as add_street_commands
 from bot.street_cli import cmd_street
+from bot.wechaty_serve import serve_wechaty
 from handlers.texts import STATUS_NAMES
 from jobs.incidents import facts_of
 from jobs.runner import JobRunner
@@ -285,43 +288,19 @@ def cmd_explain(args: argparse.Namespace, settings: Settings, database_url: str)
 
 def cmd_run_wechaty(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
     """Serve the community's WeChat groups through a Wechaty puppet service (token/endpoint from .env)."""
-    import asyncio
-
-    from bot.wechaty_transport.runner import WechatyRunner
-
     environment = load_environment(args.env_file)
     clock = SystemClock(settings.tz)
     app, engine = build_app(settings, database_url, clock)
-    try:
-        runner = WechatyRunner(app, endpoint=environment.puppet_endpoint, token=environment.puppet_token)
-    except ValueError as error:
-        print(f"cannot start the wechaty transport: {error}", file=sys.stderr)
-        return 2
 
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        scheduler = new_scheduler(settings, engine)
+    def jobs(after_run: Callable[[], object]) -> BaseScheduler:
         # Several accounts (processes) may share one PostgreSQL ledger: only the leader runs the jobs.
+        scheduler = new_scheduler(settings, engine)
         start_jobs(
-            scheduler,
-            settings,
-            JobRunner(settings, engine),
-            clock,
-            after_run=lambda: loop.call_soon_threadsafe(runner.outbox.wake.set),
-            leadership=Leadership(engine),
+            scheduler, settings, JobRunner(settings, engine), clock, after_run=after_run, leadership=Leadership(engine)
         )
-        try:
-            await runner.run()
-        finally:
-            scheduler.shutdown(wait=False)
+        return scheduler
 
-    where = environment.puppet_endpoint or "the token's puppet service"
-    print(f"回音 · {settings.community.name} · WeChat via {where}（数据：{database_url}）")
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve_wechaty(app, environment, jobs, f"回音 · {settings.community.name}（数据：{database_url}）")
 
 
 def cmd_gateway(args: argparse.Namespace, settings: Settings, database_url: str) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
@@ -48,7 +49,7 @@ class StreetApp:
     apps: dict[str, Huiyin]
     _unlisted: set[str] = field(default_factory=set)
 
-    @property
+    @cached_property
     def settings(self) -> Settings:
         """What a transport reads (pacing, connection, time zone: the first community's) and a console needs to
         tell who is speaking where: every community's groups, cadres, units and bot accounts (so an outage is
@@ -87,9 +88,13 @@ class StreetApp:
         except Exception:
             log.exception("routing message %s failed; the first community answers it", incoming.message_id)
             community = self.street.communities[0].community.id
-        if community is None:
+        if community is not None:
+            return self.apps[community].handle(incoming)
+        try:
             return self._supervise(incoming)
-        return self.apps[community].handle(incoming)
+        except Exception:  # like a community's app, the 街道's answer never lets a message's failure out
+            log.exception("answering %s with the overdue list failed", incoming.message_id)
+            return 0
 
     def route(self, incoming: Incoming) -> str | None:
         """The id of the community whose message this is; None for the 街道 itself (a staff member's 督办)."""

@@ -21,6 +21,7 @@ from board.cli import day
 from bot.console import HELP, ConsoleSession, ConsoleTransport, lenient_stdin
 from bot.outbox import OutboxSender, RetryPolicy, SharedDrain, poll
 from bot.street import StreetApp, build_street_app
+from bot.wechaty_serve import serve_wechaty
 from jobs.runner import JobRunner
 from jobs.scheduler import new_scheduler, start_street_jobs
 from jobs.street import StreetRunner, overdue_message
@@ -74,7 +75,8 @@ def _run(args: argparse.Namespace, street: Street, environment: Environment) -> 
     database_url = environment.database_url
     app, engine = build_street_app(street, database_url, clock)
     if (args.transport or app.settings.transport) == "wechaty":
-        return _run_wechaty(app, clock, environment)
+        banner = f"回音 · {street.info.name}（数据：{database_url}）"
+        return serve_wechaty(app, environment, lambda after_run: _start_jobs(app, clock, after_run), banner)
     settings = app.settings
     sender = SharedDrain(OutboxSender(engine, ConsoleTransport(print), clock, RetryPolicy.of(settings)))
     session = ConsoleSession(settings, app, sender, clock, print, id_prefix=f"console-{dt.datetime.now():%Y%m%d%H%M%S}")
@@ -101,34 +103,6 @@ def _start_jobs(app: StreetApp, clock: SystemClock, after_run: Callable[[], obje
         leadership=Leadership(app.engine),
     )  # fmt: skip
     return scheduler
-
-
-def _run_wechaty(app: StreetApp, clock: SystemClock, environment: Environment) -> int:
-    """One WeChat account (its groups, whichever communities they belong to) through a puppet service."""
-    import asyncio
-
-    from bot.wechaty_transport.runner import WechatyRunner
-
-    try:
-        runner = WechatyRunner(app, endpoint=environment.puppet_endpoint, token=environment.puppet_token)
-    except ValueError as error:
-        print(f"cannot start the wechaty transport: {error}", file=sys.stderr)
-        return 2
-
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        scheduler = _start_jobs(app, clock, lambda: loop.call_soon_threadsafe(runner.outbox.wake.set))
-        try:
-            await runner.run()
-        finally:
-            scheduler.shutdown(wait=False)
-
-    print(f"回音 · {app.street.info.name} · WeChat via {environment.puppet_endpoint or 'the token'}")
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
-    return 0
 
 
 def _board(args: argparse.Namespace, street: Street, environment: Environment) -> int:
@@ -162,9 +136,12 @@ def _overdue(args: argparse.Namespace, street: Street, environment: Environment)
 
 
 def _export(args: argparse.Namespace, street: Street, environment: Environment) -> int:
-    """The 街道's 台账: each community's rows as `huiyin export` writes them, one community after another."""
-    from board.cli import open_ledger, taizhang
-    from board.export import STREET_COLUMNS, STREET_WIDTHS, street_rows, write_csv, write_xlsx
+    """The 街道's 台账: every community's tickets and incidents by number, read in one pass, a 社区 column first."""
+    from board.cli import open_ledger
+    from board.export import STREET_COLUMNS, STREET_WIDTHS, day_bounds, street_taizhang_rows, write_csv, write_xlsx
+    from board.reader import LedgerReader
+    from storage import incident_queries
+    from storage.board_queries import export_batches
 
     if args.start and args.end and args.end < args.start:
         print("--to is before --from")
@@ -174,8 +151,14 @@ def _export(args: argparse.Namespace, street: Street, environment: Environment) 
         return engine
     now = dt.datetime.now(street.tz)
     out = Path(args.out or f"huiyin-taizhang-{street.info.id}-{now.date().isoformat()}.{args.format}")
-    rows = street_rows((s.community.name, taizhang(s, engine, args, now)) for s in street.communities)
-    with out.open("wb") as file:
+    start, end = day_bounds(args.start, args.end, street.tz)
+    everyone = street.communities[0].model_copy(update={"cadres": [c for s in street.communities for c in s.cadres]})
+    reader = LedgerReader(everyone, engine, every_community=True)
+    with reader.session() as session, out.open("wb") as file:
+        masker = reader.masker(session, masked=not args.unmasked)
+        batches = export_batches(session, start=start, end=end, now=now)
+        incidents = incident_queries.export_batches(session, start=start, end=end)
+        rows = street_taizhang_rows(street.communities, batches, masker, incidents)
         if args.format == "xlsx":
             count = write_xlsx(rows, file, STREET_COLUMNS, STREET_WIDTHS)
         else:

@@ -28,6 +28,9 @@ CATEGORY_LENGTH = 64
 """`Ticket.category`'s length."""
 BATCH = 1000
 """The most ids one query binds, and the tickets an export reads at a time."""
+DENSE = 2
+"""An export's batch is read by the range of its numbers when they fill at least half of it: a community of a
+街道, whose numbers are spread among the other communities', reads its batch by the list of its numbers."""
 OPEN = sorted(s.value for s in OPEN_STATES)
 _NOT_COUNTED = sorted(s.value for s in NOT_COUNTED)
 NOTE_ACTIONS = (Action.PROGRESS.value, Action.RESOLVE.value, Action.RETURN.value)
@@ -290,6 +293,7 @@ class ExportRow(NamedTuple):
     rating: str | None
     unit_id: str | None
     source: str
+    community_id: str
 
 
 EXPORT_FIELDS = ExportRow._fields
@@ -345,7 +349,10 @@ def export_batches(
         tickets = [ExportRow._make(aware(row, _EXPORT_INSTANTS)) for row in session.exec(query)]
         if not tickets:
             return
-        yield tickets, _batch_details(session, last, tickets[-1].id, where)
+        if tickets[-1].id - last <= DENSE * len(tickets):
+            yield tickets, _batch_details(session, last, tickets[-1].id, where)
+        else:
+            yield tickets, details(session, [t.id for t in tickets])
         last = tickets[-1].id
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, bindparam, event, func, or_
+from sqlalchemy import Select, bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from settings.models import RotaOverride, Settings
@@ -33,41 +31,10 @@ def remember_member(
 ) -> None:
     """Record a resident (and, from a group, the community they wrote in: `community_id`).
 
-    Every message from a resident runs it, so what this process wrote and saw committed is remembered
-    (`_REMEMBERED`) and not written again: the same name (and community, or none given) costs no statement. Else one
-    statement inserts the member, or updates their name and community when one of them changed. With several
-    processes, one may skip writing back a community another process overwrote meanwhile: the member's community
-    then says where they wrote one message ago, until their next message in another group."""
-    engine = session.get_bind()
-    known = _REMEMBERED.get(engine, {}).get(member_id)
-    if known is not None and known[0] == name and community_id in (None, known[1]):
-        return
+    One statement, as every message from a resident runs it: insert the member, or update their name and community
+    when one of them changed (else nothing is written)."""
     row = {"id": member_id, "name": name, "first_seen_at": now, "community_id": community_id}
-    core_connection(session).execute(_remember_member(engine.dialect.name), row)
-    kept = community_id if community_id is not None else (known[1] if known else None)
-    session.info.setdefault(_WRITTEN, {})[member_id] = (name, kept)
-
-
-_REMEMBERED: WeakKeyDictionary[Engine, dict[str, tuple[str, str | None]]] = WeakKeyDictionary()
-"""Per ledger (engine): each member's name and community as this process last committed them."""
-_WRITTEN = "members_written"
-"""`Session.info` key of the members a transaction wrote, remembered once it commits."""
-_REMEMBERED_AT_MOST = 200_000
-
-
-@event.listens_for(Session, "after_commit")
-def _remember_committed(session: Session) -> None:
-    written = session.info.pop(_WRITTEN, None)
-    if written:
-        remembered = _REMEMBERED.setdefault(session.get_bind(), {})
-        if len(remembered) > _REMEMBERED_AT_MOST:
-            remembered.clear()
-        remembered.update(written)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
+    core_connection(session).execute(_remember_member(session.get_bind().dialect.name), row)
 
 
 @cache

@@ -292,5 +292,5 @@ def test_huiyin_street_check_and_overdue_from_the_command_line(
     assert "2 条" in capsys.readouterr().out
     header, *rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert header[:3] == ["社区", "序号", "编号"]
-    assert [(row[0], row[1], row[2]) for row in rows] == [("幸福里社区", "1", "2"), ("民主路社区", "2", "1")]
-    assert rows[1][header.index("反映人")] == "刘**"
+    assert [(row[0], row[1], row[2]) for row in rows] == [("民主路社区", "1", "1"), ("幸福里社区", "2", "2")]
+    assert rows[0][header.index("反映人")] == "刘**"
