@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from settings.models import Settings
+from settings.models import Board, Settings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy.engine import Engine
 
 
@@ -59,8 +60,6 @@ def open_ledger(database_url: str, *, empty_ok: bool = False) -> Engine | int:
 
 
 def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
-    import uvicorn
-
     from board.web import create_app
     from bot.app import build_app
     from ledger.clock import SystemClock
@@ -73,8 +72,15 @@ def cmd_board(args: argparse.Namespace, settings: Settings, database_url: str) -
     secrets = board_secrets()
     bot = build_app(settings, database_url, clock)[0] if secrets.api_key else None
     app = create_app(settings, engine, clock, secrets, bot=bot)
-    host, port = args.host or settings.board.host, args.port or settings.board.port
-    print(f"回音看板 · {settings.community.name}：http://{host}:{port}/ （数据：{database_url}）")
+    return serve(app, args, settings.board, settings.community.name, database_url)
+
+
+def serve(app: FastAPI, args: argparse.Namespace, board: Board, name: str, database_url: str) -> int:
+    """Serve a board until interrupted, at `--host`/`--port` or the configured `board:` address."""
+    import uvicorn
+
+    host, port = args.host or board.host, args.port or board.port
+    print(f"回音看板 · {name}：http://{host}:{port}/ （数据：{database_url}）")
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
 

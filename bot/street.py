@@ -51,21 +51,8 @@ class StreetApp:
 
     @cached_property
     def settings(self) -> Settings:
-        """What a transport reads (pacing, connection, time zone: the first community's) and a console needs to
-        tell who is speaking where: every community's groups, cadres, units and bot accounts (so an outage is
-        told to every secretary)."""
-        communities = self.street.communities
-        first = communities[0]
-        community = first.community.model_copy(
-            update={"bot_accounts": [a for s in communities for a in s.community.bot_accounts]}
-        )
-        cadres = [c for s in communities for c in s.cadres if c not in self.street.staff] + list(self.street.staff)
-        return first.model_copy(
-            update={
-                "community": community, "cadres": cadres, "groups": [g for s in communities for g in s.groups],
-                "units": [u for s in communities for u in s.units],
-            }
-        )  # fmt: skip
+        """What a transport and a console read: the 街道's communities as one (`Street.as_one`)."""
+        return self.street.as_one()
 
     @property
     def duplicate_window(self) -> dt.timedelta:

@@ -106,9 +106,7 @@ def _start_jobs(app: StreetApp, clock: SystemClock, after_run: Callable[[], obje
 
 
 def _board(args: argparse.Namespace, street: Street, environment: Environment) -> int:
-    import uvicorn
-
-    from board.cli import open_ledger
+    from board.cli import open_ledger, serve
     from board.street import create_street_app
     from settings.secrets import board_secrets
 
@@ -119,10 +117,7 @@ def _board(args: argparse.Namespace, street: Street, environment: Environment) -
     clock, secrets = SystemClock(street.tz), board_secrets()
     bots = build_street_app(street, database_url, clock)[0].apps if secrets.api_key else None  # Open311 POST
     app = create_street_app(street, engine, clock, secrets, bots=bots)
-    host, port = args.host or street.board.host, args.port or street.board.port
-    print(f"回音看板 · {street.info.name}：http://{host}:{port}/ （数据：{database_url}）")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
-    return 0
+    return serve(app, args, street.board, street.info.name, database_url)
 
 
 def _overdue(args: argparse.Namespace, street: Street, environment: Environment) -> int:
@@ -152,8 +147,7 @@ def _export(args: argparse.Namespace, street: Street, environment: Environment) 
     now = dt.datetime.now(street.tz)
     out = Path(args.out or f"huiyin-taizhang-{street.info.id}-{now.date().isoformat()}.{args.format}")
     start, end = day_bounds(args.start, args.end, street.tz)
-    everyone = street.communities[0].model_copy(update={"cadres": [c for s in street.communities for c in s.cadres]})
-    reader = LedgerReader(everyone, engine, every_community=True)
+    reader = LedgerReader(street.as_one(), engine, every_community=True)
     with reader.session() as session, out.open("wb") as file:
         masker = reader.masker(session, masked=not args.unmasked)
         batches = export_batches(session, start=start, end=end, now=now)

@@ -99,8 +99,27 @@ class Period:
         return instant is not None and self.start <= instant < self.end
 
 
+class _ResponseAndResolution:
+    """The two rates every set of figures has: responded in time over those counted, resolved over those due."""
+
+    responded_in_time: int
+    response_counted: int
+    resolved: int
+    due: int
+
+    @property
+    def response_rate(self) -> float | None:
+        """响应率 (of a unit: 部门响应率)."""
+        return _ratio(self.responded_in_time, self.response_counted)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """解决率 (of a unit: 部门办结率)."""
+        return _ratio(self.resolved, self.due)
+
+
 @dataclass(frozen=True)
-class Rates:
+class Rates(_ResponseAndResolution):
     received: int
     response_counted: int
     responded_in_time: int
@@ -111,20 +130,12 @@ class Rates:
     satisfied: int
 
     @property
-    def response_rate(self) -> float | None:
-        return _ratio(self.responded_in_time, self.response_counted)
-
-    @property
-    def resolution_rate(self) -> float | None:
-        return _ratio(self.resolved, self.due)
-
-    @property
     def satisfaction_rate(self) -> float | None:
         return _ratio(self.satisfied, self.rated)
 
 
 @dataclass(frozen=True)
-class UnitRates:
+class UnitRates(_ResponseAndResolution):
     """One partner unit's figures for a period (see the module docstring)."""
 
     dispatched: int
@@ -133,16 +144,6 @@ class UnitRates:
     due: int
     resolved: int
     overdue: int
-
-    @property
-    def response_rate(self) -> float | None:
-        """部门响应率."""
-        return _ratio(self.responded_in_time, self.response_counted)
-
-    @property
-    def resolution_rate(self) -> float | None:
-        """部门办结率."""
-        return _ratio(self.resolved, self.due)
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -91,6 +91,22 @@ class Street:
     def staff_member(self, chat_id: str) -> Cadre | None:
         return next((s for s in self.staff if s.chat_id == chat_id), None)
 
+    def as_one(self) -> Settings:
+        """The settings of what spans the communities: the first community's (pacing, connection, time zone), with
+        every community's groups, cadres (the staff once), units and bot accounts. What a transport and a console
+        read, and what the 街道's 台账 masks names with."""
+        first = self.communities[0]
+        community = first.community.model_copy(
+            update={"bot_accounts": [a for s in self.communities for a in s.community.bot_accounts]}
+        )
+        cadres = [c for s in self.communities for c in s.cadres if c not in self.staff] + list(self.staff)
+        return first.model_copy(
+            update={
+                "community": community, "cadres": cadres, "groups": [g for s in self.communities for g in s.groups],
+                "units": [u for s in self.communities for u in s.units],
+            }
+        )  # fmt: skip
+
 
 def load_street(path: str | Path) -> Street:
     """Read the 街道 file at `path` and every community file it lists; ConfigError with every problem."""
