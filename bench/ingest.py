@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +54,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import make_url, text  # noqa: E402
 
 from bot.app import Huiyin, build_app  # noqa: E402
+from bot.inbox import BATCH_LIMIT  # noqa: E402
 from ledger.clock import ManualClock  # noqa: E402
 from ledger.messages import Incoming, MessageKind  # noqa: E402
 from settings.loader import load_settings  # noqa: E402
@@ -103,8 +104,15 @@ def _message(n: int, text: str, worker: str = "") -> Incoming:
     name and grids, as several WeChat groups of one building) of processes apart."""
     group = GROUPS[n % 2]
     return Incoming(
-        message_id=f"{worker}m{n}", chat_id=f"{worker}{group}", chat_name=group, sender_id=f"{worker}r{n}",
-        sender_name=f"居民{worker}{n}", text=text, timestamp=START, kind=MessageKind.TEXT, is_private=False,
+        message_id=f"{worker}m{n}",
+        chat_id=f"{worker}{group}",
+        chat_name=group,
+        sender_id=f"{worker}r{n}",
+        sender_name=f"居民{worker}{n}",
+        text=text,
+        timestamp=START,
+        kind=MessageKind.TEXT,
+        is_private=False,
     )
 
 
@@ -137,6 +145,28 @@ class Database:
             admin.dispose()
 
 
+class Paced:
+    """A clock that gives each message its own instant of the mix: the next of `instants` at each reading (the app
+    reads the clock once per message, in `handle` and in `handle_batch` alike)."""
+
+    def __init__(self, instants: Iterable[dt.datetime]) -> None:
+        self._instants = iter(instants)
+
+    def now(self) -> dt.datetime:
+        return next(self._instants)
+
+
+def feed(app: Huiyin, incoming: list[Incoming], batch: int) -> None:
+    """Hand `incoming` to `app` as a transport under a burst does: up to `batch` messages at a time
+    (`bot.inbox.Inbox`, one transaction each), or one by one (`batch` 1, `app.handle`)."""
+    if batch == 1:
+        for message in incoming:
+            app.handle(message)
+        return
+    for first in range(0, len(incoming), batch):
+        app.handle_batch(incoming[first : first + batch])
+
+
 def warm_up(app: Huiyin, worker: str = "") -> None:
     """Handle the warm-up messages as community `warmup` on `app`'s engine and classifier (see the docstring)."""
     community = app.settings.community.model_copy(update={"id": f"warmup{worker}"})
@@ -155,46 +185,49 @@ def prepared(settings: Settings, url: str, open_tickets: int) -> None:
 
 
 def one_round(
-    settings: Settings, messages: list[str], open_tickets: int, database: Database, *, cold: bool
+    settings: Settings, messages: list[str], open_tickets: int, database: Database, *, cold: bool, batch: int
 ) -> tuple[float, float]:
     """Messages per second of `app.handle` over `messages` with `open_tickets` open tickets: by the wall clock,
     and by the process's CPU time (steadier on a shared machine; it leaves out waiting for the disk, and the
     PostgreSQL server's work)."""
     with database.ledger() as url:
         prepared(settings, url, open_tickets)
-        clock = ManualClock(START)
-        app, engine = build_app(settings, url, clock)
+        app, engine = build_app(settings, url, ManualClock(START))
         if not cold:
             warm_up(app)
         incoming = [_message(n, text) for n, text in enumerate(messages)]
+        app.clock = Paced(START + dt.timedelta(seconds=n + 1) for n in range(len(incoming)))
         began, began_cpu = time.perf_counter(), time.process_time()
-        for message in incoming:
-            clock.advance(dt.timedelta(seconds=1))
-            app.handle(message)
+        feed(app, incoming, batch)
         elapsed, cpu = time.perf_counter() - began, time.process_time() - began_cpu
         engine.dispose()
     return len(messages) / elapsed, len(messages) / cpu
 
 
-def _worker(url: str, worker: int, batch: list[tuple[int, str]], start, results, cold: bool) -> None:
+def _worker(url: str, worker: int, mix: list[tuple[int, str]], start, results, cold: bool, batch: int) -> None:
     """One bot process, started afresh as a bot is (not forked from the bench, whose memory its first garbage
-    collections would copy): its own app on the shared ledger; handles `batch` once all workers are ready."""
-    clock = ManualClock(START)
-    app, engine = build_app(load_settings(CONFIG), url, clock)
+    collections would copy): its own app on the shared ledger; handles `mix` once all workers are ready."""
+    app, engine = build_app(load_settings(CONFIG), url, ManualClock(START))
     if not cold:
         warm_up(app, str(worker))
-    incoming = [_message(n, text, f"w{worker}-") for n, text in batch]
+    incoming = [_message(n, text, f"w{worker}-") for n, text in mix]
+    app.clock = Paced(START + dt.timedelta(seconds=n + 1) for n, _ in mix)  # the mix's own pace, in any process
     start.wait()
     began, began_cpu = time.perf_counter(), time.process_time()  # perf_counter: the same clock in every process
-    for n, message in zip((n for n, _ in batch), incoming, strict=True):
-        clock.set(START + dt.timedelta(seconds=n + 1))  # the mix's own pace, whichever process handles it
-        app.handle(message)
+    feed(app, incoming, batch)
     results.put((began, time.perf_counter(), len(incoming), time.process_time() - began_cpu))
     engine.dispose()
 
 
 def workers_round(
-    settings: Settings, messages: list[str], workers: int, open_tickets: int, database: Database, *, cold: bool
+    settings: Settings,
+    messages: list[str],
+    workers: int,
+    open_tickets: int,
+    database: Database,
+    *,
+    cold: bool,
+    batch: int,
 ) -> tuple[float, float]:
     """Wall-clock messages per second of the whole mix split across `workers` processes on one ledger, and the
     workers' CPU time per message in milliseconds (the PostgreSQL server's not included)."""
@@ -204,7 +237,7 @@ def workers_round(
         start, results = context.Barrier(workers), context.Queue()
         numbered = list(enumerate(messages))
         processes = [
-            context.Process(target=_worker, args=(url, index, numbered[index::workers], start, results, cold))
+            context.Process(target=_worker, args=(url, index, numbered[index::workers], start, results, cold, batch))
             for index in range(workers)
         ]
         for process in processes:
@@ -226,19 +259,29 @@ def main() -> None:
     parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on", help="PostgreSQL sessions'")
     parser.add_argument("--workers", type=lambda value: [int(n) for n in value.split(",")], default=[])
     parser.add_argument("--cold", action="store_true", help="time freshly started apps (no warm-up)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=BATCH_LIMIT,
+        help=f"messages per transaction (default {BATCH_LIMIT}, the "
+        "transport's limit under a burst; 1: each message in its own, as when they come one at a time)",
+    )
     args = parser.parse_args()
     database = Database(args.database, args.postgres_url, args.synchronous_commit)
     settings = load_settings(CONFIG)
     messages = texts()
     few, many, by_workers = [], [], {count: [] for count in args.workers}
     for _ in range(args.rounds):  # interleaved, so machine noise hits all alike
-        few.append(one_round(settings, messages, args.few, database, cold=args.cold))
-        many.append(one_round(settings, messages, args.many, database, cold=args.cold))
+        few.append(one_round(settings, messages, args.few, database, cold=args.cold, batch=args.batch))
+        many.append(one_round(settings, messages, args.many, database, cold=args.cold, batch=args.batch))
         for count in args.workers:
-            by_workers[count].append(workers_round(settings, messages, count, args.many, database, cold=args.cold))
+            by_workers[count].append(
+                workers_round(settings, messages, count, args.many, database, cold=args.cold, batch=args.batch)
+            )
     committing = f" (synchronous_commit {args.synchronous_commit})" if args.database == "postgresql" else ""
     warm = "cold: freshly started apps" if args.cold else f"warmed up with {len(texts(WARMUP))} other messages"
-    print(f"database: {args.database}{committing}; messages per round: {len(messages)}; {warm}")
+    batching = "one message per transaction" if args.batch == 1 else f"up to {args.batch} messages per transaction"
+    print(f"database: {args.database}{committing}; messages per round: {len(messages)}; {batching}; {warm}")
     medians = {}
     for label, rounds in ((f"{args.few} open", few), (f"{args.many} open", many)):
         wall, cpu = statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
@@ -251,7 +294,10 @@ def main() -> None:
         f"ratio_cpu={many_cpu / few_cpu:.2f}"
     )
     summary: dict[str, object] = {
-        "database": args.database, f"open_{args.few}": round(few_wall), f"open_{args.many}": round(many_wall)
+        "database": args.database,
+        "batch": args.batch,
+        f"open_{args.few}": round(few_wall),
+        f"open_{args.many}": round(many_wall),
     }
     ratio = many_wall / few_wall
     if args.workers:

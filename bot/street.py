@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -82,6 +83,34 @@ class StreetApp:
         except Exception:  # like a community's app, the 街道's answer never lets a message's failure out
             log.exception("answering %s with the overdue list failed", incoming.message_id)
             return 0
+
+    def handle_batch(self, batch: Sequence[Incoming]) -> list[int]:
+        """Handle messages received together: each run of consecutive group messages of one community in one
+        transaction of its app (`Huiyin.handle_batch`); a private message alone, after the ones before it are
+        written (a resident's community is where they last wrote)."""
+        queued: list[int] = []
+        run: list[Incoming] = []
+        community: str | None = None
+        for incoming in batch:
+            owner = self._group_community(incoming)
+            if run and owner != community:
+                queued += self.apps[community].handle_batch(run)
+                run = []
+            if owner is None:
+                queued.append(self.handle(incoming))
+            else:
+                run.append(incoming)
+            community = owner
+        if run:
+            queued += self.apps[community].handle_batch(run)
+        return queued
+
+    def _group_community(self, incoming: Incoming) -> str | None:
+        """The community of a group message its config lists (None: private, or a group no file lists)."""
+        if incoming.is_private:
+            return None
+        listed = self.street.community_of_group(incoming.chat_id, incoming.chat_name)
+        return None if listed is None else listed.community.id
 
     def route(self, incoming: Incoming) -> str | None:
         """The id of the community whose message this is; None for the 街道 itself (a staff member's 督办)."""

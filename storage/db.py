@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Table, bindparam, column, event, make_url
 from sqlalchemy.engine import Connection, Engine
@@ -107,6 +109,41 @@ def new_session(engine: Engine, community_id: str | None = None) -> Session:
 def session_community(session: Session) -> str | None:
     """The community `session` works for (None: all)."""
     return session.info.get(COMMUNITY)
+
+
+_MEMO = "huiyin_memo"
+"""`Session.info` key of what `per_transaction` remembers: {key: (tables, value)}."""
+
+T = TypeVar("T")
+
+
+def per_transaction(session: Session, key: Hashable, tables: tuple[type, ...], read: Callable[[], T]) -> T:
+    """`read()`, asked once per transaction of `session`: what rarely changes and every message looks up (whether
+    an incident is on, the rota's swaps), shared by the messages of one batch (`bot.app.Huiyin.handle_batch`).
+
+    It is forgotten when the session flushes a row of one of `tables` (so a 通知 or a 换班 in the batch is seen by
+    the messages after it) and when the transaction ends. `tables` must be written through the ORM only: a Core
+    statement's rows would not be noticed."""
+    memo = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = (tables, read())
+    return memo[key][1]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_what_the_flush_changed(session: Session, _context: object) -> None:
+    memo = session.info.get(_MEMO)
+    if not memo:
+        return
+    written = {type(row) for rows in (session.new, session.dirty, session.deleted) for row in rows}
+    for key in [key for key, (tables, _value) in memo.items() if written.intersection(tables)]:
+        del memo[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:
+        session.info.pop(_MEMO, None)
 
 
 def core_connection(session: Session) -> Connection:

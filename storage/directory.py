@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from settings.models import RotaOverride, Settings
-from storage.db import community_params, core_connection, in_community
+from storage.db import community_params, core_connection, in_community, per_transaction
 from storage.models import CadreRecord, GridRecord, GroupRecord, Member, RotaSwap
 
 
@@ -57,7 +57,12 @@ def add_swap(session: Session, *, date: dt.date, cadre_id: str, replacement_id: 
 
 def swaps(session: Session, since: dt.date | None = None) -> list[RotaOverride]:
     """Chat-made swaps as rota overrides, oldest first so later swaps win (of the session's community, when it has
-    one). A Core statement built once: every report looks up who is on duty."""
+    one). A Core statement built once, asked once per transaction (a batch of messages shares it) until the
+    session adds a swap: every report looks up who is on duty."""
+    return list(per_transaction(session, ("rota swaps", since), (RotaSwap,), lambda: _read_swaps(session, since)))
+
+
+def _read_swaps(session: Session, since: dt.date | None) -> list[RotaOverride]:
     params = community_params(session)
     query = _swaps(since is not None, bool(params))
     rows = core_connection(session).execute(query, {**params, "since": since} if since is not None else params)

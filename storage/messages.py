@@ -117,12 +117,19 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: dt.datetime) -> Outbox
     return row
 
 
-def enqueue_all(session: Session, replies: Sequence[Outgoing], *, now: dt.datetime) -> None:
-    """Queue `replies` in order, as `enqueue` does one by one, with one look-up of the names they mention and one
-    insert (what every handled message costs)."""
+def enqueue_all(
+    session: Session, replies: Sequence[Outgoing], *, now: dt.datetime, at_hand: dict[str, set[str]] | None = None
+) -> None:
+    """Queue `replies` in order, as `enqueue` does one by one, with one insert (what every handled message costs).
+
+    The names the replies mention people by are looked up once for all of them, and not at all when `at_hand`
+    (names the caller knows: the sender's, the cadres') gives each mention a name its text addresses (most replies
+    mention only the sender and a cadre)."""
     if not replies:
         return
-    known = known_names(session, {contact for reply in replies for contact in reply.mention_ids})
+    known = at_hand or {}
+    if not all(name for reply in replies for name in mention_names(reply.text, reply.mention_ids, known)):
+        known = known_names(session, {contact for reply in replies for contact in reply.mention_ids})
     rows = [_outbox_row(reply, known, now) for reply in replies]
     core_connection(session).execute(_enqueue(), rows)
 

@@ -23,8 +23,17 @@ from storage.models import Ticket, TicketEvent, TicketReporter
 
 _DATETIME_FIELDS = frozenset(
     {
-        "created_at", "first_response_at", "resolved_at", "closed_at", "response_due_at", "resolution_due_at",
-        "dispatched_at", "unit_response_due_at", "unit_resolution_due_at", "unit_first_response_at", "published_at",
+        "created_at",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+        "response_due_at",
+        "resolution_due_at",
+        "dispatched_at",
+        "unit_response_due_at",
+        "unit_resolution_due_at",
+        "unit_first_response_at",
+        "published_at",
     }
 )
 _DATE_FIELDS = frozenset({"commitment_date"})
@@ -65,33 +74,60 @@ def _decode(field: str, value: Any) -> Any:
 
 
 def _record(
-    session: Session, ticket: Ticket, action: Action, actor: Actor, now: dt.datetime, changes: dict[str, Any],
-    note: str, from_status: str | None, features: ReportFacts | None = None,
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    actor: Actor,
+    now: dt.datetime,
+    changes: dict[str, Any],
+    note: str,
+    from_status: str | None,
+    features: ReportFacts | None = None,
 ) -> None:
     """Set `changes` on `ticket` and write the event saying so. A new ticket is inserted at once (the event needs
     its number); a change to one already in the ledger is written at the next flush.
 
     The event is a Core insert on the session's connection (in its transaction), not an ORM object: events are only
     ever read back by queries, and every report writes one or two (an ORM object and its flush cost several times
-    the insert).
+    the insert)."""
+    _change(ticket, changes, now, features)
+    session.add(ticket)
+    if ticket.id is None:
+        session.flush()
+    event = _event(session, ticket, action, actor, now, changes, note, from_status)
+    session.connection().execute(_insert_event(), event)
 
-    A new or changed description also (re)writes the ticket's `merge_features` (`features`: the description's
-    facts when the caller has read them already), so duplicate detection never segments a stored ticket's text."""
+
+def _change(ticket: Ticket, changes: dict[str, Any], now: dt.datetime, features: ReportFacts | None) -> None:
+    """Set `changes` on `ticket`. A new or changed description also (re)writes the ticket's `merge_features`
+    (`features`: the description's facts when the caller has read them already), so duplicate detection never
+    segments a stored ticket's text."""
     for field, value in changes.items():
         setattr(ticket, field, value)
     ticket.updated_at = now
     if "description" in changes:
         read = features if features is not None else facts(ticket.description, ticket.category, ticket.location)
         ticket.merge_features = merge_features(read)
-    session.add(ticket)
-    if ticket.id is None:
-        session.flush()
-    event = {
+
+
+def _event(
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    actor: Actor,
+    now: dt.datetime,
+    changes: dict[str, Any],
+    note: str,
+    from_status: str | None,
+    to_status: str | None = None,
+) -> dict[str, Any]:
+    """The event row of `action` on `ticket` (to the ticket's status unless `to_status` says otherwise)."""
+    return {
         "community_id": _community_of(session, ticket), "ticket_id": ticket.id, "at": now, "actor_id": actor.id,
-        "actor_name": actor.name, "action": action.value, "from_status": from_status, "to_status": ticket.status,
-        "changes": {field: _encode(value) for field, value in changes.items()}, "note": note,
+        "actor_name": actor.name, "action": action.value, "from_status": from_status,
+        "to_status": to_status or ticket.status, "changes": {field: _encode(value) for field, value in changes.items()},
+        "note": note,
     }  # fmt: skip
-    session.connection().execute(_insert_event(), event)
 
 
 def _community_of(session: Session, ticket: Ticket) -> str:
@@ -106,31 +142,63 @@ def _insert_event() -> Insert:
 
 
 def open_ticket(
-    session: Session, *, now: dt.datetime, reporter: Actor, fields: dict[str, Any], note: str = "",
-    assignee_id: str | None = None, features: ReportFacts | None = None,
+    session: Session,
+    *,
+    now: dt.datetime,
+    reporter: Actor,
+    fields: dict[str, Any],
+    note: str = "",
+    assignee_id: str | None = None,
+    features: ReportFacts | None = None,
 ) -> Ticket:
     """Create a ticket in state `new` with `reporter` as its first reporter; with `assignee_id`, the bot assigns it
     at once (an `assign` event), as every report and opened triage item is. `features`: the facts of
-    `fields["description"]` (`nlp.similarity.facts`) when the caller has them, else they are read here."""
+    `fields["description"]` (`nlp.similarity.facts`) when the caller has them, else they are read here.
+
+    The ticket is inserted as it stands after both steps, and both events in one statement (every report opens
+    one: an insert and an update would cost a message another round trip to the database)."""
     ticket = Ticket(status=Status.NEW, created_at=now, updated_at=now, description="", category="", chat_id="")
-    changes = {"status": Status.NEW.value, "created_at": now, "source": "resident", **fields}
-    _record(session, ticket, Action.CREATE, reporter, now, changes, note, None, features)
-    _insert_reporter(session, ticket, reporter, now)  # a new ticket has no reporter yet: nothing to look up
+    created = {"status": Status.NEW.value, "created_at": now, "source": "resident", **fields}
+    _change(ticket, created, now, features)
+    steps = [(Action.CREATE, reporter, created, note, None, ticket.status)]
     if assignee_id is not None:
-        apply_action(session, ticket, Action.ASSIGN, actor=BOT, now=now, changes={"assignee_id": assignee_id})
+        assigned = _transition(ticket, Action.ASSIGN, now, {"assignee_id": assignee_id}, responding=False)
+        from_status = ticket.status
+        _change(ticket, assigned, now, None)
+        steps.append((Action.ASSIGN, BOT, assigned, "", from_status, ticket.status))
+    session.add(ticket)
+    session.flush()
+    events = [_event(session, ticket, action, actor, now, *step) for action, actor, *step in steps]
+    session.connection().execute(_insert_event(), events)
+    _insert_reporter(session, ticket, reporter, now)  # a new ticket has no reporter yet: nothing to look up
     return ticket
 
 
 def apply_action(
-    session: Session, ticket: Ticket, action: Action, *, actor: Actor, now: dt.datetime, note: str = "",
-    changes: dict[str, Any] | None = None, responding: bool = False,
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    note: str = "",
+    changes: dict[str, Any] | None = None,
+    responding: bool = False,
 ) -> None:
     """Move `ticket` by `action` (IllegalTransition if the table forbids it) and set `changes` with it.
 
     `responding` marks an action taken by a cadre, which stamps the first public response once.
     """
+    all_changes = _transition(ticket, action, now, changes or {}, responding=responding)
+    _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
+
+
+def _transition(
+    ticket: Ticket, action: Action, now: dt.datetime, changes: dict[str, Any], *, responding: bool
+) -> dict[str, Any]:
+    """`changes` with what `action` does to `ticket`'s state and its timestamps (IllegalTransition if forbidden)."""
     target = next_status(action, Status(ticket.status))
-    all_changes: dict[str, Any] = dict(changes or {})
+    all_changes: dict[str, Any] = dict(changes)
     if target != ticket.status:  # updates (rate, follow-up, …) keep the state and its timestamps
         all_changes["status"] = target.value
         if target is Status.RESOLVED:
@@ -141,7 +209,7 @@ def apply_action(
             all_changes.update(resolved_at=None, closed_at=None, rating=None)
     if responding and action in CADRE_RESPONSES and ticket.first_response_at is None:
         all_changes["first_response_at"] = now
-    _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
+    return all_changes
 
 
 def add_reporter(
@@ -253,8 +321,13 @@ def _seen_by_residents() -> ColumnElement[bool]:
 
 
 def merge_candidates(
-    session: Session, *, since: dt.datetime, grid_id: str | None, category: str | None = None,
-    place: str | None = None, limit: int = 200,
+    session: Session,
+    *,
+    since: dt.datetime,
+    grid_id: str | None,
+    category: str | None = None,
+    place: str | None = None,
+    limit: int = 200,
 ) -> list[MergeCandidate]:
     """Open tickets created after `since` that a report of `grid_id` may duplicate, newest first: those of that grid
     or of none; when the report's grid is unknown, only tickets without a place. With `category`, only tickets of
@@ -273,7 +346,9 @@ def _merge_candidates(grid: bool, category: bool, place: bool, scoped: bool, lim
     """`merge_candidates`' query for its kind of call (which filters it has), built once."""
     c = Ticket.__table__.c
     where = [
-        c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents(),
+        c.status.in_([s.value for s in OPEN_STATES]),
+        c.created_at >= bindparam("since"),
+        _seen_by_residents(),
         or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else c.location.is_(None),
     ]
     if category:
@@ -382,12 +457,24 @@ def ticket_facts(session: Session, *, created_before: dt.datetime | None = None)
         ratings.setdefault(event.ticket_id, []).append((event.at, event.changes["rating"]))
     return [
         TicketFacts(
-            number=t.id, category=t.category, grid_id=t.grid_id, location=t.location, assignee_id=t.assignee_id,
-            status=Status(t.status), created_at=t.created_at, response_due_at=t.response_due_at,
-            first_response_at=t.first_response_at, resolution_due_at=t.resolution_due_at, resolved_at=t.resolved_at,
-            ratings=tuple(sorted(ratings.get(t.id, []))), unit_id=t.unit_id, dispatched_at=t.dispatched_at,
-            unit_response_due_at=t.unit_response_due_at, unit_first_response_at=t.unit_first_response_at,
-            unit_resolution_due_at=t.unit_resolution_due_at, source=t.source,
+            number=t.id,
+            category=t.category,
+            grid_id=t.grid_id,
+            location=t.location,
+            assignee_id=t.assignee_id,
+            status=Status(t.status),
+            created_at=t.created_at,
+            response_due_at=t.response_due_at,
+            first_response_at=t.first_response_at,
+            resolution_due_at=t.resolution_due_at,
+            resolved_at=t.resolved_at,
+            ratings=tuple(sorted(ratings.get(t.id, []))),
+            unit_id=t.unit_id,
+            dispatched_at=t.dispatched_at,
+            unit_response_due_at=t.unit_response_due_at,
+            unit_first_response_at=t.unit_first_response_at,
+            unit_resolution_due_at=t.unit_resolution_due_at,
+            source=t.source,
         )
         for t in session.exec(query)
     ]

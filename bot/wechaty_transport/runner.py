@@ -19,6 +19,7 @@ import socket
 from typing import Any
 
 from bot.app import Huiyin
+from bot.inbox import Inbox
 from bot.outbound import PacedOutbox, Sleep
 from bot.outbox import RetryPolicy
 from bot.wechaty_transport import texts
@@ -84,6 +85,7 @@ class WechatyRunner:
             sleep=sleep,
         )
         self.outbox.on_failure = self.supervisor.suspect
+        self.inbox = Inbox(app, self._handled)
         self.sleep = sleep
         self.bot_accounts = frozenset(self.settings.community.bot_accounts)
         self.correspondents: set[str] = set()  # contacts who wrote to this account privately
@@ -122,12 +124,13 @@ class WechatyRunner:
                 return
             incoming = self.transport.to_incoming(msg)
             self._reaches(incoming)
-            queued = self.app.handle(incoming)
-            self.handled += 1
+            self.inbox.put(incoming)
         except Exception:
-            log.exception("handling wechaty message %s failed", getattr(msg, "message_id", "?"))
-            return
-        if queued:
+            log.exception("receiving wechaty message %s failed", getattr(msg, "message_id", "?"))
+
+    def _handled(self, messages: int, replies: int) -> None:
+        self.handled += messages
+        if replies:
             self.outbox.wake.set()
 
     async def on_online(self, bot: Any) -> None:
@@ -205,11 +208,13 @@ class WechatyRunner:
     async def run(self) -> None:
         # `bot.stop()` does not end `bot.start()`, and the supervisor never calls `bot.start()`: cancelling
         # this coroutine is how the bot stops.
+        inbox = asyncio.create_task(self.inbox.run(), name="huiyin inbox")
         outbox = asyncio.create_task(self.outbox.run(), name="huiyin outbox")
         refresh = asyncio.create_task(self._refresh_periodically(), name="huiyin chats refresh")
         try:
             await self.supervisor.run()
         finally:
-            outbox.cancel()
-            refresh.cancel()
-            await asyncio.gather(outbox, refresh, return_exceptions=True)
+            for task in (inbox, outbox, refresh):
+                task.cancel()
+            await asyncio.gather(inbox, outbox, refresh, return_exceptions=True)
+            self.inbox.drain()  # what was received is recorded, and answered at the next start
