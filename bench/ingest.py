@@ -147,13 +147,16 @@ class Database:
 
 class Paced:
     """A clock that gives each message its own instant of the mix: the next of `instants` at each reading (the app
-    reads the clock once per message, in `handle` and in `handle_batch` alike)."""
+    reads the clock once per message, in `handle` and in `handle_batch` alike; a batch handled again one by one
+    reads it again, and stays at the last instant once they are used up)."""
 
     def __init__(self, instants: Iterable[dt.datetime]) -> None:
         self._instants = iter(instants)
+        self._last = START
 
     def now(self) -> dt.datetime:
-        return next(self._instants)
+        self._last = next(self._instants, self._last)
+        return self._last
 
 
 def feed(app: Huiyin, incoming: list[Incoming], batch: int) -> None:

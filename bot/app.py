@@ -30,16 +30,19 @@ from handlers.router import (
     route,
 )  # fmt: skip
 from ledger.clock import Clock
-from ledger.messages import Incoming, sanitised
+from ledger.messages import Incoming, Outgoing, sanitised
 from nlp.classification import Classifier
 from nlp.trained import configured_classifier
 from settings.models import Settings
-from storage.db import make_engine, new_session
-from storage.directory import remember_member, sync_directory
-from storage.messages import enqueue, enqueue_all, record_inbound, repeat_of
+from storage.db import make_engine, new_session, wait_for_locks_at_most
+from storage.directory import remember_members, sync_directory
+from storage.messages import enqueue, enqueue_rows, outbox_rows, record_inbound, record_inbound_all, repeat_of
 from storage.schema import init_schema
 
 log = logging.getLogger(__name__)
+
+BATCH_LOCK_WAIT = dt.timedelta(milliseconds=250)
+"""How long a batch waits for a row another process's transaction holds (a batch takes tens of milliseconds)."""
 
 COMMAND_HANDLERS = {
     # Partner units' members use 接单 进度 办结 too, on the tickets dispatched to their unit (handlers/units.py).
@@ -123,7 +126,7 @@ class Huiyin:
         now = self._now()
         try:
             with new_session(self.engine, self.community_id) as session:  # closing it rolls a failure back
-                queued = self._handle(session, incoming, now)
+                [queued] = self._handle(session, [(incoming, now)])
                 session.commit()
                 return queued
         except Exception:
@@ -137,17 +140,16 @@ class Huiyin:
         but they share one commit, so a burst costs the database one commit (one WAL flush on PostgreSQL) instead
         of one per message. Each starts with an empty identity map, as in a session of its own. If anything fails
         (a message, the commit, a deadlock with another process), the whole batch is rolled back and its messages
-        are handled one by one, so a failure still costs only its own message an apology."""
+        are handled one by one, so a failure still costs only its own message an apology. Two processes' batches
+        that need each other's rows (a ticket both join) would deadlock: the batch does not wait for a row longer
+        than `BATCH_LOCK_WAIT`, and its messages are then handled one by one."""
         if len(batch) <= 1:
             return [self.handle(incoming) for incoming in batch]
         cleaned = [sanitised(incoming) for incoming in batch]
         try:
             with new_session(self.engine, self.community_id) as session:
-                queued = []
-                for incoming in cleaned:
-                    queued.append(self._handle(session, incoming, self._now()))
-                    session.flush()
-                    session.expunge_all()
+                wait_for_locks_at_most(session, BATCH_LOCK_WAIT)
+                queued = self._handle(session, [(incoming, self._now()) for incoming in cleaned])
                 session.commit()
                 return queued
         except Exception:
@@ -168,22 +170,42 @@ class Huiyin:
     def _now(self) -> dt.datetime:
         return self.clock.now().astimezone(self.settings.tz)
 
-    def _handle(self, session: Session, incoming: Incoming, now: dt.datetime) -> int:
-        """Handle `incoming` in `session`, which the caller commits."""
-        if not record_inbound(session, incoming, now=now):
-            log.info("duplicate delivery of %s ignored", incoming.message_id)
-            return 0
+    def _handle(self, session: Session, received: Sequence[tuple[Incoming, dt.datetime]]) -> list[int]:
+        """Handle each message of `received` (with the time it came) in order, in `session`, which the caller
+        commits; how many replies each queued. The ids are recorded and the residents among the senders remembered
+        with one statement each for all of them; then each new message is answered in turn, a batch's each with an
+        empty identity map, as in a session of its own; and all the replies are queued with one insert, in order."""
+        new = record_inbound_all(session, received)
+        residents = [
+            (incoming.sender_id, incoming.sender_name, now, None if incoming.is_private else self.community_id)
+            for (incoming, now), fresh in zip(received, new, strict=True)
+            if fresh and self._is_resident(incoming.sender_id)
+        ]
+        remember_members(session, residents)
+        queued, outbox = [], []
+        for (incoming, now), fresh in zip(received, new, strict=True):
+            if not fresh:
+                log.info("duplicate delivery of %s ignored", incoming.message_id)
+                queued.append(0)
+                continue
+            replies = self._answer(session, incoming, now)
+            outbox += outbox_rows(session, replies, now=now, at_hand=self._names_at_hand(incoming))
+            queued.append(len(replies))
+            if len(received) > 1:
+                session.flush()
+                session.expunge_all()
+        enqueue_rows(session, outbox)
+        return queued
+
+    def _is_resident(self, sender_id: str) -> bool:
+        return self.settings.cadre_by_chat_id(sender_id) is None and self.settings.unit_member(sender_id) is None
+
+    def _answer(self, session: Session, incoming: Incoming, now: dt.datetime) -> list[Outgoing]:
+        """The replies to a new message (none to the repeat of one handled before)."""
         if (original := self._repeats(session, incoming, now)) is not None:
             log.info("duplicate delivery of %s (same text as %s) ignored", incoming.message_id, original)
-            return 0
-        sender = incoming.sender_id
-        if self.settings.cadre_by_chat_id(sender) is None and self.settings.unit_member(sender) is None:
-            community = None if incoming.is_private else self.community_id
-            remember_member(session, incoming.sender_id, incoming.sender_name, now=now, community_id=community)
-        ctx = Context(incoming, self.settings, self.classifier, session, now)
-        replies = route(ROUTES, ctx)
-        enqueue_all(session, replies, now=now, at_hand=self._names_at_hand(incoming))
-        return len(replies)
+            return []
+        return route(ROUTES, Context(incoming, self.settings, self.classifier, session, now))
 
     def _repeats(self, session: Session, incoming: Incoming, now: dt.datetime) -> str | None:
         """The id of a message this one repeats: a redelivery under a new id, or the same message received by

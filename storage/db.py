@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -144,6 +145,16 @@ def _forget_what_the_flush_changed(session: Session, _context: object) -> None:
 def _forget_at_the_end(session: Session, transaction: object) -> None:
     if getattr(transaction, "parent", None) is None:
         session.info.pop(_MEMO, None)
+
+
+def wait_for_locks_at_most(session: Session, timeout: dt.timedelta) -> None:
+    """For the rest of `session`'s transaction, a statement that waits longer than `timeout` for a row another
+    transaction holds fails (PostgreSQL's `lock_timeout`) instead of waiting on: how a long transaction that holds
+    many rows gives way at once, where a deadlock would cost each side PostgreSQL's `deadlock_timeout` (1 s) to be
+    found. SQLite has one writer at a time and nothing to set."""
+    if session.get_bind().dialect.name == "postgresql":
+        milliseconds = max(1, round(timeout / dt.timedelta(milliseconds=1)))
+        session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
 
 
 def core_connection(session: Session) -> Connection:

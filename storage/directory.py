@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 
 from sqlalchemy import Select, bindparam, func, or_
@@ -33,8 +34,18 @@ def remember_member(
 
     One statement, as every message from a resident runs it: insert the member, or update their name and community
     when one of them changed (else nothing is written)."""
-    row = {"id": member_id, "name": name, "first_seen_at": now, "community_id": community_id}
-    core_connection(session).execute(_remember_member(session.get_bind().dialect.name), row)
+    remember_members(session, [(member_id, name, now, community_id)])
+
+
+def remember_members(session: Session, members: Sequence[tuple[str, str, dt.datetime, str | None]]) -> None:
+    """`remember_member` for each (id, name, time, community) in one statement (the senders of a batch of messages)."""
+    if not members:
+        return
+    rows = [
+        {"id": member_id, "name": name, "first_seen_at": now, "community_id": community_id}
+        for member_id, name, now, community_id in members
+    ]
+    core_connection(session).execute(_remember_member(session.get_bind().dialect.name), rows)
 
 
 @cache

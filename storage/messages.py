@@ -49,12 +49,27 @@ def _is_postgresql(session: Session) -> bool:
 def record_inbound(session: Session, incoming: Incoming, *, now: dt.datetime) -> bool:
     """Store the message id; False when it was handled before (a redelivery), also by another process:
     a concurrent insert of the same id waits for the other transaction and then inserts nothing."""
-    row = {
+    return record_inbound_all(session, [(incoming, now)])[0]
+
+
+def record_inbound_all(session: Session, received: Sequence[tuple[Incoming, dt.datetime]]) -> list[bool]:
+    """`record_inbound` for each (message, time received) of a batch, in one statement: whether each is new (not
+    handled before, nor earlier in the batch)."""
+    rows = [_inbound_row(incoming, now) for incoming, now in received]
+    statement = _record_inbound(session.get_bind().dialect.name)
+    inserted = {row.message_id for row in core_connection(session).execute(statement, rows)}
+    new = []
+    for incoming, _now in received:
+        new.append(incoming.message_id in inserted)
+        inserted.discard(incoming.message_id)
+    return new
+
+
+def _inbound_row(incoming: Incoming, now: dt.datetime) -> dict[str, Any]:
+    return {
         "message_id": incoming.message_id, "chat_id": incoming.chat_id, "sender_id": incoming.sender_id,
         "kind": incoming.kind.value, "text": incoming.text, "received_at": now,
     }  # fmt: skip
-    statement = _record_inbound(session.get_bind().dialect.name)
-    return core_connection(session).execute(statement, row).first() is not None
 
 
 @cache
@@ -117,21 +132,25 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: dt.datetime) -> Outbox
     return row
 
 
-def enqueue_all(
+def outbox_rows(
     session: Session, replies: Sequence[Outgoing], *, now: dt.datetime, at_hand: dict[str, set[str]] | None = None
-) -> None:
-    """Queue `replies` in order, as `enqueue` does one by one, with one insert (what every handled message costs).
+) -> list[dict[str, Any]]:
+    """The outbox rows of `replies`, for `enqueue_rows`: what `enqueue` writes for each.
 
     The names the replies mention people by are looked up once for all of them, and not at all when `at_hand`
     (names the caller knows: the sender's, the cadres') gives each mention a name its text addresses (most replies
     mention only the sender and a cadre)."""
-    if not replies:
-        return
     known = at_hand or {}
     if not all(name for reply in replies for name in mention_names(reply.text, reply.mention_ids, known)):
         known = known_names(session, {contact for reply in replies for contact in reply.mention_ids})
-    rows = [_outbox_row(reply, known, now) for reply in replies]
-    core_connection(session).execute(_enqueue(), rows)
+    return [_outbox_row(reply, known, now) for reply in replies]
+
+
+def enqueue_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue `outbox_rows` in order, with one insert (a message's replies, or a whole batch's: nothing a message
+    is handled with reads the outbox, so its rows can wait for the end of the batch)."""
+    if rows:
+        core_connection(session).execute(_enqueue(), rows)
 
 
 @cache

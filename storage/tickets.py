@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, bindparam, func, insert, or_
+from sqlalchemy import ColumnElement, Insert, Select, Update, bindparam, case, func, insert, or_, update
+from sqlalchemy.event import listens_for
+from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from ledger.lifecycle import CADRE_RESPONSES, CLOSED_STATES, OPEN_STATES, Action, Status, next_status
@@ -190,7 +193,59 @@ def apply_action(
     `responding` marks an action taken by a cadre, which stamps the first public response once.
     """
     all_changes = _transition(ticket, action, now, changes or {}, responding=responding)
-    _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
+    if all_changes:
+        _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
+        return
+    _touch_at_commit(session, ticket, now)
+    event = _event(session, ticket, action, actor, now, all_changes, note, ticket.status)
+    core_connection(session).execute(_insert_event(), event)
+
+
+_TOUCHED = "huiyin_touched_tickets"
+"""`Session.info` key: {ticket id: time of its last change} of tickets whose row an action changed only in time."""
+
+
+def _touch_at_commit(session: Session, ticket: Ticket, now: dt.datetime) -> None:
+    """`ticket` changed at `now` in nothing but its time (a co-reporter joined, a note was added): its row's
+    `updated_at` is written when the transaction commits, with the other tickets touched so, in number order.
+
+    A join is the commonest change a busy group makes, and it would lock the ticket's row from the join to the
+    commit: two bot processes handling batches of messages (`bot.app.Huiyin.handle_batch`) that join the same
+    tickets in different orders would wait for each other, or deadlock. Written last and in order, the rows are
+    locked for the commit only, and always in the same order."""
+    touched = session.info.setdefault(_TOUCHED, {})
+    touched[ticket.id] = max(now, touched.get(ticket.id, now))
+    set_committed_value(ticket, "updated_at", now)
+
+
+@listens_for(Session, "before_commit")
+def _write_touched(session: Session) -> None:
+    touched = session.info.pop(_TOUCHED, None)
+    if not touched:
+        return
+    community = session_community(session)
+    rows = [{"ticket_id": number, "at": at, "community": community} for number, at in sorted(touched.items())]
+    session.connection().execute(_touch(community is not None), rows)
+
+
+@listens_for(Session, "after_transaction_end")
+def _forget_touched(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TOUCHED, None)
+
+
+@cache
+def _touch(scoped: bool) -> Update:
+    """`updated_at` set to the touch's time unless a later change wrote a later one in the same transaction (the
+    community's parameter is not `in_community`'s: an UPDATE keeps a column's name for its SET clause)."""
+    table = Ticket.__table__
+    at = bindparam("at", type_=table.c.updated_at.type)
+    query = (
+        update(table)
+        .where(table.c.id == bindparam("ticket_id"))
+        .values(updated_at=case((table.c.updated_at < at, at), else_=table.c.updated_at))
+    )
+    return query.where(table.c.community_id == bindparam("community")) if scoped else query
 
 
 def _transition(

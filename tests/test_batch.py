@@ -4,6 +4,7 @@ ledger and the replies are what handling them one by one gives, and a failure co
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from nlp.trained import configured_classifier
 from settings.models import Settings
 from storage.db import make_engine, new_session
 from storage.models import InboundMessage, OutboxMessage, Ticket, TicketEvent, TicketReporter
+from storage.tickets import Actor, add_reporter
 from tests.chat import GROUP_G1, GROUP_G2, Chat
 from tests.conftest import MONDAY_9AM
 
@@ -193,3 +195,27 @@ def test_the_inbox_outlives_a_failing_batch_and_drains_what_waits_when_stopped()
     assert app.batches == [["bad"], ["good"], ["late0", "late1"], ["late2"]]
     assert handled == [(1, 0), (1, 1), (2, 2), (1, 1)]
     assert inbox.pending() == 0
+
+
+def test_a_join_changes_its_tickets_time_when_the_transaction_commits(app: Huiyin, engine: Engine) -> None:
+    """A co-reporter joining changes the ticket only in time: its `updated_at` is written at the commit (in ticket
+    order, so that batches of two processes never lock each other's tickets crosswise), and never goes back."""
+    chat = Chat(app)
+    chat.say("张阿姨", "3号楼2单元下水道堵了，一楼都返水了")
+    with new_session(engine) as session:
+        opened = session.get(Ticket, 1)
+    assert opened is not None
+    chat.clock.advance(dt.timedelta(minutes=5))
+    joined_at = chat.clock.now()
+    app.handle(chat.message("刘大爷", "3号楼2单元下水道堵了，我家也返水"))
+    with new_session(engine) as session:
+        joined = session.get(Ticket, 1)
+        reporters = session.exec(select(TicketReporter).where(TicketReporter.ticket_id == 1)).all()
+    assert joined is not None and len(reporters) == 2
+    assert (joined.status, joined.updated_at) == (opened.status, joined_at)
+    with new_session(engine, app.community_id) as session:  # a touch older than the ticket's time changes nothing
+        ticket = session.get(Ticket, 1)
+        add_reporter(session, ticket, Actor("resident:老周", "老周"), now=joined_at - dt.timedelta(minutes=1))
+        session.commit()
+    with new_session(engine) as session:
+        assert session.get(Ticket, 1).updated_at == joined_at

@@ -74,7 +74,8 @@ def test_a_message_the_ledger_cannot_record_is_apologised_for_not_raised(chat: C
     def refuse(*args, **kwargs):
         raise RuntimeError("the ledger refused the row")
 
-    monkeypatch.setattr("bot.app.record_inbound", refuse)
+    monkeypatch.setattr("bot.app.record_inbound_all", refuse)  # the message's ids
+    monkeypatch.setattr("bot.app.record_inbound", refuse)  # the apology's
     assert chat.say("张阿姨", "3号楼2单元下水道堵了") == []  # logged; the apology could not be recorded either
     monkeypatch.undo()
     redelivered = chat.message("张阿姨", "3号楼2单元下水道堵了")
@@ -83,7 +84,7 @@ def test_a_message_the_ledger_cannot_record_is_apologised_for_not_raised(chat: C
 
 
 def test_an_apology_keeps_the_message_id_so_a_redelivery_does_not_fail_again(chat: Chat, monkeypatch) -> None:
-    monkeypatch.setattr("bot.app.remember_member", lambda *args, **kwargs: 1 / 0)
+    monkeypatch.setattr("bot.app.remember_members", lambda *args, **kwargs: 1 / 0)
     message = chat.message("张阿姨", "3号楼2单元下水道堵了", group=GROUP_G1)
     chat.clock.advance(dt.timedelta(seconds=1))
     [apology] = chat.deliver(message)
