@@ -6,16 +6,23 @@ with the sender's and the grid's tickets (`handlers/followup`), so what a report
 ledger. This replays the realistic mix of `nlp/data/round2_holdout.csv` and `tests/data/groupchat_holdout.csv`
 (reports, questions, chatter, emergencies in a real group's proportions), each message from its own resident
 in the two residents' groups, on a fresh ledger seeded with N open tickets of varied problems and places; it
-times `app.handle` alone (the outbox is not drained) and prints the medians of `--rounds` rounds.
+times the app alone (the outbox is not drained) and prints the medians of `--rounds` rounds.
+
+The messages come as a burst, faster than one process handles them, and are handed over as the wechaty transport
+hands over what waits in its inbox (`bot.inbox.Inbox`): up to `--batch` (default `BATCH_LIMIT`, 32) at a time, each
+batch in one transaction (`Huiyin.handle_batch`). `--batch 1` hands them one by one to `app.handle`, each in its
+own transaction, as when messages come one at a time. Each message is handled at its own instant of the mix
+(`Paced`: one second apart), whichever way it is handed over.
 
 `--workers 1,4` also splits the mix across that many worker processes, each with its own `build_app` on the same
 ledger (seeded with `--many` open tickets) and its own senders, message ids and chats (groups of the same names, so
 of the same grids), started together through a barrier;
-it reports the wall-clock messages per second of the whole batch for each count, and the ratio of the last count
+it reports the wall-clock messages per second of the whole mix for each count, and the ratio of the last count
 to the first. A PostgreSQL ledger is a throw-away schema on `--postgres-url` (default `$HUIYIN_TEST_DATABASE_URL`,
 else postgresql://postgres@127.0.0.1:5432/test), dropped afterwards; a SQLite ledger is a temporary file.
 
     python bench/ingest.py                                          # SQLite: 5 vs 500 open tickets
+    python bench/ingest.py --batch 1                                # each message in its own transaction
     python bench/ingest.py --database postgresql --workers 1,4      # PostgreSQL, plus 1 and 4 bot processes
     python bench/ingest.py --database postgresql --synchronous-commit off   # without waiting for each commit's
                                                                     # WAL flush (the disk's share of a message)
@@ -25,8 +32,8 @@ of the same ledger, sharing its engine and classifier: what a bot that has been 
 statements, the classifier's per-word cache) without touching the measured community's tickets, which the
 community filter keeps apart. `--cold` times a freshly started app instead.
 
-The output ends with one JSON line: {"database", "open_5", "open_500", "ingest_1", "ingest_4", "ratio"} (the keys
-follow `--few`, `--many` and `--workers`): medians of wall-clock messages per second; `ingest_N` only with
+The output ends with one JSON line: {"database", "batch", "open_5", "open_500", "ingest_1", "ingest_4", "ratio"}
+(the keys follow `--few`, `--many` and `--workers`): medians of wall-clock messages per second; `ingest_N` only with
 `--workers`; `ratio` is the last worker count's figure over the first's with `--workers`, else open_500 / open_5.
 """
 

@@ -27,7 +27,8 @@ from tests.chat import GROUP_G1, GROUP_G2, Chat
 from tests.conftest import MONDAY_9AM
 
 # A morning in the groups: reports, a neighbour joining, chatter, an emergency, a cadre's commands, a 通知 and the
-# reports it answers, a 换班 and the report after it (both change what later messages of the same batch must see).
+# reports it answers, a 换班 and the report after it (both change what later messages of the same batch must see),
+# and a resident who writes twice.
 SCRIPT = (
     ("张阿姨", "3号楼2单元下水道堵了，一楼都返水了", GROUP_G1),
     ("老李", "今天天气真好啊", GROUP_G1),
@@ -40,6 +41,7 @@ SCRIPT = (
     ("孙叔", "2号楼门口路灯不亮了好几天了", GROUP_G1),
     ("周阿姨", "谢谢大家", GROUP_G2),
     ("王芳", "进度 1 物业师傅下午来疏通", GROUP_G1),
+    ("张阿姨", "好的，辛苦王书记了", GROUP_G1),
 )
 
 

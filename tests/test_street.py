@@ -151,6 +151,33 @@ def test_a_private_message_of_a_resident_goes_to_the_community_they_last_wrote_i
     assert ticket.community_id == "minzhu" and ticket.chat_is_private
 
 
+def test_a_batch_across_communities_goes_to_each_communitys_app_in_order(chat: StreetChat, engine: Engine) -> None:
+    """What the wechaty inbox hands over at once: runs of one community's group messages in one transaction of its
+    app, a private message alone after the ones before it (刘大爷's private report follows his group message)."""
+    said = (
+        ("wx_res_a", "张阿姨", "3号楼2单元下水道堵了，污水都冒出来了", XINGFULI_GROUP),
+        ("wx_res_c", "老孙", "1号楼门口的路灯坏了", XINGFULI_GROUP),
+        ("wx_res_b", "刘大爷", "大家早上好", MINZHU_GROUP),
+        ("wx_res_b", "刘大爷", "5号楼门口井盖松动了，踩上去晃", None),
+        ("wx_res_d", "周姐", "2号楼楼道灯坏了好几天了，晚上黑漆漆的", MINZHU_GROUP),
+    )
+    batch = [
+        Incoming(
+            message_id=f"batch-{n}", chat_id=group or sender, chat_name=group or name, sender_id=sender,
+            sender_name=name, text=text, timestamp=chat.clock.now(), is_private=group is None,
+        )
+        for n, (sender, name, text, group) in enumerate(said)
+    ]  # fmt: skip
+    queued = chat.app.handle_batch(batch)
+    assert len(queued) == len(batch) and queued[2] == 0 and all(queued[n] >= 1 for n in (0, 1, 3, 4))
+    found = sorted((t.community_id, t.chat_is_private, t.description[:5]) for t in _tickets(engine).values())
+    assert found == [
+        ("main", False, "1号楼门口"), ("main", False, "3号楼2单"), ("minzhu", False, "2号楼楼道"),
+        ("minzhu", True, "5号楼门口"),
+    ]  # fmt: skip
+    assert chat.app.handle_batch(batch) == [0] * len(batch)  # a redelivery of it all changes nothing
+
+
 def _street_file(tmp_path: Path, text: str, communities: dict[str, str]) -> Path:
     for name, body in communities.items():
         (tmp_path / name).write_text(body, encoding="utf-8")
