@@ -84,13 +84,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings, database_url: str) 
     app, engine = build_app(settings, args.database_url or "sqlite://", clock)
     sender = OutboxSender(engine, ConsoleTransport(print), clock)
     session = ConsoleSession(
-        settings,
-        app,
-        sender,
-        clock,
-        print,
-        echo=True,
-        id_prefix=f"replay-{Path(args.file).stem}",
+        settings, app, sender, clock, print, echo=True, id_prefix=f"replay-{Path(args.file).stem}",
         jobs=JobRunner(settings, engine),
     )
     session.feed(io.StringIO(script, newline=None))
@@ -317,11 +311,8 @@ def cmd_gateway(args: argparse.Namespace, settings: Settings, database_url: str)
 
     community = load_settings(Path(args.community)) if args.community else settings
     gateway = Gateway(community, host=args.host, port=args.port, control_port=args.control_port)
-    print(
-        f"loopback gateway: WECHATY_PUPPET_SERVICE_ENDPOINT={args.host}:{args.port}, "
-        f"control API http://{args.host}:{args.control_port}/ (POST /messages, GET /sent, GET /rooms)",
-        flush=True,
-    )
+    print(f"loopback gateway: WECHATY_PUPPET_SERVICE_ENDPOINT={args.host}:{args.port}, "
+          f"control API http://{args.host}:{args.control_port}/ (POST /messages, GET /sent, GET /rooms)", flush=True)
     try:
         asyncio.run(serve(gateway))
     except KeyboardInterrupt:

@@ -79,16 +79,8 @@ class ConsoleSession:
     """Turns typed lines into `Incoming` messages, hands them to the app and drains the outbox."""
 
     def __init__(
-        self,
-        settings: Settings,
-        app: Huiyin,
-        sender: OutboxSender,
-        clock: Clock,
-        write: Callable[[str], None],
-        *,
-        echo: bool = False,
-        id_prefix: str = "console",
-        jobs: JobRunner | None = None,
+        self, settings: Settings, app: Huiyin, sender: OutboxSender, clock: Clock, write: Callable[[str], None],
+        *, echo: bool = False, id_prefix: str = "console", jobs: JobRunner | None = None,
     ) -> None:
         self.settings = settings
         self.jobs = jobs  # when given, `@time` runs the jobs due before the new time, in time order
@@ -212,15 +204,8 @@ class ConsoleSession:
         )
         addressed = unicodedata.normalize("NFKC", text).lstrip().startswith(f"@{self.settings.community.bot_name}")
         return Incoming(
-            message_id=message_id,
-            chat_id=chat_id,
-            chat_name=speaker.name if private else speaker.chat,
-            sender_id=sender_id,
-            sender_name=speaker.name,
-            text=text,
-            timestamp=self.clock.now(),
-            kind=_PLACEHOLDERS.get(text.strip(), MessageKind.TEXT),
-            mentions=mentions,
-            is_private=private,
+            message_id=message_id, chat_id=chat_id, chat_name=speaker.name if private else speaker.chat,
+            sender_id=sender_id, sender_name=speaker.name, text=text, timestamp=self.clock.now(),
+            kind=_PLACEHOLDERS.get(text.strip(), MessageKind.TEXT), mentions=mentions, is_private=private,
             addressed=addressed,
         )

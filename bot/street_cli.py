@@ -1,9 +1,9 @@
 """`huiyin street …`: run, check and show a 街道 (several communities on one ledger; settings/street.py).
 
-huiyin street --street street/street.yaml check     # the 街道 file and every community file
-huiyin street run [--transport wechaty]              # one process per bot account, all on one PostgreSQL
-huiyin street board [--host --port]                  # the overview at /, each community at /c/<id>/
-huiyin street overdue                                # the 督办 list as the staff get it
+    huiyin street --street street/street.yaml check     # the 街道 file and every community file
+    huiyin street run [--transport wechaty]              # one process per bot account, all on one PostgreSQL
+    huiyin street board [--host --port]                  # the overview at /, each community at /c/<id>/
+    huiyin street overdue                                # the 督办 list as the staff get it
 """
 
 from __future__ import annotations

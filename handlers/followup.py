@@ -42,9 +42,8 @@ from storage.incidents import active_incidents, reported_incidents
 from storage.models import Incident, Ticket
 from storage.tickets import (
     active_reporters,
-    add_reporter,
-    count_active_reporters,
     get_ticket,
+    join_ticket,
     open_candidates,
     resolved_candidates,
     tickets_reported_by,
@@ -210,10 +209,10 @@ def _act(ctx: Context, message: _Message, ticket: Ticket, *, own: bool, join: bo
         return resident.thank(ctx, ticket, ctx.incoming.text)
     if turn is Turn.THANKS:
         return []
-    if join and not own and status in OPEN_STATES and add_reporter(
-        ctx.session, ticket, ctx.sender, now=ctx.now, note=ctx.incoming.text
-    ):
-        return [ctx.reply(_joined(ctx, ticket), ticket_id=ticket.id)]
+    if join and not own and status in OPEN_STATES:
+        count = join_ticket(ctx.session, ticket, ctx.sender, now=ctx.now, note=ctx.incoming.text)
+        if count is not None:
+            return [ctx.reply(_joined(ctx, ticket, count), ticket_id=ticket.id)]
     replies = [ctx.reply(_status(ctx, ticket), ticket_id=ticket.id)]
     if turn is Turn.NOT_FIXED and own and ticket.assignee_id:
         replies += _nudge(ctx, ticket)
@@ -228,11 +227,11 @@ def _status(ctx: Context, ticket: Ticket) -> str:
     )
 
 
-def _joined(ctx: Context, ticket: Ticket) -> str:
+def _joined(ctx: Context, ticket: Ticket, count: int) -> str:
     """The same words as a duplicate report's join (`reports._join`), with the latest progress."""
     text = texts.TICKET_JOINED.format(
         number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
-        assignee=ctx.cadre_name(ticket.assignee_id), count=count_active_reporters(ctx.session, ticket.id),
+        assignee=ctx.cadre_name(ticket.assignee_id), count=count,
     )
     return text + latest_note(ctx, ticket)
 

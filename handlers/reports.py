@@ -38,7 +38,7 @@ from nlp.similarity import (
 from settings.models import Category
 from storage.incident_presence import incident_since
 from storage.models import Ticket, TriageItem
-from storage.tickets import Actor, add_reporter, count_active_reporters, get_ticket, merge_candidates, open_ticket
+from storage.tickets import Actor, get_ticket, join_ticket, merge_candidates, open_ticket
 from storage.triage import hold
 
 # A message starting with one of these is addressed to the bot: the resident means to report.
@@ -315,12 +315,11 @@ def _public_reply(
 
 def _join(ctx: Context, source: Source, ticket: Ticket) -> list[Outgoing]:
     category = ctx.settings.category(ticket.category) or ctx.settings.fallback_category
-    added = add_reporter(ctx.session, ticket, source.sender, now=ctx.now, note=source.text)
+    count = join_ticket(ctx.session, ticket, source.sender, now=ctx.now, note=source.text)
     fields = {
         "number": ticket.id, "category": category.name, "place": texts.place_text(ticket.location),
         "assignee": ctx.cadre_name(ticket.assignee_id), "status": texts.STATUS_NAMES[Status(ticket.status)],
     }
-    if not added:
+    if count is None:
         return [_public_reply(source, texts.TICKET_ALREADY_REPORTED.format(**fields), [], [], ticket.id)]
-    count = count_active_reporters(ctx.session, ticket.id)
     return [_public_reply(source, texts.TICKET_JOINED.format(**fields, count=count), [], [], ticket.id)]

@@ -31,13 +31,7 @@ class IncidentAction(StrEnum):
 
 
 def change_incident(
-    session: Session,
-    incident: Incident,
-    action: IncidentAction,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-    note: str = "",
+    session: Session, incident: Incident, action: IncidentAction, *, actor: Actor, now: dt.datetime, note: str = "",
     changes: dict[str, Any] | None = None,
 ) -> IncidentEvent:
     """Set `changes` on `incident` and record the event that did it."""
@@ -53,38 +47,17 @@ def change_incident(
 
 
 def open_incident(
-    session: Session,
-    *,
-    now: dt.datetime,
-    author: Actor,
-    scope_kind: str,
-    scope_value: str,
-    category: str,
-    text: str,
-    expected_end_at: dt.datetime | None,
+    session: Session, *, now: dt.datetime, author: Actor, scope_kind: str, scope_value: str, category: str,
+    text: str, expected_end_at: dt.datetime | None,
 ) -> Incident:
     incident = Incident(
-        scope_kind=scope_kind,
-        scope_value="",
-        category="",
-        text="",
-        starts_at=now,
-        author_id=author.id,
-        author_name=author.name,
-        status=IncidentStatus.ACTIVE.value,
+        scope_kind=scope_kind, scope_value="", category="", text="", starts_at=now, author_id=author.id,
+        author_name=author.name, status=IncidentStatus.ACTIVE.value,
     )
     change_incident(
-        session,
-        incident,
-        IncidentAction.OPEN,
-        actor=author,
-        now=now,
-        note=text,
+        session, incident, IncidentAction.OPEN, actor=author, now=now, note=text,
         changes={
-            "scope_value": scope_value,
-            "category": category,
-            "text": text,
-            "expected_end_at": expected_end_at,
+            "scope_value": scope_value, "category": category, "text": text, "expected_end_at": expected_end_at,
         },
     )
     return incident
@@ -92,26 +65,14 @@ def open_incident(
 
 def end_incident(session: Session, incident: Incident, *, actor: Actor, now: dt.datetime, note: str = "") -> None:
     change_incident(
-        session,
-        incident,
-        IncidentAction.END,
-        actor=actor,
-        now=now,
-        note=note,
+        session, incident, IncidentAction.END, actor=actor, now=now, note=note,
         changes={"status": IncidentStatus.ENDED.value, "ended_at": now},
     )
 
 
 def add_incident_reporter(
-    session: Session,
-    incident: Incident,
-    reporter: Actor,
-    *,
-    chat_id: str,
-    chat_name: str,
-    now: dt.datetime,
-    note: str = "",
-    action: IncidentAction = IncidentAction.JOIN,
+    session: Session, incident: Incident, reporter: Actor, *, chat_id: str, chat_name: str, now: dt.datetime,
+    note: str = "", action: IncidentAction = IncidentAction.JOIN,
 ) -> bool:
     """Record `reporter` as having reported `incident` (in `chat_id`); False if they already had."""
     existing = session.exec(
@@ -124,12 +85,8 @@ def add_incident_reporter(
     change_incident(session, incident, action, actor=reporter, now=now, note=note)
     session.add(
         IncidentReporter(
-            incident_id=incident.id,
-            member_id=reporter.id,
-            member_name=reporter.name,
-            chat_id=chat_id,
-            chat_name=chat_name,
-            joined_at=now,
+            incident_id=incident.id, member_id=reporter.id, member_name=reporter.name, chat_id=chat_id,
+            chat_name=chat_name, joined_at=now,
         )
     )
     session.flush()

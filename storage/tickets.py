@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, Update, bindparam, case, func, insert, or_, update
+from sqlalchemy import ColumnElement, Insert, Select, Update, and_, bindparam, case, func, insert, or_, update
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
@@ -274,29 +274,45 @@ def add_reporter(
 
     `note` is kept on the `join` event: the co-reporter's own words, which the cadre (`查`) and, masked, the
     ticket's public page show."""
+    return _add_reporter(session, ticket, reporter, now, record_event, note) is not None
+
+
+def join_ticket(session: Session, ticket: Ticket, reporter: Actor, *, now: dt.datetime, note: str = "") -> int | None:
+    """`add_reporter` with its `join` event: how many active reporters the ticket has now (what the reply tells
+    the neighbour), or None when `reporter` already was one."""
+    return _add_reporter(session, ticket, reporter, now, True, note)
+
+
+def _add_reporter(
+    session: Session, ticket: Ticket, reporter: Actor, now: dt.datetime, record_event: bool, note: str
+) -> int | None:
     scope = community_params(session)
     params = {"ticket_id": ticket.id, "member_id": reporter.id, **scope}
-    row = core_connection(session).execute(_reporter_of(bool(scope)), params).first()
-    if row is not None and row.active:
-        return False
+    active, row_id, was_active = core_connection(session).execute(_reporter_state(bool(scope)), params).one()
+    if was_active:
+        return None
     if record_event:
         apply_action(session, ticket, Action.JOIN, actor=reporter, now=now, note=note)
-    if row is None:
+    if row_id is None:
         _insert_reporter(session, ticket, reporter, now)
-        return True
-    withdrew = session.exec(select(TicketReporter).where(TicketReporter.id == row.id)).one()
-    withdrew.active = True
-    session.add(withdrew)
-    return True
+    else:
+        withdrew = session.exec(select(TicketReporter).where(TicketReporter.id == row_id)).one()
+        withdrew.active = True
+        session.add(withdrew)
+    return (active or 0) + 1
 
 
 @cache
-def _reporter_of(scoped: bool) -> Select:
-    """Whether a member reports a ticket (a Core statement built once: every joining report runs it)."""
+def _reporter_state(scoped: bool) -> Select:
+    """Of a ticket's reporters, in one row: how many are active, and the row of a member with whether it is active
+    (a Core statement built once: every joining report runs it)."""
     table = TicketReporter.__table__
-    query = select(table.c.id, table.c.active).where(
-        table.c.ticket_id == bindparam("ticket_id"), table.c.member_id == bindparam("member_id")
-    )
+    mine = table.c.member_id == bindparam("member_id")
+    query = select(
+        func.sum(case((table.c.active, 1), else_=0)),
+        func.max(case((mine, table.c.id))),
+        func.max(case((and_(mine, table.c.active), 1), else_=0)),
+    ).where(table.c.ticket_id == bindparam("ticket_id"))
     return query.where(in_community(table)) if scoped else query
 
 
@@ -335,20 +351,6 @@ def active_reporters(session: Session, ticket_id: int) -> list[TicketReporter]:
             .order_by(col(TicketReporter.id))
         )
     )
-
-
-def count_active_reporters(session: Session, ticket_id: int) -> int:
-    """`len(active_reporters(…))` without loading them."""
-    scope = community_params(session)
-    params = {"ticket_id": ticket_id, **scope}
-    return core_connection(session).execute(_count_active_reporters(bool(scope)), params).scalar_one()
-
-
-@cache
-def _count_active_reporters(scoped: bool) -> Select:
-    table = TicketReporter.__table__
-    query = select(func.count()).where(table.c.ticket_id == bindparam("ticket_id"), table.c.active)
-    return query.where(in_community(table)) if scoped else query
 
 
 def is_reporter(session: Session, ticket_id: int, member_id: str) -> bool:

@@ -8,6 +8,9 @@ room join/leave/topic events and every OWNERSHIP_REFRESH_SECONDS; a room it rece
 the ids of its friends, and the contacts who wrote to it privately since it started (the reply to a private message
 goes from the account that received it). A chat two accounts share is sent by whichever claims the row first
 (once: `storage.messages.claim`). With no other account listed the process sends for every chat, as before.
+
+Received messages go through the inbox (`bot.inbox.Inbox`): those that arrive while the app is busy are handled
+together, in one transaction; when the runner stops, what is still waiting is handled before it returns.
 """
 
 from __future__ import annotations

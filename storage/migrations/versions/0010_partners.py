@@ -27,7 +27,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("unit_response_due_at", storage.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("unit_resolution_due_at", storage.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("unit_first_response_at", storage.types.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("source", sa.String(length=16), nullable=False, server_default="resident"))
+        batch_op.add_column(
+            sa.Column("source", sa.String(length=16), nullable=False, server_default="resident")
+        )
         batch_op.add_column(sa.Column("published_at", storage.types.UTCDateTime(), nullable=True))
 
 
