@@ -1,4 +1,9 @@
-"""Resident commands: 查询 我的反映 评价 没修好 撤销."""
+"""Resident commands: 查询 我的反映 评价 没修好 撤销.
+
+A reopened ticket (没修好, a 不满意 rating, or "not fixed" in a reporter's words: all through `reopen` and
+`_reopen_changes`) gets a fresh resolution deadline; one dispatched to a partner unit also gets the unit's limits
+afresh, counted from now as at 派单 (`ledger.deadlines.unit_due`), and the unit is told in its group.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from handlers import emergency, texts
 from handlers.commands import Command, Rating, rating_value
 from handlers.context import Context
 from handlers.views import category_name, find_ticket, latest_note, ticket_line
-from ledger.deadlines import resolution_due, shift_windows
+from ledger.deadlines import resolution_due, shift_windows, unit_due
 from ledger.lifecycle import Action, IllegalTransition, Status
 from ledger.messages import Outgoing
 from ledger.rota import escalation_chain
+from ledger.wording import unit_messages
 from settings.models import Cadre, Role
 from storage.models import Ticket
 from storage.tickets import active_reporters, apply_action, is_reporter, remove_reporter, tickets_reported_by
@@ -25,7 +31,7 @@ def query(ctx: Context, command: Command) -> list[Outgoing]:
         number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
         status=texts.STATUS_NAMES[Status(ticket.status)], assignee=ctx.cadre_name(ticket.assignee_id),
         created=texts.format_time(ticket.created_at, ctx.tz), latest=latest_note(ctx, ticket),
-    )
+    )  # fmt: skip
     return [ctx.reply(text, ticket_id=ticket.id)]
 
 
@@ -53,10 +59,26 @@ def _refusal(ctx: Context, ticket: Ticket, refused: IllegalTransition, verb: str
 
 
 def _reopen_changes(ctx: Context, ticket: Ticket) -> dict:
-    """A reopened ticket gets a fresh resolution deadline, counted from now."""
+    """A reopened ticket gets a fresh resolution deadline, counted from now (and its unit's limits, if dispatched)."""
     category = ctx.settings.category(ticket.category) or ctx.settings.fallback_category
     windows = shift_windows(ctx.settings, category, ticket.grid_id)
-    return {"resolution_due_at": resolution_due(category, ctx.now, windows)}
+    return {"resolution_due_at": resolution_due(category, ctx.now, windows), **_unit_changes(ctx, ticket)}
+
+
+def _unit_changes(ctx: Context, ticket: Ticket) -> dict:
+    """The unit's limits from now, as at 派单, with its first answer cleared so that its response clock runs again.
+
+    `dispatched_at` moves to now too: jobs/sla.py chases a unit's limits only when the dispatch is not older than the
+    ticket's current resolution deadline, and a member's 接单 counts the signings since the dispatch.
+    """
+    unit = ctx.settings.unit(ticket.unit_id)
+    if unit is None:
+        return {}
+    response_due_at, resolution_due_at = unit_due(ctx.settings, unit, ctx.settings.category(ticket.category), ctx.now)
+    return {
+        "dispatched_at": ctx.now, "unit_response_due_at": response_due_at, "unit_resolution_due_at": resolution_due_at,
+        "unit_first_response_at": None,
+    }  # fmt: skip
 
 
 def _assignee(ctx: Context, ticket: Ticket) -> tuple[Cadre, ...]:
@@ -82,7 +104,7 @@ def rate(ctx: Context, command: Command) -> list[Outgoing]:
             apply_action(
                 ctx.session, ticket, Action.REOPEN, actor=ctx.sender, now=ctx.now, note=rating.value,
                 changes=_reopen_changes(ctx, ticket),
-            )
+            )  # fmt: skip
             return _announce_reopened(ctx, ticket, texts.REOPENED_BY_RATING, rating.value)
         apply_action(ctx.session, ticket, Action.CLOSE, actor=ctx.sender, now=ctx.now, note=rating.value)
     except IllegalTransition as refused:
@@ -106,7 +128,7 @@ def reopen(ctx: Context, ticket: Ticket, *, note: str) -> list[Outgoing]:
         apply_action(
             ctx.session, ticket, Action.REOPEN, actor=ctx.sender, now=ctx.now, note=note,
             changes=_reopen_changes(ctx, ticket),
-        )
+        )  # fmt: skip
     except IllegalTransition as refused:
         return _refusal(ctx, ticket, refused, verb)
     return _announce_reopened(ctx, ticket, texts.REOPENED, note)
@@ -117,13 +139,28 @@ def _announce_reopened(ctx: Context, ticket: Ticket, template: str, note: str) -
     cadre on duty, the grid leader and the secretary again at once."""
     text = template.format(number=ticket.id, assignee=ctx.cadre_name(ticket.assignee_id))
     replies = ctx.announce(ticket, text, also_mention=_assignee_and_grid_leader(ctx, ticket))
+    replies += _tell_unit(ctx, ticket)
     if ticket.urgent:
         replies += emergency.reopen_alerts(
             ctx.settings, ticket_id=ticket.id, category=category_name(ctx, ticket),
             place=texts.place_text(ticket.location), assignee_id=ticket.assignee_id, grid_id=ticket.grid_id,
             text=ticket.description, note=note,
-        )
+        )  # fmt: skip
     return replies
+
+
+def _tell_unit(ctx: Context, ticket: Ticket) -> list[Outgoing]:
+    """The unit a reopened ticket is dispatched to hears it is to be worked on again, by its new limits."""
+    unit = ctx.settings.unit(ticket.unit_id)
+    if unit is None or ticket.unit_response_due_at is None or ticket.unit_resolution_due_at is None:
+        return []
+    text = texts.UNIT_REOPENED.format(
+        number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
+        response_due=texts.format_time(ticket.unit_response_due_at, ctx.tz),
+        resolution_due=texts.format_time(ticket.unit_resolution_due_at, ctx.tz),
+        cadre=ctx.cadre_name(ticket.assignee_id),
+    )  # fmt: skip
+    return unit_messages(ctx.settings, unit, text, ticket.id)
 
 
 def thank(ctx: Context, ticket: Ticket, text: str) -> list[Outgoing]:
@@ -158,4 +195,3 @@ def withdraw(ctx: Context, command: Command) -> list[Outgoing]:
     except IllegalTransition as refused:
         return _refusal(ctx, ticket, refused, verb)
     return ctx.announce(ticket, texts.WITHDRAWN.format(number=ticket.id), also_mention=_assignee(ctx, ticket))
-

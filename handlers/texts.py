@@ -274,6 +274,12 @@ UNIT_ALREADY = "#{number} 已经派给 {unit}。要换单位请用「改派 {num
 UNIT_SAME = "#{number} 已经派给 {unit}，无需改派。"
 UNIT_NOT_YET = "#{number} 还没有派单，请用「派单 {number} 单位」。"
 HELP_UNIT_HEADER = "{unit} 可用的指令（只限派给本单位的事项）："
+# A resident reopens a ticket dispatched to a unit (handlers/resident.py): the unit answers afresh by new limits.
+UNIT_REOPENED = (
+    "派单 #{number}【{category}】{place} 居民反映没有解决，已重新办理。"
+    "请于 {response_due} 前接单，{resolution_due} 前办结（{cadre} 督办）。\n"
+    "回复：接单 {number} ／ 进度 {number} 说明 ／ 办结 {number} 处理结果"
+)
 
 # Patrol findings (handlers/patrol.py): 上报 [自办] 地点 问题 opens a ticket (source patrol) that residents do not see
 # until 公开 posts it to the residents' group(s) of its grid; until then its announcements stay where it was reported.

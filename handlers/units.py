@@ -31,6 +31,7 @@ from ledger.deadlines import unit_due
 from ledger.lifecycle import Action, IllegalTransition, Status, next_status
 from ledger.messages import Outgoing
 from ledger.privacy import mask_text
+from ledger.wording import unit_messages
 from settings.models import Cadre, Unit
 from storage.models import Member, Ticket
 from storage.tickets import BOT, Actor, active_reporters, apply_action, get_ticket, ticket_events
@@ -82,7 +83,7 @@ def redispatch(ctx: Context, command: Command) -> list[Outgoing]:
     replies = _send(ctx, cadre, ticket, unit, Action.REDISPATCH, texts.UNIT_REDISPATCHED)
     if old is not None:  # the first unit may stop
         withdrawn = texts.UNIT_WITHDRAWN.format(number=ticket.id, unit=unit.name, old=old.name)
-        replies += _to_unit(ctx, old, withdrawn, ticket.id)
+        replies += unit_messages(ctx.settings, old, withdrawn, ticket.id)
     return replies
 
 
@@ -136,7 +137,7 @@ def auto_dispatch(ctx: Context, ticket: Ticket) -> tuple[Unit, list[Outgoing]] |
     if unit is None:
         return None
     _record(ctx, ticket, unit, Action.DISPATCH, BOT)
-    return unit, _to_unit(ctx, unit, _order(ctx, ticket, unit), ticket.id)
+    return unit, unit_messages(ctx.settings, unit, _order(ctx, ticket, unit), ticket.id)
 
 
 def _record(ctx: Context, ticket: Ticket, unit: Unit, action: Action, actor: Actor) -> None:
@@ -157,7 +158,7 @@ def _send(
     """Record the dispatch, tell the residents' group and send the order to the unit."""
     _record(ctx, ticket, unit, action, Actor(cadre.id, cadre.name))
     text = announcement.format(number=ticket.id, unit=unit.name, cadre=cadre.name)
-    to_unit = _to_unit(ctx, unit, _order(ctx, ticket, unit), ticket.id)
+    to_unit = unit_messages(ctx.settings, unit, _order(ctx, ticket, unit), ticket.id)
     public, *elsewhere = ctx.announce(ticket, text)
     if elsewhere:  # the cadre wrote in another chat: their copy also says where the order went
         where = "、".join(
@@ -183,17 +184,6 @@ def _order(ctx: Context, ticket: Ticket, unit: Unit) -> str:
         resolution_due=texts.format_time(resolution_due, ctx.tz),
         cadre=ctx.cadre_name(ticket.assignee_id),
     )
-
-
-def _to_unit(ctx: Context, unit: Unit, text: str, ticket_id: int | None) -> list[Outgoing]:
-    """`text` in the unit's group, mentioning its members; each member privately when it has no group."""
-    group = ctx.settings.group(unit.group, unit.group) if unit.group is not None else None
-    if group is not None:
-        names = [m.name for m in unit.members]
-        ids = tuple(m.chat_id for m in unit.members)
-        prefixed = texts.mention_prefix(names) + text
-        return [Outgoing(group.id or group.name, prefixed, group.name, ids, ticket_id=ticket_id)]
-    return [Outgoing(m.chat_id, text, m.name, is_private=True, ticket_id=ticket_id) for m in unit.members]
 
 
 def _unit_name(ctx: Context, unit_id: str) -> str:

@@ -41,10 +41,9 @@ from jobs.common import cadre_name, private, to_cadres
 from jobs.model import Occurrence, Pending, TicketChange
 from ledger.deadlines import describe_minutes
 from ledger.lifecycle import Action, is_open
-from ledger.messages import Outgoing
 from ledger.rota import escalation_chain
 from ledger.views import TicketView, category_name, place
-from ledger.wording import format_time, mention_prefix
+from ledger.wording import format_time, unit_messages
 from settings.models import Cadre, Role, Settings, Unit
 
 JOB = "sla"
@@ -248,7 +247,7 @@ def _unit_occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt
     period = _period(view, chase)
     if chase.step is Step.REMIND:
         left = describe_minutes(max(1, math.ceil((deadline.due - now).total_seconds() / 60)))
-        replies = _to_unit(settings, unit, texts.UNIT_REMINDER.format(**fields, left=left), view.number)
+        replies = unit_messages(settings, unit, texts.UNIT_REMINDER.format(**fields, left=left), view.number)
         change = TicketChange(view.number, Action.REMIND, texts.EVENT_UNIT_REMIND.format(**fields))
         return Occurrence(JOB, period, chase.at, tuple(replies), (change,))
     assert isinstance(chase.target, Cadre)
@@ -265,11 +264,3 @@ def _unit_occurrence(settings: Settings, view: TicketView, chase: Chase, now: dt
     return Occurrence(JOB, period, chase.at, tuple(replies), (change,))
 
 
-def _to_unit(settings: Settings, unit: Unit, text: str, ticket_id: int) -> list[Outgoing]:
-    """`text` in the unit's group mentioning its members; each member privately when it has no group."""
-    group = settings.group(unit.group, unit.group) if unit.group is not None else None
-    if group is not None:
-        names = [m.name for m in unit.members]
-        ids = tuple(m.chat_id for m in unit.members)
-        return [Outgoing(group.id or group.name, mention_prefix(names) + text, group.name, ids, ticket_id=ticket_id)]
-    return [Outgoing(m.chat_id, text, m.name, is_private=True, ticket_id=ticket_id) for m in unit.members]

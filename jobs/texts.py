@@ -48,6 +48,13 @@ DAILY_COUNTS = "今日新增 {new} 件，办结 {resolved} 件，当前超期 {o
 DAILY_OVERDUE = "超期："
 DAILY_COMMITMENTS = "明天到期的承诺："
 DAILY_LINE = "· #{number}【{category}】{place} 负责人 {assignee}"
+# Partner units' tickets past the unit's own limit (接单 / 办结), unit by unit: the count, then the most overdue few
+DAILY_UNITS = "合作单位超时："
+DAILY_UNIT = "{unit} {count} 件"
+DAILY_UNIT_LINE = "· #{number}【{category}】{place} {deadline}超时 {late}"
+DAILY_LATE_DAYS = "{days} 天"
+DAILY_LATE_HOURS = "{hours} 小时"
+DAILY_LATE_MINUTES = "{minutes} 分钟"
 
 # Weekly digest. A residents' group's digest names its grids (`scope`); the cadres' group's is the whole community.
 DIGEST_HEADER = "📋 {community}{scope} 回音周报（{start}—{end}）"

@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from ledger.lifecycle import Status
+from ledger.messages import Outgoing
+from settings.models import Settings, Unit
 
 STATUS_NAMES: dict[Status, str] = {
     Status.NEW: "待分派",
@@ -63,3 +65,13 @@ def format_time(instant: dt.datetime | None, tz: dt.tzinfo) -> str:
 
 def place_text(location: str | None) -> str:
     return location or NO_PLACE
+
+
+def unit_messages(settings: Settings, unit: Unit, text: str, ticket_id: int | None) -> list[Outgoing]:
+    """`text` to a partner unit: in its group, mentioning its members; to each member privately when it has none."""
+    group = settings.group(unit.group, unit.group) if unit.group is not None else None
+    if group is None:
+        return [Outgoing(m.chat_id, text, m.name, is_private=True, ticket_id=ticket_id) for m in unit.members]
+    ids = tuple(m.chat_id for m in unit.members)
+    prefixed = mention_prefix(m.name for m in unit.members) + text
+    return [Outgoing(group.id or group.name, prefixed, group.name, ids, ticket_id=ticket_id)]

@@ -73,8 +73,8 @@ def between(column: Any, start: dt.datetime, end: dt.datetime) -> ColumnElement[
 
 
 def daily_condition(start: dt.datetime, at: dt.datetime) -> ColumnElement[bool]:
-    """`jobs.reports.daily_report`'s tickets at `at` for the day from `start`: open now, or reported or resolved
-    in [start, at)."""
+    """`jobs.reports.daily_report`'s tickets at `at` for the day from `start`: open now (the overdue, the commitments
+    and the partner units' overdue are among them), or reported or resolved in [start, at)."""
     return or_(is_open, between(col(Ticket.created_at), start, at), between(col(Ticket.resolved_at), start, at))
 
 
