@@ -26,17 +26,8 @@ from storage.models import Ticket, TicketEvent, TicketReporter
 
 _DATETIME_FIELDS = frozenset(
     {
-        "created_at",
-        "first_response_at",
-        "resolved_at",
-        "closed_at",
-        "response_due_at",
-        "resolution_due_at",
-        "dispatched_at",
-        "unit_response_due_at",
-        "unit_resolution_due_at",
-        "unit_first_response_at",
-        "published_at",
+        "created_at", "first_response_at", "resolved_at", "closed_at", "response_due_at", "resolution_due_at",
+        "dispatched_at", "unit_response_due_at", "unit_resolution_due_at", "unit_first_response_at", "published_at",
     }
 )
 _DATE_FIELDS = frozenset({"commitment_date"})
@@ -77,15 +68,8 @@ def _decode(field: str, value: Any) -> Any:
 
 
 def _record(
-    session: Session,
-    ticket: Ticket,
-    action: Action,
-    actor: Actor,
-    now: dt.datetime,
-    changes: dict[str, Any],
-    note: str,
-    from_status: str | None,
-    features: ReportFacts | None = None,
+    session: Session, ticket: Ticket, action: Action, actor: Actor, now: dt.datetime, changes: dict[str, Any],
+    note: str, from_status: str | None, features: ReportFacts | None = None,
 ) -> None:
     """Set `changes` on `ticket` and write the event saying so. A new ticket is inserted at once (the event needs
     its number); a change to one already in the ledger is written at the next flush.
@@ -114,15 +98,8 @@ def _change(ticket: Ticket, changes: dict[str, Any], now: dt.datetime, features:
 
 
 def _event(
-    session: Session,
-    ticket: Ticket,
-    action: Action,
-    actor: Actor,
-    now: dt.datetime,
-    changes: dict[str, Any],
-    note: str,
-    from_status: str | None,
-    to_status: str | None = None,
+    session: Session, ticket: Ticket, action: Action, actor: Actor, now: dt.datetime, changes: dict[str, Any],
+    note: str, from_status: str | None, to_status: str | None = None,
 ) -> dict[str, Any]:
     """The event row of `action` on `ticket` (to the ticket's status unless `to_status` says otherwise)."""
     return {
@@ -385,13 +362,8 @@ def _seen_by_residents() -> ColumnElement[bool]:
 
 
 def merge_candidates(
-    session: Session,
-    *,
-    since: dt.datetime,
-    grid_id: str | None,
-    category: str | None = None,
-    place: str | None = None,
-    limit: int = 200,
+    session: Session, *, since: dt.datetime, grid_id: str | None, category: str | None = None,
+    place: str | None = None, limit: int = 200,
 ) -> list[MergeCandidate]:
     """Open tickets created after `since` that a report of `grid_id` may duplicate, newest first: those of that grid
     or of none; when the report's grid is unknown, only tickets without a place. With `category`, only tickets of
@@ -410,9 +382,7 @@ def _merge_candidates(grid: bool, category: bool, place: bool, scoped: bool, lim
     """`merge_candidates`' query for its kind of call (which filters it has), built once."""
     c = Ticket.__table__.c
     where = [
-        c.status.in_([s.value for s in OPEN_STATES]),
-        c.created_at >= bindparam("since"),
-        _seen_by_residents(),
+        c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents(),
         or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else c.location.is_(None),
     ]
     if category:
@@ -521,24 +491,12 @@ def ticket_facts(session: Session, *, created_before: dt.datetime | None = None)
         ratings.setdefault(event.ticket_id, []).append((event.at, event.changes["rating"]))
     return [
         TicketFacts(
-            number=t.id,
-            category=t.category,
-            grid_id=t.grid_id,
-            location=t.location,
-            assignee_id=t.assignee_id,
-            status=Status(t.status),
-            created_at=t.created_at,
-            response_due_at=t.response_due_at,
-            first_response_at=t.first_response_at,
-            resolution_due_at=t.resolution_due_at,
-            resolved_at=t.resolved_at,
-            ratings=tuple(sorted(ratings.get(t.id, []))),
-            unit_id=t.unit_id,
-            dispatched_at=t.dispatched_at,
-            unit_response_due_at=t.unit_response_due_at,
-            unit_first_response_at=t.unit_first_response_at,
-            unit_resolution_due_at=t.unit_resolution_due_at,
-            source=t.source,
+            number=t.id, category=t.category, grid_id=t.grid_id, location=t.location, assignee_id=t.assignee_id,
+            status=Status(t.status), created_at=t.created_at, response_due_at=t.response_due_at,
+            first_response_at=t.first_response_at, resolution_due_at=t.resolution_due_at, resolved_at=t.resolved_at,
+            ratings=tuple(sorted(ratings.get(t.id, []))), unit_id=t.unit_id, dispatched_at=t.dispatched_at,
+            unit_response_due_at=t.unit_response_due_at, unit_first_response_at=t.unit_first_response_at,
+            unit_resolution_due_at=t.unit_resolution_due_at, source=t.source,
         )
         for t in session.exec(query)
     ]
