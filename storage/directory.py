@@ -27,18 +27,11 @@ def sync_directory(session: Session, settings: Settings) -> None:
         session.merge(GroupRecord(name=group.name, chat_id=group.id, kind=group.kind.value, grids=list(group.grids)))
 
 
-def remember_member(
-    session: Session, member_id: str, name: str, *, now: dt.datetime, community_id: str | None = None
-) -> None:
-    """Record a resident (and, from a group, the community they wrote in: `community_id`).
-
-    One statement, as every message from a resident runs it: insert the member, or update their name and community
-    when one of them changed (else nothing is written)."""
-    remember_members(session, [(member_id, name, now, community_id)])
-
-
 def remember_members(session: Session, members: Sequence[tuple[str, str, dt.datetime, str | None]]) -> None:
-    """`remember_member` for each (id, name, time, community) in one statement (the senders of a batch of messages)."""
+    """Record residents, each as (id, name, time first seen, community): from a group, the community they wrote in.
+
+    One statement for all of them, as every batch of messages runs it: insert each member, or update their name and
+    community when one of them changed (else nothing is written)."""
     if not members:
         return
     rows = [
@@ -50,7 +43,7 @@ def remember_members(session: Session, members: Sequence[tuple[str, str, dt.date
 
 @cache
 def _remember_member(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    """`remember_member`'s upsert, built once; the member comes as its parameters."""
+    """`remember_members`' upsert, built once; the members come as its parameters."""
     table = Member.__table__
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     new = statement.excluded

@@ -20,7 +20,7 @@ from ledger.clock import ManualClock
 from ledger.messages import Outgoing
 from settings.models import Outbound, Settings
 from storage.db import new_session
-from storage.directory import remember_member
+from storage.directory import remember_members
 from storage.messages import claim, enqueue, failed_rows, pending
 from storage.models import OutboxMessage
 from storage.schema import init_schema
@@ -179,8 +179,8 @@ def test_an_echo_does_not_confirm_a_row_that_was_never_claimed(
 
 def test_enqueue_keeps_the_name_the_text_uses_for_each_mention(app: Huiyin) -> None:
     with new_session(app.engine) as session:
-        remember_member(session, "wxid_tom", "Tom Lee", now=app.clock.now())
-        remember_member(session, "wxid_li", "李@军", now=app.clock.now())
+        now = app.clock.now()
+        remember_members(session, [("wxid_tom", "Tom Lee", now, None), ("wxid_li", "李@军", now, None)])
         row = enqueue(
             session,
             Outgoing("g1", "@Tom Lee @李@军 @王芳 @Ghost 收到", "g1", ("wxid_tom", "wxid_li", "wxid_wangfang", "x")),

@@ -24,7 +24,7 @@ from gateway.world import BOT_ID, WireKind, resident_id
 from ledger.messages import Outgoing
 from settings.models import Connection, Outbound, Settings
 from storage.db import new_session
-from storage.directory import remember_member
+from storage.directory import remember_members
 from storage.messages import enqueue, failed_rows, pending
 from storage.models import InboundMessage, OutboxMessage
 from storage.tickets import all_tickets, get_ticket
@@ -318,7 +318,7 @@ def test_poison_rows_and_a_gateway_restart_in_a_500_message_conversation_block_n
                 stack.gateway.inject(name, f"{n % 3 + 1}号楼{n % 4 + 1}单元楼道灯不亮", room=rooms[name])
             await wait_until(lambda: stack.runner.handled >= 251, 60, "the first 250 reports handled")
             with new_session(engine) as session:  # written by another process, e.g. the board's Open311 API
-                remember_member(session, ghost, "Ghost Lee", now=stack.time.clock.now())  # a made-up contact
+                remember_members(session, [(ghost, "Ghost Lee", stack.time.clock.now(), None)])  # a made-up contact
                 g1 = room_id(stack, G1)
                 for outgoing in (
                     Outgoing(g1, f"@Ghost Lee @{names[1]} POISON-A 已受理", G1, (ghost, resident_id(names[1]))),
