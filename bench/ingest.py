@@ -111,16 +111,9 @@ def _message(n: int, text: str, worker: str = "") -> Incoming:
     name and grids, as several WeChat groups of one building) of processes apart."""
     group = GROUPS[n % 2]
     return Incoming(
-        message_id=f"{worker}m{n}",
-        chat_id=f"{worker}{group}",
-        chat_name=group,
-        sender_id=f"{worker}r{n}",
-        sender_name=f"居民{worker}{n}",
-        text=text,
-        timestamp=START,
-        kind=MessageKind.TEXT,
-        is_private=False,
-    )
+        message_id=f"{worker}m{n}", chat_id=f"{worker}{group}", chat_name=group, sender_id=f"{worker}r{n}",
+        sender_name=f"居民{worker}{n}", text=text, timestamp=START, kind=MessageKind.TEXT, is_private=False,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -168,11 +161,8 @@ class Paced:
 
 def feed(app: Huiyin, incoming: list[Incoming], batch: int) -> None:
     """Hand `incoming` to `app` as a transport under a burst does: up to `batch` messages at a time
-    (`bot.inbox.Inbox`, one transaction each), or one by one (`batch` 1, `app.handle`)."""
-    if batch == 1:
-        for message in incoming:
-            app.handle(message)
-        return
+    (`bot.inbox.Inbox`, one transaction each), or one by one (`batch` 1: `handle_batch` hands a lone message to
+    `app.handle`)."""
     for first in range(0, len(incoming), batch):
         app.handle_batch(incoming[first : first + batch])
 
