@@ -52,7 +52,7 @@ class Occurrence:
     openings: tuple[TriageOpening, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pending:
     """An occurrence known by its key before its messages are composed: a check that runs every minute finds the
     same steps due again and again, and composes only those not carried out before (`compose`)."""

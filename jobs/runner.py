@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
@@ -58,6 +58,10 @@ T = TypeVar("T")
 class JobRunner:
     settings: Settings
     engine: Engine
+    _sla: sla.Planner = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sla = sla.Planner(self.settings)
 
     def run(self, now: dt.datetime, jobs: Iterable[str] = JOBS, *, since: dt.datetime | None = None) -> int:
         """Carry out every occurrence of `jobs` due at `now`; return how many were new.
@@ -132,11 +136,13 @@ class JobRunner:
             return self._triage_due(session, now)
         if job == incidents.JOB:
             return self._incidents_due(session, now)
-        if job in (sla.JOB, follow_up.JOB):
-            check = sla if job == sla.JOB else follow_up
+        if job == sla.JOB:
+            views = _check_views(session, job)
+            return _leaving_out_failing(job, views, lambda some: self._sla_not_done(session, some, now), [])
+        if job == follow_up.JOB:
             views = _check_views(session, job)
             return _leaving_out_failing(
-                job, views, lambda some: _not_done(session, check.pending(settings, some, now)), []
+                job, views, lambda some: _not_done(session, follow_up.pending(settings, some, now)), []
             )
         if job == "handover":
             changes = changes_between(settings, window(calendar.handover_grace(settings)), now)
@@ -167,6 +173,14 @@ class JobRunner:
             announced = _incidents_in(session, week)
             return _leaving_out_failing(job, views, lambda some: [digest(settings, facts, some, at, announced)], [])
         raise ValueError(f"unknown job {job!r}")
+
+    def _sla_not_done(self, session: Session, views: list[TicketView], now: dt.datetime) -> list[Occurrence]:
+        """The SLA steps of `views` due at `now` and not carried out before, composed; the planner remembers those
+        found carried out, so that the next minute does not look them up again."""
+        pending = self._sla.pending(views, now)
+        done = done_periods(session, pending)
+        self._sla.carried_out(period for _, period in done)
+        return [p.compose() for p in pending if (p.job, p.period) not in done]
 
     def digest_text(self, now: dt.datetime, week_key: str | None = None) -> str:
         """The digest of `week_key` (default: the last complete week) exactly as posted, or as it would be

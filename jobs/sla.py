@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 
@@ -59,7 +60,7 @@ class Step(StrEnum):
 UNIT_KINDS = frozenset({"unit_response", "unit_resolution"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deadline:
     kind: str  # response | resolution | commitment | unit_response | unit_resolution
     start: dt.datetime
@@ -67,7 +68,7 @@ class Deadline:
     unit_id: str | None = None  # the unit's limits: the unit dispatched to
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chase:
     """One step of chasing one deadline: when, and whom it tells."""
 
@@ -170,25 +171,71 @@ def _steps(deadline: Deadline, steps: list[tuple[Step, dt.datetime, Cadre | Unit
 
 
 def _whole_second(instant: dt.datetime) -> dt.datetime:
-    return instant.replace(microsecond=0) + (dt.timedelta(seconds=1) if instant.microsecond else dt.timedelta())
+    """`instant` rounded up to a whole second."""
+    micro = instant.microsecond
+    return instant + dt.timedelta(microseconds=1_000_000 - micro) if micro else instant
 
 
 def pending(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Pending]:
     """For each running deadline, its latest step that has come due at `now` (see the module docstring), keyed;
     its messages are composed only when asked (`Pending.compose`)."""
-    found = []
-    known: dict[tuple[str | None, str | None], Targets] = {}  # a few grids and cadres for thousands of tickets
-    for view in views:
-        key = (view.grid_id, view.assignee_id)
-        who = known.get(key) or known.setdefault(key, targets(settings, *key))
-        for steps in _steps_by_deadline(settings, view, who):
-            come = [chase for chase in steps if chase.at <= now]
-            if come:
-                chase = come[-1]
-                found.append(
-                    Pending(JOB, _period(view, chase), chase.at, partial(_occurrence, settings, view, chase, now))
-                )
-    return found
+    return Planner(settings).pending(views, now)
+
+
+_Plan = tuple[tuple[tuple[float, dt.datetime, str], ...], ...]
+"""A ticket's steps deadline by deadline, each as its POSIX time (compared with `now`: cheaper than instants of
+different zones), its instant and its key (`_period`). Atomic values only: the garbage collector skips such tuples,
+thousands of which are kept."""
+
+
+@dataclass
+class Planner:
+    """`pending` for a check that runs every minute over the same open tickets: most of them have not changed since
+    the last minute, so each ticket's steps and their keys are worked out once per state of the ticket (its view)
+    and kept while it is among the views asked about; only which steps have come due is decided at every call.
+
+    The steps found carried out (`carried_out`) are left out while they are the latest come due: one carried out
+    stays so (`job_run` keeps every occurrence), so each minute looks up only the steps newly come due."""
+
+    settings: Settings
+    _plans: dict[TicketView, _Plan] = field(default_factory=dict, init=False, repr=False)
+    _done: set[str] = field(default_factory=set, init=False, repr=False)
+
+    def carried_out(self, periods: Iterable[str]) -> None:
+        """Remember that the steps keyed `periods` were carried out."""
+        self._done.update(periods)
+
+    def pending(self, views: list[TicketView], now: dt.datetime) -> list[Pending]:
+        """`pending(settings, views, now)`, less the steps known to be carried out."""
+        at = now.timestamp()
+        plans: dict[TicketView, _Plan] = {}
+        done: set[str] = set()
+        known: dict[tuple[str | None, str | None], Targets] = {}  # a few grids and cadres for thousands of tickets
+        found = []
+        for view in views:
+            plan = self._plans.get(view)
+            if plan is None:
+                key = (view.grid_id, view.assignee_id)
+                who = known.get(key) or known.setdefault(key, targets(self.settings, *key))
+                by_deadline = _steps_by_deadline(self.settings, view, who)
+                plan = tuple(tuple((c.at.timestamp(), c.at, _period(view, c)) for c in steps) for steps in by_deadline)
+            plans[view] = plan
+            for deadline, steps in enumerate(plan):
+                come = [step for step, (when, _, _) in enumerate(steps) if when <= at]
+                if not come:
+                    continue
+                _, due_at, period = steps[come[-1]]
+                if period in self._done:
+                    done.add(period)
+                else:
+                    found.append(Pending(JOB, period, due_at, partial(self._compose, view, deadline, come[-1], now)))
+        self._plans, self._done = plans, done
+        return found
+
+    def _compose(self, view: TicketView, deadline: int, step: int, now: dt.datetime) -> Occurrence:
+        """The occurrence of the `step`-th step of the `deadline`-th running deadline of `view` (as planned)."""
+        chase = _steps_by_deadline(self.settings, view)[deadline][step]
+        return _occurrence(self.settings, view, chase, now)
 
 
 def due(settings: Settings, views: list[TicketView], now: dt.datetime) -> list[Occurrence]:

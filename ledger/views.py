@@ -10,7 +10,7 @@ from ledger.wording import place_text
 from settings.models import Settings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TicketView:
     """One ticket as the jobs see it: its ledger fields plus when its current deadlines started."""
 
