@@ -14,12 +14,15 @@ batch in one transaction (`Huiyin.handle_batch`). `--batch 1` hands them one by 
 own transaction, as when messages come one at a time. Each message is handled at its own instant of the mix
 (`Paced`: one second apart), whichever way it is handed over.
 
-`--workers 1,4` also splits the mix across that many worker processes, each with its own `build_app` on the same
+`--workers 1,4` also splits a stream across that many worker processes, each with its own `build_app` on the same
 ledger (seeded with `--many` open tickets) and its own senders, message ids and chats (groups of the same names, so
 of the same grids), started together through a barrier;
-it reports the wall-clock messages per second of the whole mix for each count, and the ratio of the last count
-to the first. A PostgreSQL ledger is a throw-away schema on `--postgres-url` (default `$HUIYIN_TEST_DATABASE_URL`,
-else postgresql://postgres@127.0.0.1:5432/test), dropped afterwards; a SQLite ledger is a temporary file.
+it reports the wall-clock messages per second of the whole stream for each count, and the ratio of the last count
+to the first. The stream is the mix once per worker of the largest count (4 copies for `1,4`, each message its own
+resident's, as four groups of the same buildings would say it), handled alike by every count: split four ways, one
+mix lasts half a second, in which the processes' start and the last batches' imbalance weigh as much as the work.
+A PostgreSQL ledger is a throw-away schema on `--postgres-url` (default `$HUIYIN_TEST_DATABASE_URL`, else
+postgresql://postgres@127.0.0.1:5432/test), dropped afterwards; a SQLite ledger is a temporary file.
 
     python bench/ingest.py                                          # SQLite: 5 vs 500 open tickets
     python bench/ingest.py --batch 1                                # each message in its own transaction
@@ -229,7 +232,7 @@ def workers_round(
     cold: bool,
     batch: int,
 ) -> tuple[float, float]:
-    """Wall-clock messages per second of the whole mix split across `workers` processes on one ledger, and the
+    """Wall-clock messages per second of `messages` split across `workers` processes on one ledger, and the
     workers' CPU time per message in milliseconds (the PostgreSQL server's not included)."""
     context = multiprocessing.get_context("spawn")
     with database.ledger() as url:
@@ -271,12 +274,13 @@ def main() -> None:
     settings = load_settings(CONFIG)
     messages = texts()
     few, many, by_workers = [], [], {count: [] for count in args.workers}
+    stream = messages * max(args.workers, default=1)
     for _ in range(args.rounds):  # interleaved, so machine noise hits all alike
         few.append(one_round(settings, messages, args.few, database, cold=args.cold, batch=args.batch))
         many.append(one_round(settings, messages, args.many, database, cold=args.cold, batch=args.batch))
         for count in args.workers:
             by_workers[count].append(
-                workers_round(settings, messages, count, args.many, database, cold=args.cold, batch=args.batch)
+                workers_round(settings, stream, count, args.many, database, cold=args.cold, batch=args.batch)
             )
     committing = f" (synchronous_commit {args.synchronous_commit})" if args.database == "postgresql" else ""
     warm = "cold: freshly started apps" if args.cold else f"warmed up with {len(texts(WARMUP))} other messages"
@@ -306,8 +310,8 @@ def main() -> None:
             shown = " ".join(f"{r[0]:.0f}" for r in rounds)
             cpu = statistics.median(r[1] for r in rounds)
             print(
-                f"{count:>2} workers ({args.many} open): wall msg/s {shown}  median {walls[count]:.0f}  "
-                f"(workers' cpu {cpu:.2f} ms/msg)"
+                f"{count:>2} workers ({args.many} open, {len(stream)} messages): wall msg/s {shown}  "
+                f"median {walls[count]:.0f}  (workers' cpu {cpu:.2f} ms/msg)"
             )
             summary[f"ingest_{count}"] = round(walls[count])
         first, last = args.workers[0], args.workers[-1]

@@ -28,14 +28,24 @@ def day(text: str) -> dt.date:
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     board = commands.add_parser("board", help="serve the public progress wall, cadre view and Open311 API")
-    board.add_argument("--host", help="address to listen on (default: board.host of config.yaml)")
-    board.add_argument("--port", type=int, help="port to listen on (default: board.port of config.yaml)")
+    add_listen_options(board, "config.yaml")
     export = commands.add_parser("export", help="write the ledger as a paper-style 台账 (xlsx or csv)")
-    export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
-    export.add_argument("--from", dest="start", type=day, help="first day of reports (YYYY-MM-DD)")
-    export.add_argument("--to", dest="end", type=day, help="last day of reports (YYYY-MM-DD)")
-    export.add_argument("--out", help="file to write (default: huiyin-taizhang-<today>.<format>)")
-    export.add_argument("--unmasked", action="store_true", help="show reporters' names and numbers in full")
+    add_export_options(export, "huiyin-taizhang-<today>.<format>")
+
+
+def add_listen_options(parser: argparse.ArgumentParser, config: str) -> None:
+    """A board command's options; `config` names the file whose `board:` section gives the defaults."""
+    parser.add_argument("--host", help=f"address to listen on (default: board.host of {config})")
+    parser.add_argument("--port", type=int, help=f"port to listen on (default: board.port of {config})")
+
+
+def add_export_options(parser: argparse.ArgumentParser, default_out: str) -> None:
+    """An export command's options; `default_out` describes the file written without `--out`."""
+    parser.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    parser.add_argument("--from", dest="start", type=day, help="first day of reports (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="end", type=day, help="last day of reports (YYYY-MM-DD)")
+    parser.add_argument("--out", help=f"file to write (default: {default_out})")
+    parser.add_argument("--unmasked", action="store_true", help="show reporters' names and numbers in full")
 
 
 def open_ledger(database_url: str, *, empty_ok: bool = False) -> Engine | int:

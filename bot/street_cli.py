@@ -17,7 +17,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from board.cli import day
+from board.cli import add_export_options, add_listen_options
 from bot.console import HELP, ConsoleSession, ConsoleTransport, lenient_stdin
 from bot.outbox import OutboxSender, RetryPolicy, SharedDrain, poll
 from bot.street import StreetApp, build_street_app
@@ -44,15 +44,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run = actions.add_parser("run", help="answer every community's groups (console, or one WeChat account)")
     run.add_argument("--transport", choices=["console", "wechaty"], help="override the first community's transport")
     board = actions.add_parser("board", help="serve the 街道's overview and each community's board")
-    board.add_argument("--host", help="address to listen on (default: board.host of the 街道 file)")
-    board.add_argument("--port", type=int, help="port to listen on (default: board.port of the 街道 file)")
+    add_listen_options(board, "the 街道 file")
     actions.add_parser("check", help="check the 街道 file and every community file, starting nothing")
     export = actions.add_parser("export", help="write every community's 台账 in one file, a 社区 column first")
-    export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
-    export.add_argument("--from", dest="start", type=day, help="first day of reports (YYYY-MM-DD)")
-    export.add_argument("--to", dest="end", type=day, help="last day of reports (YYYY-MM-DD)")
-    export.add_argument("--out", help="file to write (default: huiyin-taizhang-<街道 id>-<today>.<format>)")
-    export.add_argument("--unmasked", action="store_true", help="show reporters' names and numbers in full")
+    add_export_options(export, "huiyin-taizhang-<街道 id>-<today>.<format>")
     actions.add_parser("overdue", help="print the overdue list (督办) of every community")
 
 

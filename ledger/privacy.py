@@ -29,6 +29,10 @@ _LANDLINE = re.compile(
     rf"(?<![0-9])(?:(?P<country>(?:\+|00)86{_SEP})[1-9][0-9]{{1,2}}|0[0-9]{{2,3}}|\(0[0-9]{{2,3}}\))"
     rf"{_SEP}[0-9]{{3,4}}{_SEP}[0-9]{{4}}(?![0-9])"
 )
+# Every character that `_plain` reads as a digit: decimal digits of any script (`\d`), superscripts, subscripts and
+# circled digits. Each number above has at least 7 digits; a text with fewer holds none (most texts: checked first).
+_DIGIT = re.compile(r"[\d\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u24ea]")
+_FEWEST_DIGITS = 7
 _NO_DIGIT_BEFORE, _NO_DIGIT_AFTER = "(?<![0-9０-９])", "(?![0-9０-９])"
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63")
 
@@ -65,6 +69,8 @@ def _keep_ends(match: re.Match[str]) -> str:
 
 def _number_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, masked form) of every identity, mobile and landline number in `text`, in order."""
+    if len(_DIGIT.findall(text)) < _FEWEST_DIGITS:
+        return []
     plain = _plain(text)
     spans: list[tuple[int, int, str]] = []
     for pattern in (_ID_NUMBER, _MOBILE, _LANDLINE):

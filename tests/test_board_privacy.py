@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import unicodedata
 
 import pytest
@@ -14,7 +15,7 @@ from board.readonly import read_only_engine
 from board.web import create_app
 from handlers import texts
 from ledger.clock import ManualClock
-from ledger.privacy import mask_name, mask_numbers, mask_text
+from ledger.privacy import _DIGIT, mask_name, mask_numbers, mask_text
 from settings.models import Settings
 from settings.secrets import BoardSecrets
 from tests.board_ledger import SATURDAY_NOON, replay
@@ -64,12 +65,25 @@ def test_ordinary_numbers_are_left_alone(text: str) -> None:
         ("物业（010）12345678", "物业010****5678"),
         ("物业０１０－１２３４５６７８", "物业010****5678"),
         ("物业 (0755) 1234 5678", "物业 075*****5678"),
+        ("打①③⑧①②③④⑤⑥⑦⑧", "打138****5678"),
+        ("电话¹³⁸¹²³⁴⁵⁶⁷⁸", "电话138****5678"),
+        ("电话𝟏𝟑𝟖𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖", "电话138****5678"),
     ],
 )
 def test_numbers_in_every_written_form_are_masked(text: str, masked: str) -> None:
     assert mask_numbers(text) == masked
     hidden = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text))[-11:-4]
     assert hidden not in re.sub(r"[^0-9]", "", masked)
+
+
+def test_every_character_read_as_a_digit_counts_towards_the_digits_a_number_needs() -> None:
+    """Texts with fewer digits than any number has are not searched: what counts as a digit must include every
+    character the search reads as one (its NFKC form is an ASCII digit)."""
+    digits = [
+        chr(code) for code in range(sys.maxunicode + 1)
+        if len(folded := unicodedata.normalize("NFKC", chr(code))) == 1 and folded.isascii() and folded.isdigit()
+    ]  # fmt: skip
+    assert len(digits) > 100 and all(_DIGIT.fullmatch(character) for character in digits)
 
 
 def test_a_name_made_of_digits_does_not_break_number_masking() -> None:
