@@ -383,7 +383,7 @@ def _merge_candidates(grid: bool, category: bool, place: bool, scoped: bool, lim
     c = Ticket.__table__.c
     where = [
         c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents(),
-        or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else c.location.is_(None),
+        _in_grid(grid),
     ]
     if category:
         same = c.category == bindparam("category")
@@ -391,37 +391,51 @@ def _merge_candidates(grid: bool, category: bool, place: bool, scoped: bool, lim
     return _candidate_query(where, scoped, limit)
 
 
-def open_candidates(session: Session, *, since: dt.datetime, limit: int = 200) -> list[MergeCandidate]:
-    """Open tickets created after `since` that residents know of, the newest `limit` of them: what a follow-up
-    may be about (handlers/followup.py). Only the compared columns, with a Core statement built once."""
-    return _candidates(session, _open_candidates, since, limit)
+def _in_grid(grid: bool) -> ColumnElement[bool]:
+    """Tickets a message of grid `:grid_id` may be about: of that grid or of none; when the message's grid is
+    unknown (`grid` false), only tickets without a place."""
+    c = Ticket.__table__.c
+    return or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else c.location.is_(None)
 
 
-def resolved_candidates(session: Session, *, since: dt.datetime, limit: int = 200) -> list[MergeCandidate]:
-    """Tickets resolved (or since closed) at or after `since`, newest first: what "still not fixed" may mean."""
-    return _candidates(session, _resolved_candidates, since, limit)
+def open_candidates(
+    session: Session, *, since: dt.datetime, grid_id: str | None, limit: int = 200
+) -> list[MergeCandidate]:
+    """Open tickets created after `since` that residents know of and a message of `grid_id` may be about
+    (`_in_grid`), the newest `limit` of them: what a follow-up may be about (handlers/followup.py). Only the
+    compared columns, with a Core statement built once."""
+    return _candidates(session, _open_candidates, since, grid_id, limit)
+
+
+def resolved_candidates(
+    session: Session, *, since: dt.datetime, grid_id: str | None, limit: int = 200
+) -> list[MergeCandidate]:
+    """Tickets resolved (or since closed) at or after `since` that a message of `grid_id` may be about, newest
+    first: what "still not fixed" may mean."""
+    return _candidates(session, _resolved_candidates, since, grid_id, limit)
 
 
 def _candidates(
-    session: Session, query: Callable[[bool, int], Select], since: dt.datetime, limit: int
+    session: Session, query: Callable[[bool, bool, int], Select], since: dt.datetime, grid_id: str | None, limit: int
 ) -> list[MergeCandidate]:
     scope = community_params(session)
-    rows = core_connection(session).execute(query(bool(scope), limit), {"since": since, **scope})
+    params = {"since": since, "grid_id": grid_id, **scope}
+    rows = core_connection(session).execute(query(grid_id is not None, bool(scope), limit), params)
     return [MergeCandidate(*row) for row in rows]
 
 
 @cache
-def _open_candidates(scoped: bool, limit: int) -> Select:
+def _open_candidates(grid: bool, scoped: bool, limit: int) -> Select:
     c = Ticket.__table__.c
     where = [c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents()]
-    return _candidate_query(where, scoped, limit)
+    return _candidate_query([*where, _in_grid(grid)], scoped, limit)
 
 
 @cache
-def _resolved_candidates(scoped: bool, limit: int) -> Select:
+def _resolved_candidates(grid: bool, scoped: bool, limit: int) -> Select:
     c = Ticket.__table__.c
     where = [c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]), c.resolved_at >= bindparam("since")]
-    return _candidate_query(where, scoped, limit)
+    return _candidate_query([*where, _in_grid(grid)], scoped, limit)
 
 
 def _candidate_query(where: list[ColumnElement[bool]], scoped: bool, limit: int) -> Select:

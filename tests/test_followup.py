@@ -8,8 +8,9 @@ import pytest
 
 from ledger.lifecycle import Status
 from nlp.followup import Turn, read_follow_up
+from storage.db import new_session
 from storage.models import Ticket
-from storage.tickets import active_reporters, all_tickets, ticket_events
+from storage.tickets import Actor, active_reporters, all_tickets, open_ticket, ticket_events
 from tests.chat import GROUP_G2, Chat
 
 DRAIN = "3号楼2单元下水道堵了，一楼返水"
@@ -102,6 +103,22 @@ def test_a_neighbour_naming_an_open_problem_joins_it_and_gets_its_status(chat: C
     assert "已有 2 位居民反映，#1" in reply.text
     assert reporters(chat, 1) == ["张阿姨", "孙大爷"]
     assert count(chat) == 1
+
+
+def test_a_neighbour_finds_the_problem_of_their_grid_behind_many_newer_ones_of_another(chat: Chat) -> None:
+    """Only the tickets of the message's grid are read: 201 newer open tickets elsewhere hide nothing."""
+    chat.say("张阿姨", DRAIN)
+    with new_session(chat.app.engine, chat.app.community_id) as session:
+        for n in range(201):
+            fields = {
+                "category": "sanitation", "description": f"5号楼垃圾桶满了{n}", "location": "5号楼", "grid_id": "g2",
+                "chat_id": GROUP_G2, "chat_name": GROUP_G2,
+            }  # fmt: skip
+            open_ticket(session, now=chat.clock.now(), reporter=Actor(f"r{n}", "居民"), fields=fields)
+        session.commit()
+    [reply] = chat.say("孙大爷", "三号楼那个下水道到底有没有人来弄啊")
+    assert "已有 2 位居民反映，#1" in reply.text
+    assert reporters(chat, 1) == ["张阿姨", "孙大爷"]
 
 
 def test_words_that_fit_no_ticket_get_a_line_on_how_to_report(chat: Chat) -> None:
