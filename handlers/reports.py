@@ -160,17 +160,19 @@ def register(ctx: Context, item: TriageItem, category: Category, note: str) -> t
 def _duplicate(ctx: Context, source: Source, classification: Classification, new: ReportFacts) -> Ticket | None:
     """The open ticket most similar to the report `new` (`nlp.similarity`), if it reaches the threshold.
 
-    Tickets of another grid are not compared, nor, when the report's grid is unknown (no place, a group of several
-    grids), tickets that name a place (`storage.tickets.merge_candidates`); ties go to the oldest ticket. Only the
-    tickets that can reach the threshold are read (those of another category only where one could), each with its
-    stored features: no ticket's text is segmented again, except a ticket's stored before they were.
+    Tickets of another grid or another place are not compared, nor, when the report's grid is unknown (no place, a
+    group of several grids), tickets that name a place (`storage.tickets.merge_candidates`); ties go to the oldest
+    ticket. Only the tickets that can reach the threshold are read (those of another category only where one could),
+    each with its stored features: no ticket's text is segmented again, except a ticket's stored before they were.
     """
     window_start = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
     grid_id = _grid_for(ctx, source, classification)
     threshold = ctx.settings.nlp.duplicate_threshold
     category, place = _candidate_filter(new, threshold)
     best, best_score = None, 0.0
-    candidates = merge_candidates(ctx.session, since=window_start, grid_id=grid_id, category=category, place=place)
+    candidates = merge_candidates(
+        ctx.session, since=window_start, grid_id=grid_id, near=new.location, category=category, place=place
+    )
     for candidate in candidates:  # newest first
         if best_possible(new, candidate.category, candidate.location) < threshold:
             continue  # another place, or another category with no place in common: not read further

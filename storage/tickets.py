@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, Update, and_, bindparam, case, func, insert, or_, update
+from sqlalchemy import ColumnElement, Insert, Select, String, Update, and_, bindparam, case, func, insert, or_, update
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -362,28 +362,30 @@ def _seen_by_residents() -> ColumnElement[bool]:
 
 
 def merge_candidates(
-    session: Session, *, since: dt.datetime, grid_id: str | None, category: str | None = None,
+    session: Session, *, since: dt.datetime, grid_id: str | None, near: str | None, category: str | None = None,
     place: str | None = None, limit: int = 200,
 ) -> list[MergeCandidate]:
-    """Open tickets created after `since` that a report of `grid_id` may duplicate, newest first: those of that grid
-    or of none; when the report's grid is unknown, only tickets without a place. With `category`, only tickets of
-    that category, or (with `place`) at exactly that place: a report's caller knows when no other ticket can reach
-    the threshold (`nlp.similarity.other_category_may_match`). Reads only the compared columns, with a Core
-    statement built once (every report runs it)."""
+    """Open tickets created after `since` that a report of `grid_id` at `near` may duplicate, newest first: those of
+    that grid or of none (`_in_grid`) whose place agrees with `near` (`_place_agrees`). With `category`, only
+    tickets of that category, or (with `place`) at exactly that place: a report's caller knows when no other ticket
+    can reach the threshold (`nlp.similarity.other_category_may_match`). Reads only the compared columns, with a
+    Core statement built once (every report runs it)."""
     scope = community_params(session)
-    params = {"since": since, "grid_id": grid_id, "category": category, "place": place, **scope}
-    query = _merge_candidates(grid_id is not None, category is not None, place is not None, bool(scope), limit)
+    params = {"since": since, "grid_id": grid_id, "near": near, "category": category, "place": place, **scope}
+    query = _merge_candidates(
+        grid_id is not None, bool(near), category is not None, place is not None, bool(scope), limit
+    )
     rows = core_connection(session).execute(query, params)
     return [MergeCandidate(*row) for row in rows]
 
 
 @cache
-def _merge_candidates(grid: bool, category: bool, place: bool, scoped: bool, limit: int) -> Select:
+def _merge_candidates(grid: bool, near: bool, category: bool, place: bool, scoped: bool, limit: int) -> Select:
     """`merge_candidates`' query for its kind of call (which filters it has), built once."""
     c = Ticket.__table__.c
     where = [
         c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents(),
-        _in_grid(grid),
+        *_nearby(grid, near),
     ]
     if category:
         same = c.category == bindparam("category")
@@ -391,51 +393,61 @@ def _merge_candidates(grid: bool, category: bool, place: bool, scoped: bool, lim
     return _candidate_query(where, scoped, limit)
 
 
-def _in_grid(grid: bool) -> ColumnElement[bool]:
-    """Tickets a message of grid `:grid_id` may be about: of that grid or of none; when the message's grid is
-    unknown (`grid` false), only tickets without a place."""
+def _nearby(grid: bool, near: bool) -> list[ColumnElement[bool]]:
+    """Tickets a message of grid `:grid_id` at place `:near` may be about: of that grid or of none, and, when the
+    message names a place (`near`), at a place that agrees with it as `nlp.similarity.place_agreement` has it (none,
+    the same, or one of the two starting with the other); when the message's grid is unknown (`grid` false), only
+    tickets without a place. Asked of the database, so that a ledger's other places cost a message nothing."""
     c = Ticket.__table__.c
-    return or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else c.location.is_(None)
+    where = [or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else c.location.is_(None)]
+    if near:
+        place, location = bindparam("near", type_=String()), c.location
+        where.append(or_(
+            location.is_(None), location == "", func.substr(place, 1, func.length(location)) == location,
+            func.substr(location, 1, func.length(place)) == place,
+        ))  # fmt: skip
+    return where
 
 
 def open_candidates(
-    session: Session, *, since: dt.datetime, grid_id: str | None, limit: int = 200
+    session: Session, *, since: dt.datetime, grid_id: str | None, near: str | None, limit: int = 200
 ) -> list[MergeCandidate]:
-    """Open tickets created after `since` that residents know of and a message of `grid_id` may be about
-    (`_in_grid`), the newest `limit` of them: what a follow-up may be about (handlers/followup.py). Only the
+    """Open tickets created after `since` that residents know of and a message of `grid_id` at `near` may be about
+    (`_nearby`), the newest `limit` of them: what a follow-up may be about (handlers/followup.py). Only the
     compared columns, with a Core statement built once."""
-    return _candidates(session, _open_candidates, since, grid_id, limit)
+    return _candidates(session, _open_candidates, since, grid_id, near, limit)
 
 
 def resolved_candidates(
-    session: Session, *, since: dt.datetime, grid_id: str | None, limit: int = 200
+    session: Session, *, since: dt.datetime, grid_id: str | None, near: str | None, limit: int = 200
 ) -> list[MergeCandidate]:
-    """Tickets resolved (or since closed) at or after `since` that a message of `grid_id` may be about, newest
-    first: what "still not fixed" may mean."""
-    return _candidates(session, _resolved_candidates, since, grid_id, limit)
+    """Tickets resolved (or since closed) at or after `since` that a message of `grid_id` at `near` may be about,
+    newest first: what "still not fixed" may mean."""
+    return _candidates(session, _resolved_candidates, since, grid_id, near, limit)
 
 
 def _candidates(
-    session: Session, query: Callable[[bool, bool, int], Select], since: dt.datetime, grid_id: str | None, limit: int
-) -> list[MergeCandidate]:
+    session: Session, query: Callable[[bool, bool, bool, int], Select], since: dt.datetime, grid_id: str | None,
+    near: str | None, limit: int,
+) -> list[MergeCandidate]:  # fmt: skip
     scope = community_params(session)
-    params = {"since": since, "grid_id": grid_id, **scope}
-    rows = core_connection(session).execute(query(grid_id is not None, bool(scope), limit), params)
+    params = {"since": since, "grid_id": grid_id, "near": near, **scope}
+    rows = core_connection(session).execute(query(grid_id is not None, bool(near), bool(scope), limit), params)
     return [MergeCandidate(*row) for row in rows]
 
 
 @cache
-def _open_candidates(grid: bool, scoped: bool, limit: int) -> Select:
+def _open_candidates(grid: bool, near: bool, scoped: bool, limit: int) -> Select:
     c = Ticket.__table__.c
     where = [c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents()]
-    return _candidate_query([*where, _in_grid(grid)], scoped, limit)
+    return _candidate_query([*where, *_nearby(grid, near)], scoped, limit)
 
 
 @cache
-def _resolved_candidates(grid: bool, scoped: bool, limit: int) -> Select:
+def _resolved_candidates(grid: bool, near: bool, scoped: bool, limit: int) -> Select:
     c = Ticket.__table__.c
     where = [c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]), c.resolved_at >= bindparam("since")]
-    return _candidate_query([*where, _in_grid(grid)], scoped, limit)
+    return _candidate_query([*where, *_nearby(grid, near)], scoped, limit)
 
 
 def _candidate_query(where: list[ColumnElement[bool]], scoped: bool, limit: int) -> Select:

@@ -18,7 +18,15 @@ from nlp.similarity import FEATURES_VERSION, facts, merge_features
 from storage.db import new_session
 from storage.models import Ticket
 from storage.schema import init_schema
-from storage.tickets import Actor, active_reporters, all_tickets, apply_action, merge_candidates, open_ticket
+from storage.tickets import (
+    Actor,
+    active_reporters,
+    all_tickets,
+    apply_action,
+    merge_candidates,
+    open_candidates,
+    open_ticket,
+)
 from tests.chat import Chat
 
 DRAIN = "3号楼2单元下水道堵了，一楼返水"
@@ -110,11 +118,36 @@ def test_candidates_of_another_category_are_read_only_at_the_same_place(engine: 
         session.commit()
     with new_session(engine) as session:
         since = NOW - dt.timedelta(hours=1)
-        found = merge_candidates(session, since=since, grid_id="g1", category="drainage", place="3号楼2单元")
+        found = merge_candidates(
+            session, since=since, grid_id="g1", near="3号楼2单元", category="drainage", place="3号楼2单元"
+        )
         newest_first = [("drainage", None), ("facilities", "3号楼2单元"), ("drainage", "3号楼")]
         assert [(c.category, c.location) for c in found] == newest_first
         assert all(c.features == merge_features(facts("坏了", "", None)) for c in found)
-        assert len(merge_candidates(session, since=since, grid_id="g1")) == 4
+        assert len(merge_candidates(session, since=since, grid_id="g1", near=None)) == 4
+
+
+PLACES = (
+    None, "", "3号楼", "3号楼2单元", "3号楼2单元302", "13号楼", "3号", "3号楼2", "5号楼", "东门", "东门岗亭", "%楼",
+    "3_楼",
+)  # fmt: skip
+
+
+def test_the_candidates_places_are_those_that_agree_as_similarity_has_it(engine: Engine) -> None:
+    """The database's choice of places (`near`) and `nlp.similarity.place_agreement` agree on every pair."""
+    init_schema(engine)
+    with new_session(engine) as session:
+        for number, place in enumerate(PLACES):
+            fields = {"category": "drainage", "description": f"坏了{number}", "location": place, "chat_id": "g"}
+            open_ticket(session, now=NOW, reporter=Actor("r", "居民"), fields=fields)
+        session.commit()
+    since = NOW - dt.timedelta(hours=1)
+    with new_session(engine) as session:
+        for near in PLACES:
+            expected = {place for place in PLACES if similarity.place_agreement(near, place) is not None}
+            for read in (merge_candidates, open_candidates):
+                found = read(session, since=since, grid_id="g1", near=near)
+                assert {c.location for c in found} == expected, (read.__name__, near)
 
 
 @pytest.mark.parametrize(
