@@ -10,6 +10,7 @@ secretary, 幸福里社区工作群 the cadres' group; reminders come at 75% of 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -170,13 +171,13 @@ def test_the_chase_in_steps(settings: Settings) -> None:
         ("unit_resolution", Step.CADRE, "王芳", dt.timedelta(hours=24)),
         ("unit_resolution", Step.SECRETARY, "陈洁", dt.timedelta(hours=48)),
     ]
-    answered = view(**{**dispatched_view.__dict__, "unit_first_response_at": dispatched + MINUTE})
+    answered = replace(dispatched_view, unit_first_response_at=dispatched + MINUTE)
     assert {c.deadline.kind for c in chases(settings, answered)} == {"resolution", "unit_resolution"}
-    secretary_owns = view(**{**dispatched_view.__dict__, "assignee_id": "chenjie"})
+    secretary_owns = replace(dispatched_view, assignee_id="chenjie")
     assert [c.target.name for c in chases(settings, secretary_owns) if c.deadline.kind == "unit_response"] == [
         "幸福里供水所", "陈洁",
     ]  # fmt: skip
-    reopened = view(**{**dispatched_view.__dict__, "resolution_since": dispatched + dt.timedelta(hours=2)})
+    reopened = replace(dispatched_view, resolution_since=dispatched + dt.timedelta(hours=2))
     assert not any(c.deadline.kind.startswith("unit_") for c in chases(settings, reopened))
 
 
