@@ -366,7 +366,7 @@ def merge_candidates(
     place: str | None = None, limit: int = 200,
 ) -> list[MergeCandidate]:
     """Open tickets created after `since` that a report of `grid_id` at `near` may duplicate, newest first: those of
-    that grid or of none (`_in_grid`) whose place agrees with `near` (`_place_agrees`). With `category`, only
+    that grid or of none whose place agrees with `near` (`_nearby`). With `category`, only
     tickets of that category, or (with `place`) at exactly that place: a report's caller knows when no other ticket
     can reach the threshold (`nlp.similarity.other_category_may_match`). Reads only the compared columns, with a
     Core statement built once (every report runs it)."""
@@ -399,11 +399,13 @@ def _nearby(grid: bool, near: bool) -> list[ColumnElement[bool]]:
     the same, or one of the two starting with the other); when the message's grid is unknown (`grid` false), only
     tickets without a place. Asked of the database, so that a ledger's other places cost a message nothing."""
     c = Ticket.__table__.c
-    where = [or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else c.location.is_(None)]
+    location = c.location
+    placeless = or_(location.is_(None), location == "")
+    where = [or_(c.grid_id == bindparam("grid_id"), c.grid_id.is_(None)) if grid else placeless]
     if near:
-        place, location = bindparam("near", type_=String()), c.location
+        place = bindparam("near", type_=String())
         where.append(or_(
-            location.is_(None), location == "", func.substr(place, 1, func.length(location)) == location,
+            placeless, func.substr(place, 1, func.length(location)) == location,
             func.substr(location, 1, func.length(place)) == place,
         ))  # fmt: skip
     return where

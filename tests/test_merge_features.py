@@ -134,7 +134,8 @@ PLACES = (
 
 
 def test_the_candidates_places_are_those_that_agree_as_similarity_has_it(engine: Engine) -> None:
-    """The database's choice of places (`near`) and `nlp.similarity.place_agreement` agree on every pair."""
+    """The database's choice of places (`near`) and `nlp.similarity.place_agreement` agree on every pair; an empty
+    place is no place, as there."""
     init_schema(engine)
     with new_session(engine) as session:
         for number, place in enumerate(PLACES):
@@ -148,6 +149,8 @@ def test_the_candidates_places_are_those_that_agree_as_similarity_has_it(engine:
             for read in (merge_candidates, open_candidates):
                 found = read(session, since=since, grid_id="g1", near=near)
                 assert {c.location for c in found} == expected, (read.__name__, near)
+        for read in (merge_candidates, open_candidates):  # a message of no known grid: tickets without a place
+            assert {c.location for c in read(session, since=since, grid_id=None, near=None)} == {None, ""}
 
 
 @pytest.mark.parametrize(
