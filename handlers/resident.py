@@ -11,8 +11,9 @@ from handlers import cadre as cadre_commands
 from handlers import emergency, texts
 from handlers.commands import Command, Rating, rating_value
 from handlers.context import Context
+from handlers.units import limits_from_now
 from handlers.views import category_name, find_ticket, latest_note, ticket_line
-from ledger.deadlines import resolution_due, shift_windows, unit_due
+from ledger.deadlines import resolution_due, shift_windows
 from ledger.lifecycle import Action, IllegalTransition, Status
 from ledger.messages import Outgoing
 from ledger.rota import escalation_chain
@@ -72,13 +73,7 @@ def _unit_changes(ctx: Context, ticket: Ticket) -> dict:
     ticket's current resolution deadline, and a member's 接单 counts the signings since the dispatch.
     """
     unit = ctx.settings.unit(ticket.unit_id)
-    if unit is None:
-        return {}
-    response_due_at, resolution_due_at = unit_due(ctx.settings, unit, ctx.settings.category(ticket.category), ctx.now)
-    return {
-        "dispatched_at": ctx.now, "unit_response_due_at": response_due_at, "unit_resolution_due_at": resolution_due_at,
-        "unit_first_response_at": None,
-    }  # fmt: skip
+    return {} if unit is None else limits_from_now(ctx, ticket, unit)
 
 
 def _assignee(ctx: Context, ticket: Ticket) -> tuple[Cadre, ...]:

@@ -20,6 +20,8 @@ the unit's first answer (接单 进度 办结 退单 by a member) stamps `unit_f
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import select
 
 from handlers import texts
@@ -142,14 +144,18 @@ def auto_dispatch(ctx: Context, ticket: Ticket) -> tuple[Unit, list[Outgoing]] |
 
 def _record(ctx: Context, ticket: Ticket, unit: Unit, action: Action, actor: Actor) -> None:
     """The dispatch, with the unit's own deadlines from now, through the single writer."""
+    changes = {"unit_id": unit.id, **limits_from_now(ctx, ticket, unit)}
+    apply_action(ctx.session, ticket, action, actor=actor, now=ctx.now, note=unit.name, changes=changes)
+
+
+def limits_from_now(ctx: Context, ticket: Ticket, unit: Unit) -> dict[str, dt.datetime | None]:
+    """The ticket's changes that start `unit`'s own limits now (`ledger.deadlines.unit_due`), its first answer not
+    given yet: at 派单 and 改派, and again when a dispatched ticket is reopened."""
     response_due, resolution_due = unit_due(ctx.settings, unit, ctx.settings.category(ticket.category), ctx.now)
-    apply_action(
-        ctx.session, ticket, action, actor=actor, now=ctx.now, note=unit.name,
-        changes={
-            "unit_id": unit.id, "dispatched_at": ctx.now, "unit_response_due_at": response_due,
-            "unit_resolution_due_at": resolution_due, "unit_first_response_at": None,
-        },
-    )
+    return {
+        "dispatched_at": ctx.now, "unit_response_due_at": response_due, "unit_resolution_due_at": resolution_due,
+        "unit_first_response_at": None,
+    }  # fmt: skip
 
 
 def _send(
