@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 import chinese_calendar
 
@@ -42,8 +42,11 @@ class DayKind(StrEnum):
 OfficialCalendar = Callable[[dt.date], DayKind | None]
 
 
+@lru_cache(maxsize=4096)
 def china_official(day: dt.date) -> DayKind | None:
-    """The kind of `day` in China's official arrangement (chinese-calendar), None for a year it does not know."""
+    """The kind of `day` in China's official arrangement (chinese-calendar), None for a year it does not know.
+    Kept by date: each report's deadlines ask about the same few days, and the package scans its whole table of
+    years on every call."""
     try:
         worked = chinese_calendar.is_workday(day)
     except NotImplementedError:  # the package's way of saying it has no data for that year

@@ -7,14 +7,27 @@ them. `rebuild_ticket` folds those events back into a ticket, which proves the a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, String, Update, and_, bindparam, case, func, insert, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    case,
+    func,
+    inspect,
+    literal,
+    or_,
+    update,
+)
 from sqlalchemy.event import listens_for
-from sqlalchemy.orm import SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm import SessionTransaction, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -23,6 +36,7 @@ from ledger.rates import TicketFacts
 from nlp.similarity import ReportFacts, facts, merge_features
 from storage.db import community_params, core_connection, in_community, session_community
 from storage.models import Ticket, TicketEvent, TicketReporter
+from storage.new_ticket import insert_event, insert_reporter, write_new_ticket
 
 _DATETIME_FIELDS = frozenset(
     {
@@ -37,7 +51,7 @@ LEDGER_FIELDS = (
     "response_due_at",
     "resolution_due_at", "commitment_date", "rating", "agenda", "unit_id", "dispatched_at",
     "unit_response_due_at", "unit_resolution_due_at", "unit_first_response_at", "source", "published_at",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,7 @@ def _record(
     if ticket.id is None:
         session.flush()
     event = _event(session, ticket, action, actor, now, changes, note, from_status)
-    session.connection().execute(_insert_event(), event)
+    session.connection().execute(insert_event(), event)
 
 
 def _change(ticket: Ticket, changes: dict[str, Any], now: dt.datetime, features: ReportFacts | None) -> None:
@@ -102,11 +116,20 @@ def _event(
     note: str, from_status: str | None, to_status: str | None = None,
 ) -> dict[str, Any]:
     """The event row of `action` on `ticket` (to the ticket's status unless `to_status` says otherwise)."""
+    community = _community_of(session, ticket)
+    row = _event_row(community, action, actor, now, changes, note, from_status, to_status or ticket.status)
+    return {**row, "ticket_id": ticket.id}
+
+
+def _event_row(
+    community: str, action: Action, actor: Actor, now: dt.datetime, changes: dict[str, Any], note: str,
+    from_status: str | None, to_status: str,
+) -> dict[str, Any]:
+    """An event row of a community's ticket, but for the ticket's number."""
     return {
-        "community_id": _community_of(session, ticket), "ticket_id": ticket.id, "at": now, "actor_id": actor.id,
-        "actor_name": actor.name, "action": action.value, "from_status": from_status,
-        "to_status": to_status or ticket.status, "changes": {field: _encode(value) for field, value in changes.items()},
-        "note": note,
+        "community_id": community, "at": now, "actor_id": actor.id, "actor_name": actor.name, "action": action.value,
+        "from_status": from_status, "to_status": to_status,
+        "changes": {field: _encode(value) for field, value in changes.items()}, "note": note,
     }  # fmt: skip
 
 
@@ -114,11 +137,6 @@ def _community_of(session: Session, ticket: Ticket) -> str:
     """The community of a row written for `ticket` through Core: the session's (as `storage.db` gives every row a
     community's session adds), else the ticket's."""
     return session_community(session) or ticket.community_id
-
-
-@cache
-def _insert_event() -> Insert:
-    return insert(TicketEvent.__table__)
 
 
 def open_ticket(
@@ -129,36 +147,49 @@ def open_ticket(
     at once (an `assign` event), as every report and opened triage item is. `features`: the facts of
     `fields["description"]` (`nlp.similarity.facts`) when the caller has them, else they are read here.
 
-    Every report opens one, so it costs as few statements as it can: the ticket is inserted as it stands after both
-    steps, by a Core insert (the ORM's flush of a new row costs several times that) after which the object joins the
-    session as a row already there, and both events go in one statement."""
-    ticket = Ticket(status=Status.NEW, created_at=now, updated_at=now, description="", category="", chat_id="")
+    Every report opens one, so it costs as few statements as it can: the row is worked out as it stands after both
+    steps and written with its events and reporter by `storage.new_ticket` (one statement on PostgreSQL), and the
+    object then joins the session as a row already there (`_as_loaded`)."""
     created = {"status": Status.NEW.value, "created_at": now, "source": "resident", **fields}
-    _change(ticket, created, now, features)
-    steps = [(Action.CREATE, reporter, created, note, None, ticket.status)]
+    row = {**_TICKET_DEFAULTS, **created, "updated_at": now}
+    read = features if features is not None else facts(row["description"], row["category"], row["location"])
+    row["merge_features"] = merge_features(read)
+    row["community_id"] = session_community(session) or row["community_id"]
+    steps = [(Action.CREATE, reporter, created, note, None, row["status"])]
     if assignee_id is not None:
-        assigned = _transition(ticket, Action.ASSIGN, now, {"assignee_id": assignee_id}, responding=False)
-        from_status = ticket.status
-        _change(ticket, assigned, now, None)
-        steps.append((Action.ASSIGN, BOT, assigned, "", from_status, ticket.status))
-    ticket.community_id = _community_of(session, ticket)
-    row = {column: getattr(ticket, column) for column in _TICKET_COLUMNS}
-    ticket.id = core_connection(session).execute(_insert_ticket(), row).scalar_one()
-    make_transient_to_detached(ticket)
+        changes = {"assignee_id": assignee_id}
+        assigned = _transition(row["status"], row["first_response_at"], Action.ASSIGN, now, changes, responding=False)
+        from_status = row["status"]
+        row.update(assigned)
+        steps.append((Action.ASSIGN, BOT, assigned, "", from_status, row["status"]))
+    community = row["community_id"]
+    events = [_event_row(community, action, actor, now, *step) for action, actor, *step in steps]
+    first = {"community_id": community, "member_id": reporter.id, "member_name": reporter.name, "joined_at": now,
+             "active": True}  # fmt: skip
+    row["id"] = write_new_ticket(core_connection(session), row, events, first)
+    ticket = _as_loaded(row)
     session.add(ticket)
-    events = [_event(session, ticket, action, actor, now, *step) for action, actor, *step in steps]
-    session.connection().execute(_insert_event(), events)
-    _insert_reporter(session, ticket, reporter, now)  # a new ticket has no reporter yet: nothing to look up
     return ticket
 
 
-_TICKET_COLUMNS = tuple(column.name for column in Ticket.__table__.columns if column.name != "id")
+_TICKET_DEFAULTS: dict[str, Any] = {
+    **{name: field.get_default() for name, field in Ticket.model_fields.items() if not field.is_required()},
+    "description": "", "category": "", "chat_id": "",
+}  # fmt: skip
+"""A new ticket's columns before its fields are set: the model's defaults (none is mutable)."""
 
 
-@cache
-def _insert_ticket() -> Insert:
-    table = Ticket.__table__
-    return insert(table).returning(table.c.id)
+def _as_loaded(row: dict[str, Any]) -> Ticket:
+    """The object of a ticket `row` just written, as a query would load it: a row of the ledger with nothing to
+    flush. Built without `Ticket(...)`, which sets each of its 30 fields through both SQLModel's and SQLAlchemy's
+    instrumentation, at several times the cost of writing the row. (Mappers are configured first, as the
+    constructor and every query do.)"""
+    configure_mappers()
+    ticket = inspect(Ticket).class_manager.new_instance()
+    for name, value in row.items():
+        set_committed_value(ticket, name, value)
+    make_transient_to_detached(ticket)
+    return ticket
 
 
 def apply_action(
@@ -176,13 +207,15 @@ def apply_action(
 
     `responding` marks an action taken by a cadre, which stamps the first public response once.
     """
-    all_changes = _transition(ticket, action, now, changes or {}, responding=responding)
+    all_changes = _transition(
+        ticket.status, ticket.first_response_at, action, now, changes or {}, responding=responding
+    )
     if all_changes:
         _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
         return
     _touch_at_commit(session, ticket, now)
     event = _event(session, ticket, action, actor, now, all_changes, note, ticket.status)
-    core_connection(session).execute(_insert_event(), event)
+    core_connection(session).execute(insert_event(), event)
 
 
 _TOUCHED = "huiyin_touched_tickets"
@@ -233,12 +266,14 @@ def _touch(scoped: bool) -> Update:
 
 
 def _transition(
-    ticket: Ticket, action: Action, now: dt.datetime, changes: dict[str, Any], *, responding: bool
+    status: str, first_response_at: dt.datetime | None, action: Action, now: dt.datetime, changes: dict[str, Any],
+    *, responding: bool,
 ) -> dict[str, Any]:
-    """`changes` with what `action` does to `ticket`'s state and its timestamps (IllegalTransition if forbidden)."""
-    target = next_status(action, Status(ticket.status))
+    """`changes` with what `action` does to a ticket in `status` (first answered at `first_response_at`) and to its
+    timestamps (IllegalTransition if forbidden)."""
+    target = next_status(action, Status(status))
     all_changes: dict[str, Any] = dict(changes)
-    if target != ticket.status:  # updates (rate, follow-up, …) keep the state and its timestamps
+    if target != status:  # updates (rate, follow-up, …) keep the state and its timestamps
         all_changes["status"] = target.value
         if target is Status.RESOLVED:
             all_changes["resolved_at"] = now
@@ -246,7 +281,7 @@ def _transition(
             all_changes["closed_at"] = now
         if target is Status.REOPENED:
             all_changes.update(resolved_at=None, closed_at=None, rating=None)
-    if responding and action in CADRE_RESPONSES and ticket.first_response_at is None:
+    if responding and action in CADRE_RESPONSES and first_response_at is None:
         all_changes["first_response_at"] = now
     return all_changes
 
@@ -306,12 +341,7 @@ def _insert_reporter(session: Session, ticket: Ticket, reporter: Actor, now: dt.
         "community_id": _community_of(session, ticket), "ticket_id": ticket.id, "member_id": reporter.id,
         "member_name": reporter.name, "joined_at": now, "active": True,
     }  # fmt: skip
-    session.connection().execute(_insert_reporter_row(), row)
-
-
-@cache
-def _insert_reporter_row() -> Insert:
-    return insert(TicketReporter.__table__)
+    session.connection().execute(insert_reporter(), row)
 
 
 def remove_reporter(session: Session, ticket: Ticket, reporter: Actor, *, now: dt.datetime) -> None:
@@ -384,13 +414,19 @@ def _merge_candidates(grid: bool, near: bool, category: bool, place: bool, scope
     """`merge_candidates`' query for its kind of call (which filters it has), built once."""
     c = Ticket.__table__.c
     where = [
-        c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents(),
+        _status_in(OPEN_STATES), c.created_at >= bindparam("since"), _seen_by_residents(),
         *_nearby(grid, near),
     ]
     if category:
         same = c.category == bindparam("category")
         where.append(or_(same, c.location == bindparam("place")) if place else same)
     return _candidate_query(where, scoped, limit)
+
+
+def _status_in(states: Iterable[Status]) -> ColumnElement[bool]:
+    """`status IN (…)` with one fixed parameter for each state, so the statement is rendered once: a list of values
+    would be an expanding parameter, rendered again on every execution (a sixth of a candidate query's time)."""
+    return Ticket.__table__.c.status.in_([literal(state.value) for state in states])
 
 
 def _nearby(grid: bool, near: bool) -> list[ColumnElement[bool]]:
@@ -441,14 +477,14 @@ def _candidates(
 @cache
 def _open_candidates(grid: bool, near: bool, scoped: bool, limit: int) -> Select:
     c = Ticket.__table__.c
-    where = [c.status.in_([s.value for s in OPEN_STATES]), c.created_at >= bindparam("since"), _seen_by_residents()]
+    where = [_status_in(OPEN_STATES), c.created_at >= bindparam("since"), _seen_by_residents()]
     return _candidate_query([*where, *_nearby(grid, near)], scoped, limit)
 
 
 @cache
 def _resolved_candidates(grid: bool, near: bool, scoped: bool, limit: int) -> Select:
     c = Ticket.__table__.c
-    where = [c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]), c.resolved_at >= bindparam("since")]
+    where = [_status_in((Status.RESOLVED, Status.CLOSED)), c.resolved_at >= bindparam("since")]
     return _candidate_query([*where, *_nearby(grid, near)], scoped, limit)
 
 
