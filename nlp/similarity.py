@@ -126,7 +126,9 @@ def place_agreement(a: str | None, b: str | None) -> float | None:
 
 
 def word_overlap(a: Iterable[str], b: Iterable[str]) -> float:
-    first, second = set(a), set(b)
+    """The cosine of two word sets (sets are taken as they are: every report's candidates are compared with it)."""
+    first = a if isinstance(a, (set, frozenset)) else set(a)
+    second = b if isinstance(b, (set, frozenset)) else set(b)
     if not first or not second:
         return 0.0
     return len(first & second) / math.sqrt(len(first) * len(second))

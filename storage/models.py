@@ -74,6 +74,8 @@ class Ticket(CommunityScoped, SQLModel, table=True):
         Index("ix_ticket_community_created_at", "community_id", "created_at"),
         # A report's duplicate candidates: open tickets of its category since the merge window (storage/tickets.py).
         Index("ix_ticket_merge_candidates", "community_id", "category", "status", "created_at"),
+        # …and those of another category at the report's place (the other half of the candidates' union).
+        Index("ix_ticket_community_location", "community_id", "location"),
     )
     id: int | None = Field(default=None, primary_key=True)
     community_id: str = _community()

@@ -26,11 +26,12 @@ def write_new_ticket(
     """Insert `ticket` (a value for each of `TICKET_COLUMNS`), then `events` and `reporter` (rows of their tables
     without `ticket_id`) for it, in `connection`'s transaction; the new ticket's number."""
     if connection.dialect.name == "postgresql":
-        params = {f"t_{name}": ticket[name] for name in TICKET_COLUMNS}
+        given = tuple(name for name in TICKET_COLUMNS if ticket[name] is not None)  # the others are NULL
+        params = {f"t_{name}": ticket[name] for name in given}
         for index, event in enumerate(events):
             params.update({f"e{index}_{name}": event[name] for name in _EVENT_COLUMNS})
         params.update({f"r_{name}": reporter[name] for name in _REPORTER_COLUMNS})
-        return connection.execute(_all_in_one(len(events)), params).scalar_one()
+        return connection.execute(_all_in_one(given, len(events)), params).scalar_one()
     number = connection.execute(insert_ticket(), {name: ticket[name] for name in TICKET_COLUMNS}).scalar_one()
     connection.execute(insert_event(), [{**event, "ticket_id": number} for event in events])
     connection.execute(insert_reporter(), {**reporter, "ticket_id": number})
@@ -62,11 +63,15 @@ _REPORTER_COLUMNS = _without_ticket(TicketReporter.__table__)
 
 
 @cache
-def _all_in_one(events: int) -> Select:
-    """PostgreSQL's statement for a ticket with `events` events, built once for each count: parameters `t_<column>`
-    of the ticket, `e<i>_<column>` of event i, `r_<column>` of the reporter."""
+def _all_in_one(given: tuple[str, ...], events: int) -> Select:
+    """PostgreSQL's statement for a ticket with values in the columns `given` (NULL in the others) and `events`
+    events, built once for each kind: parameters `t_<column>` of the ticket, `e<i>_<column>` of event i,
+    `r_<column>` of the reporter.
+
+    Only the given columns are parameters, which keeps a report's under psycopg's 50 (`MAX_CACHED_STATEMENT_PARAMS`):
+    a statement with more has its placeholders parsed again at every execution."""
     ticket, event, reporter = Ticket.__table__, TicketEvent.__table__, TicketReporter.__table__
-    values = {name: bindparam(f"t_{name}", type_=ticket.c[name].type) for name in TICKET_COLUMNS}
+    values = {name: bindparam(f"t_{name}", type_=ticket.c[name].type) for name in given}
     new = insert(ticket).values(values).returning(ticket.c.id).cte("new_ticket")
     rows = [_row_of(new, event, _EVENT_COLUMNS, f"e{index}_") for index in range(events)]
     every_event = rows[0] if len(rows) == 1 else union_all(*rows)

@@ -153,6 +153,32 @@ def test_the_candidates_places_are_those_that_agree_as_similarity_has_it(engine:
             assert {c.location for c in read(session, since=since, grid_id=None, near=None)} == {None, ""}
 
 
+def test_a_reports_candidates_are_its_categorys_nearby_and_others_at_its_place(engine: Engine) -> None:
+    """With a category and a place, the two halves of the candidates' union (the category's tickets whose place
+    agrees, and other categories' at exactly the place) give what the pure rules say, newest first, of the
+    session's community only."""
+    init_schema(engine, "c1")
+    for community in ("c2", "c1"):
+        with new_session(engine, community) as session:
+            for number, place in enumerate(PLACES * 2):
+                category = "drainage" if number < len(PLACES) else "facilities"
+                fields = {"category": category, "description": f"坏了{number}", "location": place, "chat_id": "g"}
+                open_ticket(session, now=NOW, reporter=Actor("r", "居民"), fields=fields)
+            session.commit()
+    since = NOW - dt.timedelta(hours=1)
+    with new_session(engine, "c1") as session:
+        mine = {t.id: (t.category, t.location) for t in all_tickets(session)}
+        for near in PLACES:
+            if not near:
+                continue
+            found = merge_candidates(session, since=since, grid_id="g1", near=near, category="drainage", place=near)
+            expected = [
+                number for number, (category, place) in sorted(mine.items(), reverse=True)
+                if (category == "drainage" and similarity.place_agreement(near, place) is not None) or place == near
+            ]  # fmt: skip
+            assert [c.id for c in found] == expected, near
+
+
 @pytest.mark.parametrize(
     ("text", "category", "location"),
     [("下水道堵了", "drainage", "3号楼"), ("电梯坏了", "facilities", "3号楼2单元"), ("灯不亮", "power", None)],

@@ -292,4 +292,8 @@ def test_a_ledger_of_several_communities_refuses_to_go_back_to_one(engine: Engin
             session.commit()
     with pytest.raises(RuntimeError, match="several communities"):
         _migrate(engine, command.downgrade, "0010_partners")
-    assert _revision(engine) == _head()
+    # PostgreSQL undoes the whole downgrade; SQLite (no transactional DDL in Alembic) keeps the steps done before
+    # the refusal: the revisions after 0011, which add only indexes.
+    assert _revision(engine) in {_head(), "0011_communities"}
+    with new_session(engine) as session:
+        assert {t.community_id for t in session.exec(select(Ticket))} == {"xingfuli", "minzhu"}
