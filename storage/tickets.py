@@ -52,7 +52,7 @@ LEDGER_FIELDS = (
     "response_due_at",
     "resolution_due_at", "commitment_date", "rating", "agenda", "unit_id", "dispatched_at",
     "unit_response_due_at", "unit_resolution_due_at", "unit_first_response_at", "source", "published_at",
-)
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ _TICKET_DEFAULTS: dict[str, Any] = {
 
 def _as_loaded(row: dict[str, Any]) -> Ticket:
     """The object of a ticket `row` just written, as a query would load it: a row of the ledger with nothing to
-    flush. Built without `Ticket(...)`, which sets each of its 30 fields through both SQLModel's and SQLAlchemy's
+    flush. Built without `Ticket(...)`, which sets each of its fields through both SQLModel's and SQLAlchemy's
     instrumentation, at several times the cost of writing the row. (Mappers are configured first, as the
     constructor and every query do.)"""
     configure_mappers()
