@@ -165,9 +165,7 @@ def open_ticket(
         steps.append((Action.ASSIGN, BOT, assigned, "", from_status, row["status"]))
     community = row["community_id"]
     events = [_event_row(community, action, actor, now, *step) for action, actor, *step in steps]
-    first = {"community_id": community, "member_id": reporter.id, "member_name": reporter.name, "joined_at": now,
-             "active": True}  # fmt: skip
-    row["id"] = write_new_ticket(core_connection(session), row, events, first)
+    row["id"] = write_new_ticket(core_connection(session), row, events, _reporter_row(community, reporter, now))
     ticket = _as_loaded(row)
     session.add(ticket)
     return ticket
@@ -338,11 +336,14 @@ def _reporter_state(scoped: bool) -> Select:
 
 def _insert_reporter(session: Session, ticket: Ticket, reporter: Actor, now: dt.datetime) -> None:
     """A new active reporter of `ticket` (a Core insert, as `_record`'s events)."""
-    row = {
-        "community_id": _community_of(session, ticket), "ticket_id": ticket.id, "member_id": reporter.id,
-        "member_name": reporter.name, "joined_at": now, "active": True,
-    }  # fmt: skip
+    row = {**_reporter_row(_community_of(session, ticket), reporter, now), "ticket_id": ticket.id}
     session.connection().execute(insert_reporter(), row)
+
+
+def _reporter_row(community: str, reporter: Actor, now: dt.datetime) -> dict[str, Any]:
+    """An active reporter's row of a community's ticket, but for the ticket's number."""
+    return {"community_id": community, "member_id": reporter.id, "member_name": reporter.name, "joined_at": now,
+            "active": True}  # fmt: skip
 
 
 def remove_reporter(session: Session, ticket: Ticket, reporter: Actor, *, now: dt.datetime) -> None:
@@ -405,6 +406,11 @@ def merge_candidates(
     query = _merge_candidates(
         grid_id is not None, bool(near), category is not None, place is not None, bool(scope), limit
     )
+    return _read_candidates(session, query, params)
+
+
+def _read_candidates(session: Session, query: Select, params: dict[str, Any]) -> list[MergeCandidate]:
+    """The rows of a candidate query, fetched at once."""
     return list(map(MergeCandidate._make, core_connection(session).execute(query, params).all()))
 
 
@@ -477,8 +483,7 @@ def _candidates(
 ) -> list[MergeCandidate]:  # fmt: skip
     scope = community_params(session)
     params = {"since": since, "grid_id": grid_id, "near": near, **scope}
-    rows = core_connection(session).execute(query(grid_id is not None, bool(near), bool(scope), limit), params).all()
-    return list(map(MergeCandidate._make, rows))
+    return _read_candidates(session, query(grid_id is not None, bool(near), bool(scope), limit), params)
 
 
 @cache
