@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
 
 
 class CommandName(StrEnum):
@@ -404,12 +406,9 @@ class _Message:
         self.original = original
         chars: list[str] = []
         self.origin: list[int] = []  # index in `original` of each character of `text`
-        for index, char in enumerate(original):
-            for piece in unicodedata.normalize("NFKC", char):
-                if piece in _INVISIBLE or (piece.isspace() and (not chars or chars[-1] == " ")):
-                    continue
-                chars.append(" " if piece.isspace() else piece)
-                self.origin.append(index)
+        for index, char in _normalised(original):
+            chars.append(char)
+            self.origin.append(index)
         if chars and chars[-1] == " ":
             chars.pop()
             self.origin.pop()
@@ -428,13 +427,40 @@ class _Message:
         return " ".join(typed.translate(_DROP_INVISIBLE).split())
 
 
+def _normalised(original: str) -> Iterator[tuple[int, str]]:
+    """`original` as commands are read, one character at a time with its index in `original`: NFKC-normalised,
+    invisible characters dropped, each run of whitespace one space, none leading (a trailing one is left)."""
+    last = " "
+    for index, char in enumerate(original):
+        for piece in unicodedata.normalize("NFKC", char):
+            if piece in _INVISIBLE or (piece.isspace() and last == " "):
+                continue
+            last = " " if piece.isspace() else piece
+            yield index, last
+
+
+_FIRST_CHARACTERS = frozenset(name[0] for name in CommandName)
+
+
+def _may_be_command(text: str) -> bool:
+    """Whether `text` starts, as `parse_command` reads it, with a character some command word starts with: most
+    group messages are chat, and this reads no more than their first three characters."""
+    head = "".join(char for _, char in islice(_normalised(text), 3))
+    if head.startswith("/"):
+        head = head[2:] if head.startswith("/ ") else head[1:]
+    return head[:1] in _FIRST_CHARACTERS
+
+
 def parse_command(text: str) -> Command | CommandError | None:
     """Parse one chat message, with mentions of the bot already removed by the caller.
 
     Full-width characters (＃１２, ／, ideographic space) are normalised and runs of whitespace
     collapsed; a leading `/` is tolerated.
     """
-    message = _Message(text)
+    return _parse(_Message(text)) if _may_be_command(text) else None
+
+
+def _parse(message: _Message) -> Command | CommandError | None:
     start = 0
     if message.text.startswith("/"):
         start = 2 if message.text.startswith("/ ") else 1

@@ -126,7 +126,7 @@ def _hold(ctx: Context, classification: Classification) -> list[Outgoing]:
     category = ctx.settings.category(classification.category) or ctx.settings.fallback_category
     grid_id = _grid_for(ctx, _source(ctx), classification)
     duty = ctx.duty(grid_id)
-    item = hold(
+    number = hold(
         ctx.session, now=ctx.now,
         fields={
             "text": incoming.text, "chat_id": incoming.chat_id, "chat_name": incoming.chat_name,
@@ -138,7 +138,7 @@ def _hold(ctx: Context, classification: Classification) -> list[Outgoing]:
         },
     )
     chat = texts.TRIAGE_PRIVATE_CHAT if incoming.is_private else incoming.chat_name
-    text = texts.TRIAGE_ASK.format(item=item.id, chat=chat, sender=incoming.sender_name, text=incoming.text)
+    text = texts.TRIAGE_ASK.format(item=number, chat=chat, sender=incoming.sender_name, text=incoming.text)
     return [Outgoing(duty.cadre.chat_id, text, duty.cadre.name, is_private=True)]
 
 

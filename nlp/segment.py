@@ -22,6 +22,7 @@ import string
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -33,6 +34,7 @@ if _SKIP_PKG_RESOURCES:
     sys.modules["pkg_resources"] = None  # type: ignore[assignment]
 try:
     import jieba
+    from jieba import finalseg
 finally:
     if _SKIP_PKG_RESOURCES:
         del sys.modules["pkg_resources"]
@@ -122,14 +124,20 @@ def raw_tokens(text: str) -> list[str]:
 
     The same words as `tokenizer().lcut(text, HMM=False)` (`tests/test_nlp_speed_equivalence.py` compares
     them) in under half the time: jieba's `cut` builds a dict of candidate word ends for the whole block, then
-    scores them in a generator under `max`; `_best_words` does both in one loop over the same dictionary.
+    scores them in a generator under `max`; `_route` does both in one loop over the same dictionary.
     """
+    return _segmented(text, _best_words)
+
+
+def _segmented(text: str, cut_block: Callable[[str, dict[str, float | None], float, list[str]], None]) -> list[str]:
+    """`text` cut as jieba's `cut` does: each run of Han characters, letters and digits by `cut_block`, every
+    other character a token of its own (but `\r\n`, kept together)."""
     logp, log_total = _log_probabilities(tokenizer())
     words: list[str] = []
     for index, block in enumerate(jieba.re_han_default.split(text)):
         if index % 2:  # a run of Han characters, letters and digits (the pattern's captured group)
-            _best_words(block, logp, log_total, words)
-        elif "\r\n" in block:  # jieba keeps `\r\n` together; any other character is a token of its own
+            cut_block(block, logp, log_total, words)
+        elif "\r\n" in block:
             skip = jieba.re_skip_default
             for piece in skip.split(block):
                 words.extend([piece] if skip.match(piece) else piece)
@@ -154,13 +162,14 @@ def _log_probabilities(instance: jieba.Tokenizer) -> tuple[dict[str, float | Non
     return logp, log_total
 
 
-def _best_words(block: str, logp: dict[str, float | None], log_total: float, words: list[str]) -> None:
-    """jieba's most probable segmentation of `block` without its HMM, appended to `words`.
+def _route(block: str, logp: dict[str, float | None], log_total: float) -> list[int]:
+    """jieba's most probable segmentation of `block` without its HMM: for each offset, where the word starting
+    there ends (exclusive).
 
-    As jieba's `get_DAG`, `calc` and `__cut_DAG_NO_HMM`: from the end, each offset takes the dictionary word
-    starting there that maximises log P(word) + the best score after it (on a tie, the longer word); a single
-    character no word starts with scores log 1. Single ASCII letters and digits are joined into one token.
-    `logp`: `_log_probabilities` (jieba's `log(count) - logtotal`, the same float, looked up once per entry).
+    As jieba's `get_DAG` and `calc`: from the end, each offset takes the dictionary word starting there that
+    maximises log P(word) + the best score after it (on a tie, the longer word); a single character no word
+    starts with scores log 1. `logp`: `_log_probabilities` (jieba's `log(count) - logtotal`, the same float,
+    looked up once per entry).
     """
     size = len(block)
     scores = [0.0] * (size + 1)
@@ -178,10 +187,17 @@ def _best_words(block: str, logp: dict[str, float | None], log_total: float, wor
             if end == size:
                 break
             lp = logp.get(block[start : end + 1], _END)
-        scores[start], ends[start] = best, best_end if best_end >= 0 else start
-    start, letters = 0, ""
+        scores[start], ends[start] = best, (best_end if best_end >= 0 else start) + 1
+    return ends
+
+
+def _best_words(block: str, logp: dict[str, float | None], log_total: float, words: list[str]) -> None:
+    """The words of `block`'s route (`_route`) appended to `words`, as jieba's `__cut_DAG_NO_HMM`: single ASCII
+    letters and digits are joined into one token."""
+    ends = _route(block, logp, log_total)
+    size, start, letters = len(block), 0, ""
     while start < size:
-        end = ends[start] + 1
+        end = ends[start]
         word = block[start:end]
         if end - start == 1 and word in _ASCII_ALNUM:
             letters += word
@@ -195,9 +211,42 @@ def _best_words(block: str, logp: dict[str, float | None], log_total: float, wor
         words.append(letters)
 
 
+def _hmm_words(block: str, logp: dict[str, float | None], log_total: float, words: list[str]) -> None:
+    """The words of `block`'s route appended to `words`, as jieba's `__cut_DAG` (with its HMM): a run of single
+    characters that is no dictionary word goes to jieba's HMM (`finalseg.cut`), which may join some of them."""
+    ends = _route(block, logp, log_total)
+    size, start, single = len(block), 0, ""
+    while start < size:
+        end = ends[start]
+        if end - start == 1:
+            single += block[start]
+        else:
+            if single:
+                _singles(single, logp, words)
+                single = ""
+            words.append(block[start:end])
+        start = end
+    if single:
+        _singles(single, logp, words)
+
+
+def _singles(run: str, logp: dict[str, float | None], words: list[str]) -> None:
+    """A run of single characters of the route, as `__cut_DAG` yields it (a known word of its own count is
+    split into characters; an unknown run is the HMM's)."""
+    if len(run) == 1:
+        words.append(run)
+    elif logp.get(run) is None:
+        words.extend(finalseg.cut(run))
+    else:
+        words.extend(run)
+
+
 def tokens(text: str) -> list[str]:
     """jieba's segmentation of `text` (precise mode, with its HMM joining unknown characters), no whitespace.
 
     Duplicate detection compares these: the HMM keeps `3号楼` from leaving a stray `号` behind.
+
+    The same words as `tokenizer().lcut(text)` (compared in `tests/test_nlp_speed_equivalence.py`), from the
+    route `raw_tokens` finds, in about half the time: every report and follow-up is segmented so.
     """
-    return [token for token in tokenizer().lcut(text) if not token.isspace()]
+    return [token for token in _segmented(text, _hmm_words) if not token.isspace()]

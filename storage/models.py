@@ -22,6 +22,13 @@ def _when(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
+def column_defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """The defaults of `model`'s fields that have one (none is mutable), but its number's: what a row written with
+    a Core insert holds before its own values, as the model's constructor would fill it."""
+    fields = model.model_fields.items()
+    return {name: field.get_default() for name, field in fields if not field.is_required() and name != "id"}
+
+
 class Member(SQLModel, table=True):
     """A resident the bot has heard from, keyed by their chat id; `community_id` is where they last wrote in a
     group, which is whom a private message from them is for."""

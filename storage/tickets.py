@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    RowMapping,
     Select,
     String,
     Update,
@@ -29,14 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import SessionTransaction, configure_mappers, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlmodel import Session, col, select
 
 from ledger.lifecycle import CADRE_RESPONSES, CLOSED_STATES, OPEN_STATES, Action, Status, next_status
 from ledger.rates import TicketFacts
 from nlp.similarity import ReportFacts, facts, merge_features
 from storage.db import community_params, core_connection, in_community, session_community
-from storage.models import Ticket, TicketEvent, TicketReporter
+from storage.models import Ticket, TicketEvent, TicketReporter, column_defaults
 from storage.new_ticket import insert_event, insert_reporter, write_new_ticket
 
 _DATETIME_FIELDS = frozenset(
@@ -171,22 +172,19 @@ def open_ticket(
     return ticket
 
 
-_TICKET_DEFAULTS: dict[str, Any] = {
-    **{name: field.get_default() for name, field in Ticket.model_fields.items() if not field.is_required()},
-    "description": "", "category": "", "chat_id": "",
-}  # fmt: skip
-"""A new ticket's columns before its fields are set: the model's defaults (none is mutable)."""
+_TICKET_DEFAULTS: dict[str, Any] = {**column_defaults(Ticket), "description": "", "category": "", "chat_id": ""}
+"""A new ticket's columns before its fields are set: the model's defaults."""
 
 
 def _as_loaded(row: dict[str, Any]) -> Ticket:
     """The object of a ticket `row` just written, as a query would load it: a row of the ledger with nothing to
     flush. Built without `Ticket(...)`, which sets each of its fields through both SQLModel's and SQLAlchemy's
     instrumentation, at several times the cost of writing the row. (Mappers are configured first, as the
-    constructor and every query do.)"""
+    constructor and every query do.) The values go straight into the new object's state, as `set_committed_value`
+    would put them one by one: a fresh state has no history, expired attribute or loader to clear."""
     configure_mappers()
     ticket = inspect(Ticket).class_manager.new_instance()
-    for name, value in row.items():
-        set_committed_value(ticket, name, value)
+    instance_dict(ticket).update(row)
     make_transient_to_detached(ticket)
     return ticket
 
@@ -356,7 +354,40 @@ def remove_reporter(session: Session, ticket: Ticket, reporter: Actor, *, now: d
 
 
 def get_ticket(session: Session, number: int) -> Ticket | None:
-    return session.get(Ticket, number)
+    """Ticket `number` of the session's community (None: no such ticket there).
+
+    The session's own object when it has one; else the row is read with a Core statement built once and joins
+    the session as loaded (`_adopted`): a report that joins a ticket, and most follow-ups and commands, read one,
+    and `Session.get` cost twice a join's writes."""
+    present = session.identity_map.get(_identity(number))
+    if present is not None:
+        return present
+    scope = community_params(session)
+    row = core_connection(session).execute(_by_number(bool(scope)), {"id": number, **scope}).mappings().first()
+    return None if row is None else _adopted(session, row)
+
+
+def _identity(number: int) -> tuple:
+    """The session's identity-map key of ticket `number`."""
+    return inspect(Ticket).identity_key_from_primary_key((number,))
+
+
+@cache
+def _by_number(scoped: bool) -> Select:
+    table = Ticket.__table__
+    query = table.select().where(table.c.id == bindparam("id"))
+    return query.where(in_community(table)) if scoped else query
+
+
+def _adopted(session: Session, row: RowMapping) -> Ticket:
+    """The ticket of a `row` read through Core, in `session`: the session's object of that number when it has one
+    (as a query would give it), else one built from the row as loaded (`_as_loaded`) and added."""
+    present = session.identity_map.get(_identity(row["id"]))
+    if present is not None:
+        return present
+    ticket = _as_loaded(row)
+    session.add(ticket)
+    return ticket
 
 
 def active_reporters(session: Session, ticket_id: int) -> list[TicketReporter]:
@@ -522,15 +553,25 @@ def open_tickets_assigned_to(session: Session, cadre_id: str) -> list[Ticket]:
 
 
 def tickets_reported_by(session: Session, member_id: str, limit: int = 10) -> list[Ticket]:
-    return list(
-        session.exec(
-            select(Ticket)
-            .join(TicketReporter, col(TicketReporter.ticket_id) == col(Ticket.id))
-            .where(TicketReporter.member_id == member_id, TicketReporter.active)
-            .order_by(col(Ticket.id).desc())
-            .limit(limit)
-        )
+    """The newest `limit` tickets `member_id` is an active reporter of, newest first (every follow-up and
+    attachment reads them: a Core statement built once, its rows adopted as `get_ticket`'s)."""
+    scope = community_params(session)
+    params = {"member_id": member_id, "limit": limit, **scope}
+    rows = core_connection(session).execute(_reported_by(bool(scope)), params).mappings().all()
+    return [_adopted(session, row) for row in rows]
+
+
+@cache
+def _reported_by(scoped: bool) -> Select:
+    tickets, reporters = Ticket.__table__, TicketReporter.__table__
+    query = (
+        tickets.select()
+        .join(reporters, reporters.c.ticket_id == tickets.c.id)
+        .where(reporters.c.member_id == bindparam("member_id"), reporters.c.active)
+        .order_by(tickets.c.id.desc())
+        .limit(bindparam("limit"))
     )
+    return query.where(in_community(tickets), in_community(reporters)) if scoped else query
 
 
 def all_tickets(session: Session) -> list[Ticket]:

@@ -1,3 +1,6 @@
+import csv
+from pathlib import Path
+
 import pytest
 
 from handlers.commands import (
@@ -8,6 +11,9 @@ from handlers.commands import (
     CommandName,
     ProblemKind,
     Rating,
+    _may_be_command,
+    _Message,
+    _parse,
     parse_command,
     rating_value,
 )
@@ -347,3 +353,36 @@ def test_rating_of_parsed_command() -> None:
 def test_rating_value_rejects(argument: str) -> None:
     with pytest.raises(ValueError):
         rating_value(argument)
+
+
+def _group_chat_texts() -> list[str]:
+    found = []
+    for path in sorted((Path(__file__).parent / "data").glob("groupchat*.csv")):
+        with path.open(encoding="utf-8") as file:
+            found += [row["text"] for row in csv.DictReader(file)]
+    return found
+
+
+_PREFIXES = ("", " ", "\u3000", "\u200b", "\u200b \ufeff", "/", "／", "/ ", "／\u3000", " /\u200b ")
+
+
+def _command_like_texts() -> list[str]:
+    """Every command word and usage example, alone and after each way a message may start before it."""
+    bodies = [*CommandName, *(spec.usage.split("例：", 1)[1].removesuffix("）") for spec in COMMANDS.values()
+                              if "例：" in spec.usage)]  # fmt: skip
+    return [prefix + body + suffix for prefix in _PREFIXES for body in bodies for suffix in ("", " 12", "１２")]
+
+
+def test_the_quick_look_passes_every_message_a_full_parse_reads_as_a_command() -> None:
+    """`parse_command` reads only the head of a message before normalising it whole: it must never turn away one
+    that the full parse (`_parse`) takes for a command or a command error, whatever leads it."""
+    texts = _group_chat_texts() + _command_like_texts()
+    parsed = [text for text in texts if _parse(_Message(text)) is not None]
+    assert len(parsed) >= len(_command_like_texts()) // 2
+    assert [text for text in parsed if not _may_be_command(text)] == []
+    assert all(parse_command(text) == _parse(_Message(text)) for text in texts)
+
+
+def test_the_quick_look_turns_away_most_chat() -> None:
+    chat = _group_chat_texts()
+    assert sum(not _may_be_command(text) for text in chat) > 0.8 * len(chat)

@@ -1,6 +1,7 @@
 """The classifier's fast paths give what the plain ones give, on every message of the repository's data files.
 
-- segmentation: `segment.raw_tokens` against jieba's own `lcut(HMM=False)` on the same tokenizer;
+- segmentation: `segment.raw_tokens` against jieba's own `lcut(HMM=False)` on the same tokenizer, and
+  `segment.tokens` against `lcut()` (with the HMM);
 - the danger detector's character pre-check (`nlp.prefilter`) never turns away a text a pattern matches, nor does
   its one-intersection form for all concepts (`danger._candidates`); the patterns led by the characters a match
   starts with (`prefilter.led`) find what the plain ones find;
@@ -60,6 +61,17 @@ def test_segmentation_is_jiebas(texts: list[str]) -> None:
     tokenizer = segment.tokenizer()
     for text in [message_core(t) for t in texts] + _odd_texts(3000) + ["", " ", "\r\n", "abc123 def", "３号楼"]:
         assert segment.raw_tokens(text) == tokenizer.lcut(text, HMM=False), text
+
+
+def test_tokens_are_jiebas_with_its_hmm(texts: list[str]) -> None:
+    """`segment.tokens` (duplicate detection's words) against jieba's own `lcut` with its HMM, whitespace left
+    out: the same route as `raw_tokens`, and runs of unknown single characters through jieba's HMM."""
+    tokenizer = segment.tokenizer()
+    odd = _odd_texts(3000)
+    cases = [*texts, *[t.casefold() for t in texts], *odd, "", " ", "\r\n", "abc123 def", "３号楼", "12.5% 3号楼"]
+    for text in cases:
+        assert segment.tokens(text) == [t for t in tokenizer.lcut(text) if not t.isspace()], text
+    assert sum(segment.tokens(t) != segment.raw_tokens(t) for t in texts) > len(texts) // 10  # the HMM is in play
 
 
 def test_the_log_table_is_jiebas_arithmetic_and_follows_the_dictionary() -> None:
