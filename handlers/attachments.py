@@ -4,7 +4,8 @@ A resident who reported a problem often sends the photo right after. Such a mess
 latest open ticket they reported within the merge window: the reply names the ticket and @-mentions its
 assignee, so the cadre sees the photo where it was posted (the ledger keeps the message id and kind in
 `inbound_message`, with the ticket it was attached to; the reply row carries the ticket number). A dispatch to a
-partner unit forwards the ticket's photos (handlers/units.py). Without such a ticket, a private message
+partner unit forwards the ticket's photos, and a photo attached to a ticket already dispatched goes to its unit too
+(handlers/units.py). Without such a ticket, a private message
 gets "请用文字描述问题"; in a group a photo alone stays chatter and gets no answer, like stickers.
 A cadre's attachment goes with their patrol finding (`上报`, handlers/patrol.py) instead: a photo sent within
 `PATROL_PHOTO_WINDOW` after their 上报, in the same chat, is attached to it (the reply carries its number); one sent
@@ -22,6 +23,7 @@ from sqlmodel import col, select
 
 from handlers import texts
 from handlers.context import Context
+from handlers.units import photo_for_unit
 from ledger.lifecycle import Status, is_open
 from ledger.messages import MessageKind, Outgoing
 from storage.messages import attach
@@ -77,11 +79,12 @@ def handle_attachment(ctx: Context) -> list[Outgoing]:
     )
     incoming = ctx.incoming
     if incoming.is_private or assignee is None:
-        return [ctx.reply(text, ticket_id=ticket.id)]
+        return [ctx.reply(text, ticket_id=ticket.id), *photo_for_unit(ctx, ticket)]
     names = [incoming.sender_name, assignee.name]
     ids = (incoming.sender_id, assignee.chat_id)
     return [
-        Outgoing(incoming.chat_id, texts.mention_prefix(names) + text, incoming.chat_name, ids, ticket_id=ticket.id)
+        Outgoing(incoming.chat_id, texts.mention_prefix(names) + text, incoming.chat_name, ids, ticket_id=ticket.id),
+        *photo_for_unit(ctx, ticket),
     ]
 
 
@@ -112,10 +115,11 @@ def _attach_to_patrol(ctx: Context) -> list[Outgoing]:
     incoming = ctx.incoming
     assignee = ctx.settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
     if incoming.is_private or assignee is None or assignee.chat_id == incoming.sender_id:
-        return [ctx.reply(text, ticket_id=ticket.id)]
+        return [ctx.reply(text, ticket_id=ticket.id), *photo_for_unit(ctx, ticket)]
     names, ids = [incoming.sender_name, assignee.name], (incoming.sender_id, assignee.chat_id)
     return [
-        Outgoing(incoming.chat_id, texts.mention_prefix(names) + text, incoming.chat_name, ids, ticket_id=ticket.id)
+        Outgoing(incoming.chat_id, texts.mention_prefix(names) + text, incoming.chat_name, ids, ticket_id=ticket.id),
+        *photo_for_unit(ctx, ticket),
     ]
 
 

@@ -251,6 +251,7 @@ UNIT_ORDER = (
 )
 UNIT_ORDER_PHOTOS = "附现场图片 {count} 张，随后转发。\n"
 UNIT_ORDER_PHOTOS_CAPPED = "附现场图片 {total} 张，随后转发前 {count} 张，其余可向 {cadre} 索取。\n"
+UNIT_PHOTO_ADDED = "#{number} 补充现场图片（第 {index} 张），随后转发。"
 UNIT_PHOTO_UNAVAILABLE = "#{number} 的第 {index} 张现场图片已无法转发（原图已过期），如需查看请向 {cadre} 索取。"
 UNIT_DISPATCHED = "#{number} 已派 {unit} 处理，{cadre} 督办。"
 AUTO_DISPATCHED = "已同时派 {unit} 处理。"

@@ -8,7 +8,9 @@ to answer. The cadre stays the ticket's assignee and its deadlines keep chasing 
 The photos attached to the ticket (residents' after their report, a cadre's with a patrol finding, a duplicate's
 folded in by 合并: `inbound_message.ticket_id`) follow the order to the same chat(s), each as a forward of the
 original message (`Outgoing.forward_message_id`), at most MAX_FORWARDED_PHOTOS of them; the order says how many
-follow. A photo the platform can no longer forward is replaced by a line saying so (bot/wechaty_transport).
+follow. A photo attached once the ticket is dispatched (a category with `auto_dispatch` is dispatched before any photo
+can come) goes to the unit as it comes, after a line naming the ticket, up to the same limit (`photo_for_unit`). A
+photo the platform can no longer forward is replaced by a line saying so (bot/wechaty_transport).
 
 A unit's members write the cadres' words — 接单 12, 进度 12 …, 办结 12 … — and act as the unit, on the tickets
 dispatched to it only; the residents' group hears the progress naming the unit (`#12 已由 幸福里物业 张师傅 签收`).
@@ -200,6 +202,23 @@ def _to_unit(ctx: Context, ticket: Ticket, unit: Unit) -> tuple[list[Outgoing], 
         for index in range(1, len(chosen) + 1)
     ]
     return orders, forwards(orders, list(zip(chosen, unavailable, strict=True)))
+
+
+def photo_for_unit(ctx: Context, ticket: Ticket) -> list[Outgoing]:
+    """The photo just attached to `ticket` (`ctx.incoming`), for the unit the ticket is dispatched to: a line naming
+    the ticket, then the photo, to the order's chat(s); nothing when the ticket is with no unit, the attachment is not
+    a photo or video, or the ticket's photos are past MAX_FORWARDED_PHOTOS."""
+    unit = ctx.settings.unit(ticket.unit_id) if ticket.unit_id else None
+    if unit is None or ctx.incoming.kind.value not in PHOTO_KINDS:
+        return []
+    assert ticket.id is not None
+    index = len(attachments(ctx.session, ticket.id, PHOTO_KINDS))
+    if index > MAX_FORWARDED_PHOTOS:
+        return []
+    lines = unit_messages(ctx.settings, unit, texts.UNIT_PHOTO_ADDED.format(number=ticket.id, index=index), ticket.id)
+    cadre = ctx.cadre_name(ticket.assignee_id)
+    unavailable = texts.UNIT_PHOTO_UNAVAILABLE.format(number=ticket.id, index=index, cadre=cadre)
+    return [*lines, *forwards(lines, [(ctx.incoming.message_id, unavailable)])]
 
 
 def photos_line(total: int, cadre: str, limit: int = MAX_FORWARDED_PHOTOS) -> str:

@@ -11,10 +11,12 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from bot.app import Huiyin
 from handlers import texts
 from handlers.units import MAX_FORWARDED_PHOTOS, forwards, photos_line
 from ledger.clock import ManualClock
 from ledger.messages import MessageKind, Outgoing
+from nlp.trained import configured_classifier
 from settings.models import Settings
 from storage.messages import attachments
 from storage.models import OutboxMessage
@@ -137,6 +139,44 @@ def test_the_forwards_are_queued_and_read_back_from_the_outbox(chat: Chat) -> No
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
     assert [row.forward_message_id for row in rows[-2:]] == [None, photo]
     assert rows[-1].sent_at is not None and rows[-1].chat_name == UNIT_GROUP
+
+
+def test_a_photo_after_the_dispatch_follows_to_the_unit_named_by_its_ticket(chat: Chat) -> None:
+    chat.say("张阿姨", LEAK)
+    before, _ = _photo(chat, "张阿姨")
+    chat.say("王芳", "派单 1 物业")
+    after, [attached, line, forwarded] = _photo(chat, "张阿姨")
+    assert attached.chat_name == GROUP_G1 and "已附在 #1" in attached.text
+    assert (line.chat_name, line.forward_message_id) == (UNIT_GROUP, None)
+    assert line.text == "@张师傅 #1 补充现场图片（第 2 张），随后转发。"
+    assert (forwarded.chat_id, forwarded.forward_message_id) == (line.chat_id, after)
+    assert forwarded.text == "#1 的第 2 张现场图片已无法转发（原图已过期），如需查看请向 王芳 索取。"
+    _voice, [only] = _photo(chat, "张阿姨", kind=MessageKind.VOICE)  # not a photo: the unit is not told
+    assert only.chat_name == GROUP_G1
+    chat.say("张师傅", "退单 1 不归物业管", group=UNIT_GROUP)
+    _late, [alone] = _photo(chat, "张阿姨")  # handed back: with no unit now
+    assert alone.chat_name == GROUP_G1 and before != after
+
+
+def test_an_auto_dispatched_reports_photos_follow_as_they_come_up_to_the_cap(
+    settings: Settings, engine: Engine, clock: ManualClock
+) -> None:
+    categories = [
+        c.model_copy(update={"auto_dispatch": True}) if c.id == "drainage" else c for c in settings.categories
+    ]
+    auto = settings.model_copy(update={"categories": categories})
+    app = Huiyin(auto, engine, configured_classifier(auto), clock)
+    app.prepare()
+    chat = Chat(app)
+    replies = chat.say("张阿姨", "3号楼2单元下水道堵了，一楼返水")
+    [order] = [o for o in replies if o.chat_name == UNIT_GROUP]
+    assert "图片" not in order.text
+    forwarded = []
+    for _ in range(MAX_FORWARDED_PHOTOS + 1):
+        photo, replies = _photo(chat, "张阿姨")
+        forwarded.append((photo, _forwarded(replies)))
+    assert all(sent == [photo] for photo, sent in forwarded[:MAX_FORWARDED_PHOTOS])
+    assert forwarded[-1][1] == []
 
 
 # The pure parts.
