@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from bot.app import Huiyin
 from bot.outbox import OutboxSender
+from bot.wechaty_transport import texts as delivery_texts
 from handlers.cadre import duty_lines
 from jobs.runner import JobRunner
 from ledger.clock import Clock, ManualClock
@@ -53,14 +54,15 @@ def lenient_stdin() -> None:
 
 
 class ConsoleTransport:
-    """Prints each reply the way the chat would show it."""
+    """Prints each reply the way the chat would show it; a forward as `[转发图片]` (there is no photo to show)."""
 
     def __init__(self, write: Callable[[str], None]) -> None:
         self.write = write
 
     def send(self, outgoing: Outgoing) -> None:
         where = f"{PRIVATE}→{outgoing.chat_name or outgoing.chat_id}" if outgoing.is_private else outgoing.chat_name
-        self.write(format_line(where or outgoing.chat_id, BOT_NAME, outgoing.text))
+        text = outgoing.text if outgoing.forward_message_id is None else delivery_texts.FORWARDED
+        self.write(format_line(where or outgoing.chat_id, BOT_NAME, text))
 
 
 def format_line(chat: str, speaker: str, text: str) -> str:

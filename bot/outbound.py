@@ -161,6 +161,11 @@ class Queued:
     retried: bool = False
     due: dt.datetime | None = None
 
+    @property
+    def alone(self) -> bool:
+        """Never merged with other rows: a row tried before, or a forward (a message of its own, not text)."""
+        return self.retried or self.delivery.outgoing.forward_message_id is not None
+
 
 def queued(row: OutboxMessage) -> Queued:
     assert row.id is not None
@@ -180,7 +185,8 @@ def plan(queue: Sequence[Queued], pacer: Pacer, now: dt.datetime, merge_max: int
 
     Chats are considered in the order of their oldest due row, so a chat that must wait does not hold up the
     others; within a chat the rows keep their order. A row tried before goes alone, so a reply that fails is
-    never merged into a new message; and a row backing off (`due` later) holds up nothing behind it.
+    never merged into a new message, and so does a forward (a photo after a dispatch order); a row backing off
+    (`due` later) holds up nothing behind it.
     """
     if not queue:
         return None
@@ -192,7 +198,7 @@ def plan(queue: Sequence[Queued], pacer: Pacer, now: dt.datetime, merge_max: int
     for chat_id, items in by_chat.items():
         wait = pacer.wait(chat_id, now)
         if wait <= dt.timedelta(0):
-            chosen = items[:1] if items[0].retried else list(takewhile(lambda q: not q.retried, items))[:merge_max]
+            chosen = items[:1] if items[0].alone else list(takewhile(lambda q: not q.alone, items))[:merge_max]
             return Batch(tuple(q.row_id for q in chosen), merge([q.delivery for q in chosen]))
         waits.append(wait)
     return min(waits)

@@ -76,11 +76,17 @@ def failure_alerts(row: OutboxMessage, secretaries: Sequence[Cadre]) -> list[Out
     (who could not be told either, and an alert about an alert would never end)."""
     if row.is_private and row.chat_id in {s.chat_id for s in secretaries}:
         return []
-    excerpt = row.text if len(row.text) <= EXCERPT_LENGTH else row.text[:EXCERPT_LENGTH] + "…"
+    shown = shown_text(row)
+    excerpt = shown if len(shown) <= EXCERPT_LENGTH else shown[:EXCERPT_LENGTH] + "…"
     text = texts.DELIVERY_FAILED.format(
         chat=row.chat_name or row.chat_id, attempts=row.attempts, text=excerpt, error=row.last_error or "?"
     )
     return [Outgoing(s.chat_id, text, s.name, is_private=True) for s in secretaries]
+
+
+def shown_text(row: OutboxMessage) -> str:
+    """What a row says, for people: its text, or `[转发图片]` for a forward (its text is only sent in its place)."""
+    return row.text if row.forward_message_id is None else texts.FORWARDED
 
 
 def row_state(row: OutboxMessage) -> str:
@@ -107,6 +113,7 @@ def outbox_report(engine: Engine, tz: dt.tzinfo, *, failed_only: bool, as_json: 
             "ticket_id",
             "attempts",
             "last_error",
+            "forward_message_id",
         )
         times = ("created_at", "claimed_at", "retry_at", "failed_at")
         return json.dumps(
@@ -124,7 +131,7 @@ def outbox_report(engine: Engine, tz: dt.tzinfo, *, failed_only: bool, as_json: 
     lines = []
     for row in rows:
         when = (row.failed_at or row.created_at).astimezone(tz).strftime("%m-%d %H:%M")
-        text = row.text.replace("\n", " ")
+        text = shown_text(row).replace("\n", " ")
         error = f"  [{row.last_error}]" if row.last_error else ""
         lines.append(
             f"{row.id:<6} {texts.OUTBOX_STATES[row_state(row)]:<4} {when}  {row.chat_name or row.chat_id}  "

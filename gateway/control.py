@@ -5,7 +5,8 @@ POST /messages   {"sender": "张阿姨", "text": "…", "room": "1-3号楼业主
                  → {"id": "<message id>"}
 GET  /sent?after=0&min=1&wait=5
                  what the bot sent after sequence number `after`; waits up to `wait` seconds for `min` more
-                 → {"sent": [{"seq", "id", "conversation_id", "room", "text", "mention_ids", "mention_names", "at"}]}
+                 → {"sent": [{"seq", "id", "conversation_id", "room", "text", "mention_ids", "mention_names", "at",
+                              "kind", "forwarded_from"}]}   (a forwarded photo: kind "image", the original's id)
 GET  /rooms      the simulated rooms and their members
 GET  /health     open event streams and ding count
 """

@@ -9,6 +9,7 @@ Any RPC not listed here answers UNIMPLEMENTED.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import json
 import logging
@@ -22,6 +23,7 @@ from gateway.world import WIRE_TYPES, Message, World
 
 log = logging.getLogger(__name__)
 Now = Callable[[], dt.datetime]
+FILEBOX_BASE64 = 1  # the FileBox JSON `boxType` of a base64 file (wechaty_puppet FileBoxType.Base64)
 
 
 def event(kind: pb.EventType, payload: dict) -> pb.EventResponse:
@@ -63,6 +65,9 @@ class PuppetService:
             "ContactList": (self.contact_list, pb.ContactListRequest, pb.ContactListResponse),
             "MessagePayload": (self.message_payload, pb.MessagePayloadRequest, pb.MessagePayloadResponse),
             "MessageSendText": (self.message_send_text, pb.MessageSendTextRequest, pb.MessageSendTextResponse),
+            "MessageImage": (self.message_image, pb.MessageImageRequest, pb.MessageImageResponse),
+            "MessageFile": (self.message_file, pb.MessageFileRequest, pb.MessageFileResponse),
+            "MessageSendFile": (self.message_send_file, pb.MessageSendFileRequest, pb.MessageSendFileResponse),
             "RoomPayload": (self.room_payload, pb.RoomPayloadRequest, pb.RoomPayloadResponse),
             "RoomList": (self.room_list, pb.RoomListRequest, pb.RoomListResponse),
             "RoomMemberList": (self.room_member_list, pb.RoomMemberListRequest, pb.RoomMemberListResponse),
@@ -172,6 +177,40 @@ class PuppetService:
         async with self.sent_changed:
             self.sent_changed.notify_all()
         return pb.MessageSendTextResponse(id=message.id)
+
+    # Forwarding. wechaty-grpc 0.20.19 has no `MessageForward`: python-wechaty forwards a photo by loading the message
+    # (MessagePayload), fetching its image (MessageImage) or, for a video or file, the file (MessageFile), and sending
+    # that back (MessageSendFile); bot/wechaty_transport/compat.py does the same. A message the world has expired (or
+    # never had) is NOT_FOUND, as an old photo is for a real puppet; the sent copy is recorded in the destination chat
+    # with the id of the message it came from.
+
+    async def message_image(self, request: pb.MessageImageRequest) -> pb.MessageImageResponse:
+        return pb.MessageImageResponse(filebox=self._filebox(request.id))
+
+    async def message_file(self, request: pb.MessageFileRequest) -> pb.MessageFileResponse:
+        return pb.MessageFileResponse(filebox=self._filebox(request.id))
+
+    def _filebox(self, message_id: str) -> str:
+        """The message's media as the client's FileBox JSON (base64), or NOT_FOUND."""
+        media = self.world.media(message_id)
+        if media is None:
+            raise grpclib.GRPCError(grpclib.const.Status.NOT_FOUND, f"no media of message {message_id} (expired?)")
+        name, content = media
+        return json.dumps({"boxType": FILEBOX_BASE64, "name": name, "base64": base64.b64encode(content).decode()})
+
+    async def message_send_file(self, request: pb.MessageSendFileRequest) -> pb.MessageSendFileResponse:
+        if problem := self.world.send_problem(request.conversation_id, []):
+            raise grpclib.GRPCError(grpclib.const.Status.FAILED_PRECONDITION, problem)
+        try:
+            content = base64.b64decode(json.loads(request.filebox)["base64"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise grpclib.GRPCError(grpclib.const.Status.INVALID_ARGUMENT, f"not a base64 file box: {error}") from error
+        message = self.world.bot_sent_file(request.conversation_id, content, now=self.now())
+        if self.echo_self:
+            self.publish(message)
+        async with self.sent_changed:
+            self.sent_changed.notify_all()
+        return pb.MessageSendFileResponse(id=message.id)
 
     async def room_payload(self, request: pb.RoomPayloadRequest) -> pb.RoomPayloadResponse:
         room = self.world.rooms.get(request.id)

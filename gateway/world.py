@@ -48,6 +48,11 @@ WIRE_TYPES = {
 }
 
 
+MEDIA_SUFFIXES = {WireKind.IMAGE: ".jpg", WireKind.VIDEO: ".mp4", WireKind.VOICE: ".sil", WireKind.FILE: ".pdf"}
+MEDIA_CONTENT = "loopback media of "
+"""A media message's content is this and its id: a photo the bot sends back can be told by its bytes."""
+
+
 @dataclass
 class Contact:
     id: str
@@ -75,7 +80,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Sent:
-    """What the bot sent through `MessageSendText`, as a test or a person reads it back."""
+    """What the bot sent through `MessageSendText` (or `MessageSendFile`: a photo it forwarded, `kind` not text,
+    `forwarded_from` the message whose photo it is), as a test or a person reads it back."""
 
     seq: int
     message_id: str
@@ -85,6 +91,8 @@ class Sent:
     mention_ids: tuple[str, ...]
     mention_names: tuple[str, ...]
     received_at: dt.datetime
+    kind: WireKind = WireKind.TEXT
+    forwarded_from: str | None = None
 
     def as_json(self) -> dict:
         return {
@@ -96,6 +104,8 @@ class Sent:
             "mention_ids": list(self.mention_ids),
             "mention_names": list(self.mention_names),
             "at": self.received_at.isoformat(),
+            "kind": self.kind.value,
+            "forwarded_from": self.forwarded_from,
         }
 
 
@@ -123,6 +133,7 @@ class World:
         self.rooms: dict[str, Room] = {}
         self.messages: dict[str, Message] = {}
         self.sent: list[Sent] = []
+        self.expired: set[str] = set()  # messages whose photo or file the puppet can no longer fetch
         if settings is not None:
             self._populate(settings)
 
@@ -218,12 +229,35 @@ class World:
         strangers = [m for m in mention_ids if m not in room.member_ids]
         return f"not members of {conversation_id}: {', '.join(strangers)}" if strangers else None
 
+    def media(self, message_id: str) -> tuple[str, bytes] | None:
+        """The file name and content of a photo, video, voice note or file (what `MessageImage` and `MessageFile`
+        answer; the content names the message, so a forward can be traced back), or None: no such message, not
+        media, or expired."""
+        message = self.messages.get(message_id)
+        if message is None or message.kind not in MEDIA_SUFFIXES or message_id in self.expired:
+            return None
+        return f"{message_id}{MEDIA_SUFFIXES[message.kind]}", f"{MEDIA_CONTENT}{message_id}".encode()
+
+    def bot_sent_file(self, conversation_id: str, content: bytes, *, now: dt.datetime) -> Message:
+        """Record a `MessageSendFile`; content that is a message's media is a forward of it (its kind, its id)."""
+        raw = content.decode(errors="replace")
+        source = self.messages.get(raw.removeprefix(MEDIA_CONTENT)) if raw.startswith(MEDIA_CONTENT) else None
+        if source is None:
+            return self._record_sent(conversation_id, "", [], now=now, kind=WireKind.FILE)
+        return self._record_sent(conversation_id, "", [], now=now, kind=source.kind, forwarded_from=source.id)
+
     def bot_sent(self, conversation_id: str, text: str, mention_ids: list[str], *, now: dt.datetime) -> Message:
         """Record a `MessageSendText`; the returned message must be loadable by `MessagePayload`."""
+        return self._record_sent(conversation_id, text, mention_ids, now=now, kind=WireKind.TEXT)
+
+    def _record_sent(
+        self, conversation_id: str, text: str, mention_ids: list[str], *, now: dt.datetime, kind: WireKind,
+        forwarded_from: str | None = None,
+    ) -> Message:
         target = self.rooms.get(conversation_id)
         message = Message(
             id=self.new_id(),
-            kind=WireKind.TEXT,
+            kind=kind,
             text=text,
             from_id=self.bot_id,
             room_id=target.id if target else "",
@@ -243,6 +277,8 @@ class World:
                 tuple(mention_ids),
                 names,
                 now,
+                kind,
+                forwarded_from,
             )
         )
         return message

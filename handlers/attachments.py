@@ -3,11 +3,14 @@
 A resident who reported a problem often sends the photo right after. Such a message is attached to the
 latest open ticket they reported within the merge window: the reply names the ticket and @-mentions its
 assignee, so the cadre sees the photo where it was posted (the ledger keeps the message id and kind in
-`inbound_message`; the reply row carries the ticket number). Without such a ticket, a private message
+`inbound_message`, with the ticket it was attached to; the reply row carries the ticket number). A dispatch to a
+partner unit forwards the ticket's photos, and a photo attached to a ticket already dispatched goes to its unit too
+(handlers/units.py). Without such a ticket, a private message
 gets "请用文字描述问题"; in a group a photo alone stays chatter and gets no answer, like stickers.
 A cadre's attachment goes with their patrol finding (`上报`, handlers/patrol.py) instead: a photo sent within
 `PATROL_PHOTO_WINDOW` after their 上报, in the same chat, is attached to it (the reply carries its number); one sent
-before any such 上报 waits, and the next 上报 from that chat within the window takes it (`waiting_attachments`).
+before any such 上报 waits, and the next 上报 from that chat within the window takes it (`waiting_attachments`); either
+way it is attached to the finding's ticket.
 Other cadre attachments are never answered.
 """
 
@@ -20,8 +23,10 @@ from sqlmodel import col, select
 
 from handlers import texts
 from handlers.context import Context
+from handlers.units import photo_for_unit
 from ledger.lifecycle import Status, is_open
 from ledger.messages import MessageKind, Outgoing
+from storage.messages import attach
 from storage.models import InboundMessage, Ticket
 from storage.tickets import tickets_reported_by
 
@@ -61,6 +66,8 @@ def handle_attachment(ctx: Context) -> list[Outgoing]:
     ticket = latest_open_report(ctx)
     if ticket is None:
         return [ctx.reply(ASK_FOR_TEXT.format(what=what))] if ctx.incoming.is_private else []
+    assert ticket.id is not None
+    attach(ctx.session, [ctx.incoming.message_id], ticket.id)
     category = ctx.settings.category(ticket.category)
     assignee = ctx.settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
     text = ATTACHED.format(
@@ -72,11 +79,12 @@ def handle_attachment(ctx: Context) -> list[Outgoing]:
     )
     incoming = ctx.incoming
     if incoming.is_private or assignee is None:
-        return [ctx.reply(text, ticket_id=ticket.id)]
+        return [ctx.reply(text, ticket_id=ticket.id), *photo_for_unit(ctx, ticket)]
     names = [incoming.sender_name, assignee.name]
     ids = (incoming.sender_id, assignee.chat_id)
     return [
-        Outgoing(incoming.chat_id, texts.mention_prefix(names) + text, incoming.chat_name, ids, ticket_id=ticket.id)
+        Outgoing(incoming.chat_id, texts.mention_prefix(names) + text, incoming.chat_name, ids, ticket_id=ticket.id),
+        *photo_for_unit(ctx, ticket),
     ]
 
 
@@ -97,6 +105,8 @@ def _attach_to_patrol(ctx: Context) -> list[Outgoing]:
     ticket = _taken_by(_patrol_tickets(ctx), ctx.now)
     if ticket is None or not is_open(Status(ticket.status)):
         return []
+    assert ticket.id is not None
+    attach(ctx.session, [ctx.incoming.message_id], ticket.id)
     category = ctx.settings.category(ticket.category)
     text = texts.PATROL_PHOTO_ATTACHED.format(
         what=KIND_NAMES[ctx.incoming.kind], number=ticket.id, category=category.name if category else ticket.category,
@@ -105,19 +115,20 @@ def _attach_to_patrol(ctx: Context) -> list[Outgoing]:
     incoming = ctx.incoming
     assignee = ctx.settings.cadre(ticket.assignee_id) if ticket.assignee_id else None
     if incoming.is_private or assignee is None or assignee.chat_id == incoming.sender_id:
-        return [ctx.reply(text, ticket_id=ticket.id)]
+        return [ctx.reply(text, ticket_id=ticket.id), *photo_for_unit(ctx, ticket)]
     names, ids = [incoming.sender_name, assignee.name], (incoming.sender_id, assignee.chat_id)
     return [
-        Outgoing(incoming.chat_id, texts.mention_prefix(names) + text, incoming.chat_name, ids, ticket_id=ticket.id)
+        Outgoing(incoming.chat_id, texts.mention_prefix(names) + text, incoming.chat_name, ids, ticket_id=ticket.id),
+        *photo_for_unit(ctx, ticket),
     ]
 
 
-def waiting_attachments(ctx: Context) -> list[MessageKind]:
+def waiting_attachments(ctx: Context) -> list[tuple[str, MessageKind]]:
     """What the sender (a cadre writing 上报, asked before its ticket opens) sent in this chat within the window that
-    no other 上报 took: the attachments the new finding gets, oldest first."""
+    no other 上报 took: the attachments (message id, kind) the new finding gets, oldest first."""
     since = ctx.now - PATROL_PHOTO_WINDOW
     rows = ctx.session.exec(
-        select(InboundMessage.kind, InboundMessage.received_at)
+        select(InboundMessage.message_id, InboundMessage.kind, InboundMessage.received_at)
         .where(
             InboundMessage.sender_id == ctx.incoming.sender_id,
             InboundMessage.chat_id == ctx.incoming.chat_id,
@@ -129,7 +140,7 @@ def waiting_attachments(ctx: Context) -> list[MessageKind]:
     patrols = _patrol_tickets(ctx) if rows else []
     # Taken: by a 上报 within the window before it (attached when it came), or by one within the window after it.
     return [
-        MessageKind(kind) for kind, at in rows
+        (message_id, MessageKind(kind)) for message_id, kind, at in rows
         if not any(at - PATROL_PHOTO_WINDOW <= t.created_at <= at + PATROL_PHOTO_WINDOW for t in patrols)
     ]  # fmt: skip
 

@@ -1,9 +1,10 @@
 """合并: a cadre folds a duplicate ticket into the one that already tracks the same problem.
 
 `合并 13 1` moves #13's reporters to #1, each with their own words on the `join` event (what they wrote on
-#13), closes #13 as `merged` (not cancelled: nobody's report was false) and tells #13's reporters, in #13's
-chat, where their report now lives and who is responsible. The cadre must be one who may act on #13 or on #1
-(whoever takes the reporters on may fold a duplicate into their ticket); both tickets must still be open.
+#13), and #13's photos and other attachments (a dispatch of #1 forwards them), closes #13 as `merged` (not
+cancelled: nobody's report was false) and tells #13's reporters, in #13's chat, where their report now lives and
+who is responsible. The cadre must be one who may act on #13 or on #1 (whoever takes the reporters on may fold a
+duplicate into their ticket); both tickets must still be open.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from handlers.context import Context
 from handlers.views import find_ticket
 from ledger.lifecycle import OPEN_STATES, Action, Status
 from ledger.messages import Outgoing
+from storage.messages import move_attachments
 from storage.models import Ticket
 from storage.tickets import Actor, active_reporters, add_reporter, apply_action, ticket_events
 
@@ -45,6 +47,8 @@ def merge(ctx: Context, command: Command) -> list[Outgoing]:
             status = texts.STATUS_NAMES[Status(ticket.status)]
             return [ctx.reply(texts.MERGE_NOT_OPEN.format(number=ticket.id, status=status))]
     moved = _move_reporters(ctx, duplicate, target)
+    assert duplicate.id is not None and target.id is not None
+    move_attachments(ctx.session, duplicate.id, target.id)
     apply_action(
         ctx.session, duplicate, Action.MERGE, actor=Actor(cadre.id, cadre.name), now=ctx.now,
         note=texts.EVENT_MERGED.format(target=target.id), responding=True,

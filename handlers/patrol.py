@@ -31,6 +31,7 @@ from ledger.messages import Outgoing
 from nlp.classification import Intent
 from nlp.places import normalise_building, place_index
 from settings.models import ChatGroup, GroupKind
+from storage.messages import attach
 from storage.tickets import Actor, apply_action
 
 PATROL = "patrol"
@@ -62,11 +63,14 @@ def report(ctx: Context, command: Command) -> list[Outgoing]:
         ctx, source, verdict, category, grid_id=grid_id, assignee_id=assignee.id, uncertain=uncertain,
         fields={"source": PATROL},
     )  # fmt: skip
+    assert ticket.id is not None
+    attach(ctx.session, [message_id for message_id, _ in attached], ticket.id)
     if assignee.id == cadre.id:  # the finder handles it: signed for at once, no first response to chase
         apply_action(
             ctx.session, ticket, Action.ACCEPT, actor=Actor(cadre.id, cadre.name), now=ctx.now, responding=True
         )
-    attached_text = texts.PATROL_ATTACHED.format(what=describe_attachments(attached)) if attached else ""
+    kinds = [kind for _, kind in attached]
+    attached_text = texts.PATROL_ATTACHED.format(what=describe_attachments(kinds)) if attached else ""
     windows = shift_windows(ctx.settings, category, grid_id)
     response = (
         texts.BY_TIME.format(time=texts.format_time(ticket.response_due_at, ctx.tz)) if windows is not None

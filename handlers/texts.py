@@ -245,10 +245,14 @@ NOTICE_VERB_LINK = "关联"
 # The cadre who dispatched stays the ticket's assignee and is chased by its deadlines (督办).
 UNIT_VERBS = {"dispatch": "派单", "redispatch": "改派", "unit_return": "退单"}
 UNIT_ORDER = (
-    "派单 #{number}【{category}】{place}\n居民反映：「{text}」\n"
+    "派单 #{number}【{category}】{place}\n居民反映：「{text}」\n{photos}"
     "请于 {response_due} 前接单，{resolution_due} 前办结（{cadre} 督办）。\n"
     "回复：接单 {number} ／ 进度 {number} 说明 ／ 办结 {number} 处理结果 ／ 退单 {number} 原因"
 )
+UNIT_ORDER_PHOTOS = "附现场图片 {count} 张，随后转发。\n"
+UNIT_ORDER_PHOTOS_CAPPED = "附现场图片 {total} 张，随后转发前 {count} 张，其余可向 {cadre} 索取。\n"
+UNIT_PHOTO_ADDED = "#{number} 补充现场图片（第 {index} 张），随后转发。"
+UNIT_PHOTO_UNAVAILABLE = "#{number} 的第 {index} 张现场图片已无法转发（原图已过期），如需查看请向 {cadre} 索取。"
 UNIT_DISPATCHED = "#{number} 已派 {unit} 处理，{cadre} 督办。"
 AUTO_DISPATCHED = "已同时派 {unit} 处理。"
 UNIT_REDISPATCHED = "#{number} 已改派 {unit} 处理，{cadre} 督办。"

@@ -5,6 +5,13 @@ name, name or id, or else the category's `default_unit`. The unit is told in its
 when it has none): the problem, the place, the residents' words masked, its deadlines by its own limits, and how
 to answer. The cadre stays the ticket's assignee and its deadlines keep chasing them (督办).
 
+The photos attached to the ticket (residents' after their report, a cadre's with a patrol finding, a duplicate's
+folded in by 合并: `inbound_message.ticket_id`) follow the order to the same chat(s), each as a forward of the
+original message (`Outgoing.forward_message_id`), at most MAX_FORWARDED_PHOTOS of them; the order says how many
+follow. A photo attached once the ticket is dispatched (a category with `auto_dispatch` is dispatched before any photo
+can come) goes to the unit as it comes, after a line naming the ticket, up to the same limit (`photo_for_unit`). A
+photo the platform can no longer forward is replaced by a line saying so (bot/wechaty_transport).
+
 A unit's members write the cadres' words — 接单 12, 进度 12 …, 办结 12 … — and act as the unit, on the tickets
 dispatched to it only; the residents' group hears the progress naming the unit (`#12 已由 幸福里物业 张师傅 签收`).
 退单 12 原因 hands the ticket back: the unit is taken off and the assignee is told privately.
@@ -21,6 +28,7 @@ the unit's first answer (接单 进度 办结 退单 by a member) stamps `unit_f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlmodel import select
 
@@ -31,10 +39,11 @@ from handlers.router import CommandHandler
 from handlers.views import category_name, find_ticket
 from ledger.deadlines import unit_due
 from ledger.lifecycle import Action, IllegalTransition, Status, next_status
-from ledger.messages import Outgoing
+from ledger.messages import MessageKind, Outgoing
 from ledger.privacy import mask_text
 from ledger.wording import unit_messages
 from settings.models import Cadre, Unit
+from storage.messages import attachments
 from storage.models import Member, Ticket
 from storage.tickets import BOT, Actor, active_reporters, apply_action, get_ticket, ticket_events
 
@@ -139,7 +148,8 @@ def auto_dispatch(ctx: Context, ticket: Ticket) -> tuple[Unit, list[Outgoing]] |
     if unit is None:
         return None
     _record(ctx, ticket, unit, Action.DISPATCH, BOT)
-    return unit, unit_messages(ctx.settings, unit, _order(ctx, ticket, unit), ticket.id)
+    orders, photos = _to_unit(ctx, ticket, unit)
+    return unit, [*orders, *photos]
 
 
 def _record(ctx: Context, ticket: Ticket, unit: Unit, action: Action, actor: Actor) -> None:
@@ -164,18 +174,78 @@ def _send(
     """Record the dispatch, tell the residents' group and send the order to the unit."""
     _record(ctx, ticket, unit, action, Actor(cadre.id, cadre.name))
     text = announcement.format(number=ticket.id, unit=unit.name, cadre=cadre.name)
-    to_unit = unit_messages(ctx.settings, unit, _order(ctx, ticket, unit), ticket.id)
+    to_unit, photos = _to_unit(ctx, ticket, unit)
     public, *elsewhere = ctx.announce(ticket, text)
     if elsewhere:  # the cadre wrote in another chat: their copy also says where the order went
         where = "、".join(
             o.chat_name if not o.is_private else texts.UNIT_PRIVATE_CHAT.format(name=o.chat_name) for o in to_unit
         )
         elsewhere = [ctx.reply(text + texts.UNIT_SENT_TO.format(where=where), ticket_id=ticket.id)]
-    return [public, *to_unit, *elsewhere]
+    return [public, *to_unit, *photos, *elsewhere]
 
 
-def _order(ctx: Context, ticket: Ticket, unit: Unit) -> str:
-    """What the unit reads: the problem, the place, the residents' words masked, its deadlines and how to answer."""
+PHOTO_KINDS = (MessageKind.IMAGE.value,)
+"""What is forwarded: photos, and videos (the wechaty transport reads both as images); not voice notes or files."""
+MAX_FORWARDED_PHOTOS = 9
+"""At most this many of a ticket's photos follow its order (the first ones received; WeChat shows nine to a post)."""
+
+
+def _to_unit(ctx: Context, ticket: Ticket, unit: Unit) -> tuple[list[Outgoing], list[Outgoing]]:
+    """The order to the unit, and the forwards of the ticket's photos that follow it to the same chat(s)."""
+    assert ticket.id is not None
+    photos = attachments(ctx.session, ticket.id, PHOTO_KINDS)
+    cadre = ctx.cadre_name(ticket.assignee_id)
+    chosen = photos[:MAX_FORWARDED_PHOTOS]
+    orders = unit_messages(ctx.settings, unit, _order(ctx, ticket, unit, photos_line(len(photos), cadre)), ticket.id)
+    unavailable = [
+        texts.UNIT_PHOTO_UNAVAILABLE.format(number=ticket.id, index=index, cadre=cadre)
+        for index in range(1, len(chosen) + 1)
+    ]
+    return orders, forwards(orders, list(zip(chosen, unavailable, strict=True)))
+
+
+def photo_for_unit(ctx: Context, ticket: Ticket) -> list[Outgoing]:
+    """The photo just attached to `ticket` (`ctx.incoming`), for the unit the ticket is dispatched to: a line naming
+    the ticket, then the photo, to the order's chat(s); nothing when the ticket is with no unit, the attachment is not
+    a photo or video, or the ticket's photos are past MAX_FORWARDED_PHOTOS."""
+    unit = ctx.settings.unit(ticket.unit_id) if ticket.unit_id else None
+    if unit is None or ctx.incoming.kind.value not in PHOTO_KINDS:
+        return []
+    assert ticket.id is not None
+    index = len(attachments(ctx.session, ticket.id, PHOTO_KINDS))
+    if index > MAX_FORWARDED_PHOTOS:
+        return []
+    lines = unit_messages(ctx.settings, unit, texts.UNIT_PHOTO_ADDED.format(number=ticket.id, index=index), ticket.id)
+    cadre = ctx.cadre_name(ticket.assignee_id)
+    unavailable = texts.UNIT_PHOTO_UNAVAILABLE.format(number=ticket.id, index=index, cadre=cadre)
+    return [*lines, *forwards(lines, [(ctx.incoming.message_id, unavailable)])]
+
+
+def photos_line(total: int, cadre: str, limit: int = MAX_FORWARDED_PHOTOS) -> str:
+    """The order's line on the photos that follow it: none, all `total`, or the first `limit` of them."""
+    if total == 0:
+        return ""
+    if total > limit:
+        return texts.UNIT_ORDER_PHOTOS_CAPPED.format(total=total, count=limit, cadre=cadre)
+    return texts.UNIT_ORDER_PHOTOS.format(count=total)
+
+
+def forwards(orders: Sequence[Outgoing], photos: Sequence[tuple[str, str]]) -> list[Outgoing]:
+    """A forward of each photo (message id, the text sent in its place if it can no longer be forwarded) to the
+    chat of each order, in order: the photos follow the order wherever it went."""
+    return [
+        Outgoing(
+            order.chat_id, unavailable, order.chat_name, is_private=order.is_private, ticket_id=order.ticket_id,
+            forward_message_id=message_id,
+        )
+        for order in orders
+        for message_id, unavailable in photos
+    ]  # fmt: skip
+
+
+def _order(ctx: Context, ticket: Ticket, unit: Unit, photos: str) -> str:
+    """What the unit reads: the problem, the place, the residents' words masked, how many photos follow, its
+    deadlines and how to answer."""
     category = ctx.settings.category(ticket.category)
     response_due, resolution_due = ticket.unit_response_due_at, ticket.unit_resolution_due_at
     if response_due is None or resolution_due is None:  # always set by _send; computed again to be safe
@@ -185,7 +255,7 @@ def _order(ctx: Context, ticket: Ticket, unit: Unit) -> str:
     names = frozenset({*ctx.session.exec(select(Member.name)), *reporters} - staff)
     return texts.UNIT_ORDER.format(
         number=ticket.id, category=category_name(ctx, ticket), place=texts.place_text(ticket.location),
-        text=mask_text(ticket.description, names),
+        text=mask_text(ticket.description, names), photos=photos,
         response_due=texts.format_time(response_due, ctx.tz),
         resolution_due=texts.format_time(resolution_due, ctx.tz),
         cadre=ctx.cadre_name(ticket.assignee_id),

@@ -43,6 +43,8 @@ class Outgoing:
     """A reply to deliver: to a room (mentioning `mention_ids`) or, when `is_private`, to one contact.
 
     `ticket_id` links the reply to the ticket it announces, so the public timeline can be shown later.
+    `forward_message_id`: instead of `text`, forward that received message (a resident's photo) to the chat; `text`
+    is then what is sent in its place when the platform can no longer forward it (the original expired).
     """
 
     chat_id: str
@@ -51,6 +53,7 @@ class Outgoing:
     mention_ids: tuple[str, ...] = field(default=())
     is_private: bool = False
     ticket_id: int | None = None
+    forward_message_id: str | None = None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # message text keeps tabs and line breaks

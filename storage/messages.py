@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Insert, Table, bindparam, insert, or_, union
+from sqlalchemy import ColumnElement, CompoundSelect, Insert, Table, bindparam, insert, or_, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -78,6 +78,30 @@ def _record_inbound(dialect: str) -> postgresql.Insert | sqlite.Insert:
     table = InboundMessage.__table__
     insert_row = _dialect_insert(dialect)(table)
     return insert_row.on_conflict_do_nothing(index_elements=[table.c.message_id]).returning(table.c.message_id)
+
+
+def attach(session: Session, message_ids: Collection[str], ticket_id: int) -> None:
+    """The received messages `message_ids` (photos, voice notes, files, links) belong to ticket `ticket_id`."""
+    if message_ids:
+        session.execute(
+            update(InboundMessage).where(col(InboundMessage.message_id).in_(list(message_ids))).values(ticket_id=ticket_id)
+        )
+
+
+def move_attachments(session: Session, from_ticket: int, to_ticket: int) -> None:
+    """What was attached to `from_ticket` now belongs to `to_ticket` (合并: a duplicate folded into it)."""
+    moved = update(InboundMessage).where(col(InboundMessage.ticket_id) == from_ticket).values(ticket_id=to_ticket)
+    session.execute(moved)
+
+
+def attachments(session: Session, ticket_id: int, kinds: Collection[str]) -> list[str]:
+    """The ids of the messages of `kinds` attached to ticket `ticket_id`, in the order they were received."""
+    rows = session.exec(
+        select(InboundMessage.message_id)
+        .where(InboundMessage.ticket_id == ticket_id, col(InboundMessage.kind).in_(list(kinds)))
+        .order_by(col(InboundMessage.received_at), col(InboundMessage.message_id))
+    )
+    return list(rows)
 
 
 def repeat_of(session: Session, incoming: Incoming, *, now: dt.datetime, window: dt.timedelta) -> str | None:
@@ -169,6 +193,7 @@ def _outbox_row(outgoing: Outgoing, known: dict[str, set[str]], now: dt.datetime
         "ticket_id": outgoing.ticket_id,
         "created_at": now,
         "attempts": 0,
+        "forward_message_id": outgoing.forward_message_id,
     }
 
 
@@ -284,6 +309,7 @@ def as_outgoing(row: OutboxMessage) -> Outgoing:
         mention_ids=tuple(row.mention_ids),
         is_private=row.is_private,
         ticket_id=row.ticket_id,
+        forward_message_id=row.forward_message_id,
     )
 
 

@@ -155,7 +155,10 @@ class TicketEvent(CommunityScoped, SQLModel, table=True):
 
 
 class InboundMessage(SQLModel, table=True):
-    """Every message id handled once: a redelivered message finds its row and changes nothing."""
+    """Every message id handled once: a redelivered message finds its row and changes nothing.
+
+    `ticket_id`: the ticket a photo, voice note, file or link was attached to (handlers/attachments.py), whose
+    dispatch forwards its photos to the partner unit."""
 
     __tablename__ = "inbound_message"
     # The same-text duplicate check looks up one sender's recent messages in one chat.
@@ -166,6 +169,7 @@ class InboundMessage(SQLModel, table=True):
     kind: str = Field(max_length=16)
     text: str
     received_at: dt.datetime = _when()
+    ticket_id: int | None = Field(default=None, index=True)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -175,6 +179,7 @@ class OutboxMessage(SQLModel, table=True):
     and committed before the transport is called, `attempts` counted then), sent (`sent_at`) or failed
     (`failed_at`, after `outbound.max_attempts` tries; `last_error` says why). `mention_names[i]` is the name
     the text's leading `@…` uses for `mention_ids[i]` ("" when unknown), so names with spaces parse.
+    `forward_message_id`: the row forwards that received message instead of sending `text` (ledger.messages.Outgoing).
     """
 
     __tablename__ = "outbox"
@@ -193,6 +198,7 @@ class OutboxMessage(SQLModel, table=True):
     retry_at: dt.datetime | None = _when(nullable=True)
     failed_at: dt.datetime | None = _when(nullable=True, index=True)
     last_error: str | None = Field(default=None, max_length=500)
+    forward_message_id: str | None = Field(default=None, max_length=MESSAGE_ID_LENGTH)
 
 
 class TriageItem(CommunityScoped, SQLModel, table=True):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from grpclib.client import Channel
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
 from wechaty_grpc.wechaty import PuppetStub
 from wechaty_grpc.wechaty import puppet as pb
 
@@ -86,6 +88,44 @@ def test_the_wire_is_what_the_wechaty_client_expects(settings: Settings) -> None
             assert (await stub.contact_payload(id="wxid_wangfang")).name == "王芳"
             member = await stub.room_member_payload(id=room_id, member_id=resident_id("张阿姨"))
             assert member.name == "张阿姨"
+        finally:
+            channel.close()
+            await gateway.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_photo_is_fetched_and_sent_back_as_a_forward_until_it_expires(settings: Settings) -> None:
+    """What python-wechaty's forward calls: MessageImage / MessageFile give the media as a base64 FileBox, and
+    MessageSendFile of it is recorded in the destination room as a forward of the original; an expired photo is
+    NOT_FOUND."""
+
+    async def scenario() -> None:
+        gateway = Gateway(settings, control_port=None)
+        await gateway.start()
+        channel = Channel("127.0.0.1", gateway.port)
+        stub = PuppetStub(channel)
+        try:
+            photo = gateway.inject("张阿姨", "", room=G1, kind=WireKind.IMAGE)
+            video = gateway.inject("张阿姨", "", room=G1, kind=WireKind.VIDEO)
+            image_box = (await stub.message_image(id=photo.id, type=pb.ImageType.IMAGE_TYPE_ARTWORK)).filebox
+            assert json.loads(image_box)["name"] == f"{photo.id}.jpg"
+            video_box = (await stub.message_file(id=video.id)).filebox
+            unit_room = gateway.world.room("幸福里物业维修群").id
+            for box in (image_box, video_box):
+                sent = await stub.message_send_file(conversation_id=unit_room, filebox=box)
+                assert (await stub.message_payload(id=sent.id)).from_id == BOT_ID
+            forwarded = [(s.room_topic, s.kind, s.forwarded_from) for s in gateway.world.sent]
+            assert forwarded == [
+                ("幸福里物业维修群", WireKind.IMAGE, photo.id), ("幸福里物业维修群", WireKind.VIDEO, video.id),
+            ]  # fmt: skip
+            gateway.world.expired.add(photo.id)
+            with pytest.raises(GRPCError) as expired:
+                await stub.message_image(id=photo.id, type=pb.ImageType.IMAGE_TYPE_ARTWORK)
+            assert expired.value.status is Status.NOT_FOUND
+            with pytest.raises(GRPCError) as stranger:
+                await stub.message_send_file(conversation_id="nobody", filebox=video_box)
+            assert stranger.value.status is Status.FAILED_PRECONDITION
         finally:
             channel.close()
             await gateway.stop()

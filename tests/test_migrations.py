@@ -18,8 +18,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
+from ledger.messages import Outgoing
 from storage.db import new_session
-from storage.models import CadreRecord, JobRun, Ticket
+from storage.messages import attach, attachments, enqueue
+from storage.models import CadreRecord, InboundMessage, JobRun, OutboxMessage, Ticket
 from storage.schema import HEAD_REVISION, INITIAL_REVISION, alembic_config, init_schema
 
 CREATED = dt.datetime(2026, 11, 20, 1, 30)  # naive UTC, as UTCDateTime stores it
@@ -293,7 +295,48 @@ def test_a_ledger_of_several_communities_refuses_to_go_back_to_one(engine: Engin
     with pytest.raises(RuntimeError, match="several communities"):
         _migrate(engine, command.downgrade, "0010_partners")
     # PostgreSQL undoes the whole downgrade; SQLite (no transactional DDL in Alembic) keeps the steps done before
-    # the refusal: the revisions after 0011, which add only indexes.
+    # the refusal: the revisions after 0011, which add an index and two nullable columns.
     assert _revision(engine) in {_head(), "0011_communities"}
     with new_session(engine) as session:
         assert {t.community_id for t in session.exec(select(Ticket))} == {"xingfuli", "minzhu"}
+
+
+def test_upgrading_from_0012_links_no_old_attachment_and_keeps_the_messages_and_the_outbox(engine: Engine) -> None:
+    """0013_forwarded_photos adds `inbound_message.ticket_id` and `outbox.forward_message_id`: a ledger made by 0012
+    keeps every received message and queued reply, none linked to a ticket or forwarding anything, and the new
+    columns take values afterwards."""
+    init_schema(engine)
+    _migrate(engine, command.downgrade, "0012_place_index")
+    assert _revision(engine) == "0012_place_index"
+    assert "ticket_id" not in {c["name"] for c in inspect(engine).get_columns("inbound_message")}
+    assert "forward_message_id" not in {c["name"] for c in inspect(engine).get_columns("outbox")}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO inbound_message (message_id, chat_id, sender_id, kind, text, received_at)"
+                " VALUES ('photo-1', 'room-1', 'wx_zhang', 'image', '', :at)"
+            ),
+            {"at": CREATED},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO outbox (chat_id, chat_name, text, mention_ids, mention_names, is_private, ticket_id,"
+                " created_at, attempts) VALUES ('room-1', '1-3号楼业主群', '收到', '[]', '[]', false, 7, :at, 0)"
+            ),
+            {"at": CREATED},
+        )
+    init_schema(engine)
+    assert _revision(engine) == _head()
+    _assert_matches_models(engine)
+    with new_session(engine) as session:
+        photo = session.get(InboundMessage, "photo-1")
+        [reply] = session.exec(select(OutboxMessage)).all()
+        assert photo is not None and (photo.kind, photo.received_at, photo.ticket_id) == ("image", AWARE, None)
+        assert (reply.text, reply.ticket_id, reply.forward_message_id) == ("收到", 7, None)
+        attach(session, ["photo-1"], 7)
+        enqueue(session, Outgoing("room-1", "已过期", ticket_id=7, forward_message_id="photo-1"), now=AWARE)
+        session.commit()
+        assert attachments(session, 7, ["image"]) == ["photo-1"]
+        assert [r.forward_message_id for r in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))] == [
+            None, "photo-1",
+        ]  # fmt: skip

@@ -104,6 +104,18 @@ def test_a_row_tried_before_is_sent_alone_and_never_merged_into_new_replies() ->
     assert plan([q(1, old, retried=True, due=later)], pacer, MONDAY_9AM, 10) == 5 * S
 
 
+def forward(chat: str, message_id: str, ticket: int = 1) -> Delivery:
+    return delivery_of(Outgoing(chat, "原图已过期", chat, ticket_id=ticket, forward_message_id=message_id))
+
+
+def test_a_forward_is_sent_alone_and_never_merged_with_the_replies_around_it() -> None:
+    pacer = Pacer(Outbound(), SHANGHAI)
+    order, photo, after = d("u", "@z 派单 #1", "z"), forward("u", "m1"), d("u", "@z later", "z")
+    assert plan([q(1, order), q(2, photo), q(3, after)], pacer, MONDAY_9AM, 10) == Batch((1,), order)
+    assert plan([q(2, photo), q(3, after)], pacer, MONDAY_9AM, 10) == Batch((2,), photo)
+    assert plan([q(2, photo), q(3, forward("u", "m2"))], pacer, MONDAY_9AM, 10) == Batch((2,), photo)
+
+
 def test_a_chat_waits_its_interval_and_all_chats_share_the_minute() -> None:
     pacer = Pacer(Outbound(group_interval_seconds=3, per_minute=3), SHANGHAI)
     now = MONDAY_9AM
@@ -178,6 +190,28 @@ def test_the_paced_outbox_merges_what_queued_and_marks_every_row_sent(engine: En
     with new_session(engine) as session:
         assert all(row.sent_at is not None for row in session.exec(select(OutboxMessage)))
     assert (outbox.delivered_rows, outbox.messages_sent) == (3, 2)
+
+
+def test_an_order_and_its_photos_go_out_one_by_one_each_forward_read_back_from_the_outbox(
+    engine: Engine, clock: ManualClock
+) -> None:
+    outbox, recorder = _outbox(engine, clock, Outbound(group_interval_seconds=3))
+    photos = [Outgoing("unit", f"第 {i} 张已过期", "物业群", ticket_id=1, forward_message_id=f"m{i}") for i in (1, 2)]
+    _queue(engine, clock, reply("unit", "@z 派单 #1", "z", ticket=1), *photos, reply("unit", "@z 另一件", "z"))
+
+    async def drain() -> None:
+        while (wait := await outbox.step()) is not None:
+            clock.advance(wait)
+
+    asyncio.run(drain())
+    assert [(o.text, o.forward_message_id) for o in recorder.sent] == [
+        ("@z 派单 #1", None), ("第 1 张已过期", "m1"), ("第 2 张已过期", "m2"), ("@z 另一件", None),
+    ]  # fmt: skip
+    assert recorder.sent[1] == photos[0] and (outbox.delivered_rows, outbox.messages_sent) == (4, 4)
+    with new_session(engine) as session:
+        rows = list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [row.forward_message_id for row in rows] == [None, "m1", "m2", None]
+    assert all(row.sent_at is not None for row in rows)
 
 
 def test_a_failing_chat_keeps_its_rows_and_lets_the_others_through(engine: Engine, clock: ManualClock) -> None:

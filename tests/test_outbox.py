@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app import Huiyin
+from bot.console import ConsoleTransport
 from bot.outbound import Delivery, PacedOutbox, delivery_of
 from bot.outbox import OutboxSender, RetryPolicy, SharedDrain, failure_alerts, outbox_report, poll
 from ledger.clock import ManualClock
@@ -203,6 +204,34 @@ def test_the_outbox_command_lists_failed_rows_with_attempts_and_error(
     assert "puppet refused" in failed["last_error"] and failed["failed_at"].startswith("2026-11-23T01:00")
     everything = outbox_report(engine, SHANGHAI, failed_only=False, as_json=False)
     assert "失败" in everything and "等待" in everything and "waiting" in everything
+
+
+def test_a_forward_is_listed_and_alerted_about_as_a_forwarded_photo(
+    engine: Engine, clock: ManualClock, settings: Settings
+) -> None:
+    outbox, _ = _paced(engine, clock, settings, max_attempts=1)
+    photo = Outgoing("wxid_gone", "POISON 原图已过期", "老王", is_private=True, ticket_id=4, forward_message_id="m9")
+    _queue(engine, clock, photo)
+    asyncio.run(outbox.step())
+    [failed] = json.loads(outbox_report(engine, SHANGHAI, failed_only=True, as_json=True))
+    assert (failed["forward_message_id"], failed["ticket_id"], failed["state"]) == ("m9", 4, "failed")
+    assert "[转发图片]" in outbox_report(engine, SHANGHAI, failed_only=True, as_json=False)
+    with new_session(engine) as session:
+        [row] = failed_rows(session)
+    [alert] = failure_alerts(row, _policy(settings).secretaries)
+    assert "[转发图片]" in alert.text and "原图已过期" not in alert.text
+
+
+def test_the_console_sender_delivers_a_forward_and_the_console_shows_it(engine: Engine, clock: ManualClock) -> None:
+    init_schema(engine)
+    transport = RecordingTransport()
+    photo = Outgoing("unit", "原图已过期", "幸福里物业维修群", ticket_id=1, forward_message_id="console-7")
+    _queue(engine, clock, photo)
+    assert OutboxSender(engine, transport, clock).drain() == 1
+    assert transport.sent == [photo]
+    lines: list[str] = []
+    ConsoleTransport(lines.append).send(photo)
+    assert lines == ["[幸福里物业维修群] 回音: [转发图片]"]
 
 
 def test_the_paced_outbox_notices_rows_another_process_queued_within_poll_seconds(

@@ -368,3 +368,65 @@ def test_poison_rows_and_a_gateway_restart_in_a_500_message_conversation_block_n
         _assert_within_limits(engine, limits)
 
     run(scenario())
+
+
+UNIT_GROUP = "幸福里物业维修群"
+
+
+def test_a_dispatch_forwards_the_residents_photo_to_the_units_group(settings: Settings, engine: Engine) -> None:
+    """The real client forwards the photo (MessagePayload, MessageImage, MessageSendFile): the unit's room gets the
+    order, then the resident's own photo."""
+
+    async def scenario() -> None:
+        async with running(settings, engine, MONDAY_9AM) as stack:
+            stack.gateway.inject("张阿姨", "3号楼2单元楼道的水管漏水了，地上全是水", room=G1)
+            await stack.gateway.wait_sent(1, timeout=TIMEOUT)
+            photo = stack.gateway.inject("张阿姨", "", room=G1, kind=WireKind.IMAGE)
+            await stack.gateway.wait_sent(1, after=1, timeout=TIMEOUT)
+            stack.gateway.inject("王芳", "派单 1 物业", room=G1)
+            await stack.gateway.wait_sent(3, after=2, timeout=TIMEOUT)
+            to_unit = [s for s in stack.gateway.world.sent if s.conversation_id == room_id(stack, UNIT_GROUP)]
+            order, forwarded = to_unit
+            assert "派单 #1【给排水】" in order.text and "附现场图片 1 张，随后转发。" in order.text
+            assert (forwarded.kind, forwarded.forwarded_from, forwarded.text) == (WireKind.IMAGE, photo.id, "")
+            assert forwarded.seq > order.seq and forwarded.room_topic == UNIT_GROUP
+            await wait_until(lambda: _all_sent(engine), TIMEOUT, "the outbox delivered")
+            with new_session(engine) as session:
+                rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.forward_message_id == photo.id)))
+            assert [(row.attempts, row.last_error, row.failed_at is None) for row in rows] == [(1, None, True)]
+
+    run(scenario())
+
+
+def test_a_photo_that_expired_is_replaced_by_a_note_and_holds_nothing_up(settings: Settings, engine: Engine) -> None:
+    """The puppet can no longer fetch the photo: the unit still has the order, gets a line saying so in the photo's
+    place, and what was queued after it goes; the row is sent after one try, not retried nor failed."""
+
+    async def scenario() -> None:
+        async with running(settings, engine, MONDAY_9AM) as stack:
+            stack.gateway.inject("张阿姨", "3号楼2单元楼道的水管漏水了，地上全是水", room=G1)
+            await stack.gateway.wait_sent(1, timeout=TIMEOUT)
+            photo = stack.gateway.inject("张阿姨", "", room=G1, kind=WireKind.IMAGE)
+            await stack.gateway.wait_sent(1, after=1, timeout=TIMEOUT)
+            stack.gateway.world.expired.add(photo.id)
+            stack.gateway.inject("王芳", "派单 1 物业", room=G1)
+            stack.gateway.inject("张师傅", "接单 1", room=UNIT_GROUP, sender_id="wxid_zhangshifu")
+            unit_room = room_id(stack, UNIT_GROUP)
+
+            def to_unit() -> list:
+                return [s for s in stack.gateway.world.sent if s.conversation_id == unit_room]
+
+            await wait_until(lambda: len(to_unit()) >= 3, TIMEOUT, "the order, the note and the 接单 answer")
+            await wait_until(lambda: _all_sent(engine), TIMEOUT, "the outbox delivered")
+            assert [s.kind for s in to_unit()] == [WireKind.TEXT] * 3
+            # The order and its photo's note are addressed to the room by its configured name, the 接单 answer by the
+            # room's id: the planner keeps the order of each, not of one against the other.
+            order, note = [s for s in to_unit() if "告知居民" not in s.text]
+            assert "附现场图片 1 张" in order.text
+            assert note.text == "#1 的第 1 张现场图片已无法转发（原图已过期），如需查看请向 王芳 索取。"
+            assert note.seq > order.seq
+            with new_session(engine) as session:
+                [row] = session.exec(select(OutboxMessage).where(OutboxMessage.forward_message_id == photo.id))
+            assert (row.attempts, row.last_error, row.failed_at, row.sent_at is not None) == (1, None, None, True)
+
+    run(scenario())

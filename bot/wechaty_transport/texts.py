@@ -7,6 +7,7 @@ OUTAGE_ALERT = (
 DELIVERY_FAILED = (
     "【回音】一条发往「{chat}」的消息试了 {attempts} 次仍未发出，已停止重试：\n{text}\n请人工转告。（原因：{error}）"
 )
+FORWARDED = "[转发图片]"  # a row forwarding a received message (a photo after a dispatch order), as people read it
 OUTBOX_EMPTY = "发件箱里没有未发出的消息。"
 OUTBOX_NO_FAILED = "没有发送失败的消息。"
 OUTBOX_STATES = {"waiting": "等待", "sending": "发送中", "retrying": "重试中", "failed": "失败"}

@@ -10,6 +10,9 @@ Verified against wechaty 0.10.7 / wechaty-puppet-service 0.8.10 / wechaty-grpc 0
   the sent message (`Message.ready()`) just to return it. So `deliver` does the same by hand: it mentions only
   contacts that are members of the room (`RoomMemberList`) and load, keeps a plain `@name` for the others, and
   calls `puppet.message_send_text` itself, whose answer (the new message id) confirms the send.
+- A forward (`Outgoing.forward_message_id`: a resident's photo after a dispatch order) goes through
+  `compat.forward_message`. When the original can no longer be had (expired), the row's text, which says so, is
+  sent in its place and the row is done: logged, never retried, holding up nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.wechaty_transport.compat import ForwardRefused, forward_message
 from handlers.texts import mention_prefix
-from ledger.messages import Incoming, MessageKind
+from ledger.messages import Incoming, MessageKind, Outgoing
 
 if TYPE_CHECKING:
     from bot.outbound import Delivery
@@ -145,6 +149,8 @@ class WechatyTransport:
         if bot is None:
             raise ConnectionError("not connected to the puppet service")
         outgoing = delivery.outgoing
+        if outgoing.forward_message_id is not None:
+            return await self._forward(bot, outgoing, outgoing.forward_message_id)
         if outgoing.is_private:
             contact = bot.Contact.load(outgoing.chat_id)
             await contact.ready()
@@ -156,6 +162,15 @@ class WechatyTransport:
         return await bot.puppet.message_send_text(
             conversation_id=room_id, message=room_text(delivery, reachable), mention_ids=list(reachable) or None
         )
+
+    async def _forward(self, bot: Any, outgoing: Outgoing, message_id: str) -> str | None:
+        """Forward `message_id` to the row's chat; when the puppet can no longer give it, send the text instead."""
+        to_id = outgoing.chat_id if outgoing.is_private else self.room_ids.get(outgoing.chat_id, outgoing.chat_id)
+        try:
+            return await forward_message(bot.puppet, to_id, message_id)
+        except ForwardRefused as refused:
+            log.warning("message %s cannot be forwarded to %s (%s): its note goes instead", message_id, to_id, refused)
+        return await bot.puppet.message_send_text(conversation_id=to_id, message=outgoing.text)
 
     async def _reachable(self, bot: Any, room_id: str, contact_ids: list[str]) -> dict[str, str]:
         """Id → WeChat name of the contacts in `contact_ids` that are members of the room and that the puppet
