@@ -35,9 +35,11 @@ of the same ledger, sharing its engine and classifier: what a bot that has been 
 statements, the classifier's per-word cache) without touching the measured community's tickets, which the
 community filter keeps apart. `--cold` times a freshly started app instead.
 
-The output ends with one JSON line: {"database", "batch", "open_5", "open_500", "ingest_1", "ingest_4", "ratio"}
-(the keys follow `--few`, `--many` and `--workers`): medians of wall-clock messages per second; `ingest_N` only with
-`--workers`; `ratio` is the last worker count's figure over the first's with `--workers`, else open_500 / open_5.
+The output ends with one JSON line: {"database", "batch", "open_5", "open_500", "yardstick_s", "ingest_1",
+"ingest_4", "ratio"} (the keys follow `--few`, `--many` and `--workers`): medians of wall-clock messages per second;
+`yardstick_s`, the seconds a fixed pure-Python loop took (`yardstick`: the machine's speed, for comparing machines);
+`ingest_N` only with `--workers`; `ratio` is the last worker count's figure over the first's with `--workers`, else
+open_500 / open_5.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ import statistics
 import sys
 import tempfile
 import time
+import timeit
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -257,6 +260,22 @@ def workers_round(
     return handled / (ended - began), 1000 * sum(f[3] for f in finished) / handled
 
 
+def yardstick() -> float:
+    """Seconds a fixed pure-Python loop of `YARDSTICK_STEPS` additions takes here, the best of 3: how fast this
+    machine runs Python at the time, so that figures taken on different machines can be set side by side."""
+
+    def loop() -> int:
+        total = 0
+        for number in range(YARDSTICK_STEPS):
+            total += number
+        return total
+
+    return min(timeit.repeat(loop, number=1, repeat=3))
+
+
+YARDSTICK_STEPS = 5_000_000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -291,6 +310,8 @@ def main() -> None:
     warm = "cold: freshly started apps" if args.cold else f"warmed up with {len(texts(WARMUP))} other messages"
     batching = "one message per transaction" if args.batch == 1 else f"up to {args.batch} messages per transaction"
     print(f"database: {args.database}{committing}; messages per round: {len(messages)}; {batching}; {warm}")
+    machine = yardstick()
+    print(f"machine: a loop of {YARDSTICK_STEPS:,} Python additions took {machine:.2f} s (best of 3, after the rounds)")
     medians = {}
     for label, rounds in ((f"{args.few} open", few), (f"{args.many} open", many)):
         wall, cpu = statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
@@ -307,6 +328,7 @@ def main() -> None:
         "batch": args.batch,
         f"open_{args.few}": round(few_wall),
         f"open_{args.many}": round(many_wall),
+        "yardstick_s": round(machine, 2),
     }
     ratio = many_wall / few_wall
     if args.workers:

@@ -87,19 +87,69 @@ def _names_pattern(names: frozenset[str]) -> re.Pattern[str] | None:
 
     A name that starts or ends with a digit only matches where it is not part of a longer run of digits.
     """
-    ordered = sorted((n for n in names if n), key=len, reverse=True)
     alternatives = [
-        _NO_DIGIT_BEFORE * n[0].isdigit() + re.escape(n) + _NO_DIGIT_AFTER * n[-1].isdigit() for n in ordered
+        _NO_DIGIT_BEFORE * n[0].isdigit() + re.escape(n) + _NO_DIGIT_AFTER * n[-1].isdigit()
+        for n in _longest_first(names)
     ]
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
+def _longest_first(names: Iterable[str]) -> list[str]:
+    return sorted((n for n in names if n), key=len, reverse=True)
+
+
+FEW_NAMES = 8
+"""Up to this many names are looked for one by one (`_names_found`) rather than through one compiled alternation:
+the board and exports mask each text with the few names it holds, a different few in nearly every text, and
+compiling their pattern took a third of masking a text."""
+
+_BOUNDING_DIGITS = frozenset("0123456789０１２３４５６７８９")  # what `_NO_DIGIT_BEFORE` and `_NO_DIGIT_AFTER` refuse
+
+
+def _names_found(part: str, ordered: list[str]) -> str:
+    """`part` with `ordered` (longest first) masked as `_names_pattern`'s alternation masks it: from the left, at
+    each place the longest name that matches there, a name starting or ending with a digit not within a longer run
+    of digits."""
+    pieces: list[str] = []
+    position = 0
+    while (found := _leftmost(part, ordered, position)) is not None:
+        start, name = found
+        pieces += [part[position:start], mask_name(name)]
+        position = start + len(name)
+    pieces.append(part[position:])
+    return "".join(pieces)
+
+
+def _leftmost(part: str, ordered: list[str], position: int) -> tuple[int, str] | None:
+    """The first place from `position` where one of `ordered` matches, with the longest name matching there."""
+    best: tuple[int, str] | None = None
+    for name in ordered:
+        start = part.find(name, position)
+        while start >= 0 and not _stands_alone(part, start, name):
+            start = part.find(name, start + 1)
+        if start >= 0 and (best is None or start < best[0]):
+            best = (start, name)
+    return best
+
+
+def _stands_alone(part: str, start: int, name: str) -> bool:
+    """Whether `name` at `start` is not part of a longer run of digits (for a name starting or ending with one)."""
+    end = start + len(name)
+    if name[0].isdigit() and start > 0 and part[start - 1] in _BOUNDING_DIGITS:
+        return False
+    return not (name[-1].isdigit() and end < len(part) and part[end] in _BOUNDING_DIGITS)
+
+
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
     """`text` fit for the public: numbers masked, then each of `names` (residents) shown as `mask_name` does."""
-    pattern = _names_pattern(names if isinstance(names, frozenset) else frozenset(names))
+    names = names if isinstance(names, frozenset) else frozenset(names)
+    ordered = _longest_first(names) if len(names) <= FEW_NAMES else None
+    pattern = _names_pattern(names) if ordered is None else None
 
     def names_masked(part: str) -> str:
-        return pattern.sub(lambda match: mask_name(match[0]), part) if pattern is not None else part
+        if pattern is not None:
+            return pattern.sub(lambda match: mask_name(match[0]), part)
+        return _names_found(part, ordered) if ordered else part
 
     pieces: list[str] = []
     position = 0

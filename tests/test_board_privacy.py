@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import re
 import sys
 import unicodedata
@@ -15,7 +16,7 @@ from board.readonly import read_only_engine
 from board.web import create_app
 from handlers import texts
 from ledger.clock import ManualClock
-from ledger.privacy import _DIGIT, mask_name, mask_numbers, mask_text
+from ledger.privacy import _DIGIT, FEW_NAMES, mask_name, mask_numbers, mask_text
 from settings.models import Settings
 from settings.secrets import BoardSecrets
 from tests.board_ledger import SATURDAY_NOON, replay
@@ -96,6 +97,24 @@ def test_names_are_masked_to_their_first_character() -> None:
     assert [mask_name(n) for n in ("张阿姨", "李叔", "王", "")] == ["张**", "李*", "王*", ""]
     assert mask_text("@张阿姨 @王芳 收到，张阿姨说", ["张阿姨"]) == "@张** @王芳 收到，张**说"
     assert texts.mask_name is mask_name  # the bot's texts use the same implementation
+
+
+_NAMES = ("张阿姨", "张阿", "阿姨", "张", "王芳", "8", "138", "3号", "小8", "8号", "１2", "李1")
+_PIECES = (*_NAMES, "说", "电话", "13812345678", "139 8765 4321", "8", "88", "０", "3", "号楼", " ", "，", "@")
+# Names no text here holds: with them a call has more than `FEW_NAMES` names and masks through the alternation.
+_ABSENT = tuple(f"甲乙丙{n}" for n in range(FEW_NAMES + 1))
+
+
+def test_few_names_are_masked_as_the_alternation_masks_them() -> None:
+    """Up to `FEW_NAMES` names are looked for one by one, more through one compiled alternation: the same text
+    either way, names that overlap, share a start or are made of digits included."""
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 12)))
+        names = rng.sample(_NAMES, rng.randint(0, 5))
+        assert mask_text(text, names) == mask_text(text, [*names, *_ABSENT]), (text, names)
+    assert mask_text("张阿姨说张阿说阿姨", ["张阿", "张阿姨", "阿姨"]) == "张**说张*说阿*"
+    assert mask_text("18号楼8号小8", ["8", "8号", "小8"]) == "18号楼8*小*"
 
 
 PHONE, PHONE_SPACED, LANDLINE = "13812345678", "139 8765 4321", "021-61234567"
