@@ -131,7 +131,7 @@ def raw_tokens(text: str) -> list[str]:
 
 def _segmented(text: str, cut_block: Callable[[str, dict[str, float | None], float, list[str]], None]) -> list[str]:
     """`text` cut as jieba's `cut` does: each run of Han characters, letters and digits by `cut_block`, every
-    other character a token of its own (but `\r\n`, kept together)."""
+    other character a token of its own (but a carriage return and line feed, kept together)."""
     logp, log_total = _log_probabilities(tokenizer())
     words: list[str] = []
     for index, block in enumerate(jieba.re_han_default.split(text)):

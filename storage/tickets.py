@@ -177,11 +177,12 @@ _TICKET_DEFAULTS: dict[str, Any] = {**column_defaults(Ticket), "description": ""
 
 
 def _as_loaded(row: dict[str, Any]) -> Ticket:
-    """The object of a ticket `row` just written, as a query would load it: a row of the ledger with nothing to
-    flush. Built without `Ticket(...)`, which sets each of its fields through both SQLModel's and SQLAlchemy's
-    instrumentation, at several times the cost of writing the row. (Mappers are configured first, as the
-    constructor and every query do.) The values go straight into the new object's state, as `set_committed_value`
-    would put them one by one: a fresh state has no history, expired attribute or loader to clear."""
+    """The object of a ticket `row` just written or read through Core, as a query would load it: a row of the
+    ledger with nothing to flush. Built without `Ticket(...)`, which sets each of its fields through both SQLModel's
+    and SQLAlchemy's instrumentation, at several times the cost of writing the row. (Mappers are configured first,
+    as the constructor and every query do.) The values go straight into the new object's state, as
+    `set_committed_value` would put them one by one: a fresh state has no history, expired attribute or loader to
+    clear."""
     configure_mappers()
     ticket = inspect(Ticket).class_manager.new_instance()
     instance_dict(ticket).update(row)
