@@ -11,17 +11,15 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bot.app import Huiyin
 from handlers import texts
 from handlers.units import MAX_FORWARDED_PHOTOS, forwards, photos_line
 from ledger.clock import ManualClock
 from ledger.messages import MessageKind, Outgoing
-from nlp.trained import configured_classifier
 from settings.models import Settings
 from storage.messages import attachments
 from storage.models import OutboxMessage
 from tests.chat import GROUP_G1, GROUP_G2, Chat
-from tests.test_units import LEAK, UNIT_GROUP, _chat_with_water
+from tests.test_units import LEAK, UNIT_GROUP, _chat_with_water, auto_dispatching_chat
 
 WORK_GROUP = "幸福里社区工作群"
 PHOTOS = [MessageKind.IMAGE.value]
@@ -161,13 +159,7 @@ def test_a_photo_after_the_dispatch_follows_to_the_unit_named_by_its_ticket(chat
 def test_an_auto_dispatched_reports_photos_follow_as_they_come_up_to_the_cap(
     settings: Settings, engine: Engine, clock: ManualClock
 ) -> None:
-    categories = [
-        c.model_copy(update={"auto_dispatch": True}) if c.id == "drainage" else c for c in settings.categories
-    ]
-    auto = settings.model_copy(update={"categories": categories})
-    app = Huiyin(auto, engine, configured_classifier(auto), clock)
-    app.prepare()
-    chat = Chat(app)
+    chat = auto_dispatching_chat(settings, engine, clock)
     replies = chat.say("张阿姨", "3号楼2单元下水道堵了，一楼返水")
     [order] = [o for o in replies if o.chat_name == UNIT_GROUP]
     assert "图片" not in order.text

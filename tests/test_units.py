@@ -338,16 +338,21 @@ def test_a_unit_mistake_is_a_located_error(replacements: tuple[tuple[str, str], 
     assert problems_of(units_edit(*replacements)) == expected
 
 
-def test_a_category_with_auto_dispatch_sends_a_new_report_to_its_unit_at_once(
-    settings: Settings, engine: Engine, clock: ManualClock
-) -> None:
+def auto_dispatching_chat(settings: Settings, engine: Engine, clock: ManualClock) -> Chat:
+    """A chat with the bot of `settings` whose drainage category is dispatched to its unit at once."""
     categories = [
         c.model_copy(update={"auto_dispatch": True}) if c.id == "drainage" else c for c in settings.categories
     ]
     auto = settings.model_copy(update={"categories": categories})
     app = Huiyin(auto, engine, configured_classifier(auto), clock)
     app.prepare()
-    chat = Chat(app)
+    return Chat(app)
+
+
+def test_a_category_with_auto_dispatch_sends_a_new_report_to_its_unit_at_once(
+    settings: Settings, engine: Engine, clock: ManualClock
+) -> None:
+    chat = auto_dispatching_chat(settings, engine, clock)
     replies = chat.say("张阿姨", "3号楼2单元下水道堵了，一楼返水")
     assert "已同时派 幸福里物业 处理。" in replies[0].text
     [order] = [o for o in replies if o.chat_name == "幸福里物业维修群"]

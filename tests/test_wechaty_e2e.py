@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from gateway.harness import Stack, running, wait_until
 from gateway.server import Gateway
-from gateway.world import BOT_ID, WireKind, resident_id
+from gateway.world import BOT_ID, Message, WireKind, resident_id
 from ledger.messages import Outgoing
 from settings.models import Connection, Outbound, Settings
 from storage.db import new_session
@@ -373,16 +373,22 @@ def test_poison_rows_and_a_gateway_restart_in_a_500_message_conversation_block_n
 UNIT_GROUP = "幸福里物业维修群"
 
 
+async def _reported_with_a_photo(stack: Stack) -> Message:
+    """张阿姨 reports a leak in her group and sends a photo after it (attached to her ticket, #1): the photo."""
+    stack.gateway.inject("张阿姨", "3号楼2单元楼道的水管漏水了，地上全是水", room=G1)
+    await stack.gateway.wait_sent(1, timeout=TIMEOUT)
+    photo = stack.gateway.inject("张阿姨", "", room=G1, kind=WireKind.IMAGE)
+    await stack.gateway.wait_sent(1, after=1, timeout=TIMEOUT)
+    return photo
+
+
 def test_a_dispatch_forwards_the_residents_photo_to_the_units_group(settings: Settings, engine: Engine) -> None:
     """The real client forwards the photo (MessagePayload, MessageImage, MessageSendFile): the unit's room gets the
     order, then the resident's own photo."""
 
     async def scenario() -> None:
         async with running(settings, engine, MONDAY_9AM) as stack:
-            stack.gateway.inject("张阿姨", "3号楼2单元楼道的水管漏水了，地上全是水", room=G1)
-            await stack.gateway.wait_sent(1, timeout=TIMEOUT)
-            photo = stack.gateway.inject("张阿姨", "", room=G1, kind=WireKind.IMAGE)
-            await stack.gateway.wait_sent(1, after=1, timeout=TIMEOUT)
+            photo = await _reported_with_a_photo(stack)
             stack.gateway.inject("王芳", "派单 1 物业", room=G1)
             await stack.gateway.wait_sent(3, after=2, timeout=TIMEOUT)
             to_unit = [s for s in stack.gateway.world.sent if s.conversation_id == room_id(stack, UNIT_GROUP)]
@@ -404,10 +410,7 @@ def test_a_photo_that_expired_is_replaced_by_a_note_and_holds_nothing_up(setting
 
     async def scenario() -> None:
         async with running(settings, engine, MONDAY_9AM) as stack:
-            stack.gateway.inject("张阿姨", "3号楼2单元楼道的水管漏水了，地上全是水", room=G1)
-            await stack.gateway.wait_sent(1, timeout=TIMEOUT)
-            photo = stack.gateway.inject("张阿姨", "", room=G1, kind=WireKind.IMAGE)
-            await stack.gateway.wait_sent(1, after=1, timeout=TIMEOUT)
+            photo = await _reported_with_a_photo(stack)
             stack.gateway.world.expired.add(photo.id)
             stack.gateway.inject("王芳", "派单 1 物业", room=G1)
             stack.gateway.inject("张师傅", "接单 1", room=UNIT_GROUP, sender_id="wxid_zhangshifu")
