@@ -23,8 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.app import Huiyin
-from bot.outbox import OutboxSender
-from bot.wechaty_transport import texts as delivery_texts
+from bot.outbox import OutboxSender, shown_text
 from handlers.cadre import duty_lines
 from jobs.runner import JobRunner
 from ledger.clock import Clock, ManualClock
@@ -61,8 +60,7 @@ class ConsoleTransport:
 
     def send(self, outgoing: Outgoing) -> None:
         where = f"{PRIVATE}→{outgoing.chat_name or outgoing.chat_id}" if outgoing.is_private else outgoing.chat_name
-        text = outgoing.text if outgoing.forward_message_id is None else delivery_texts.FORWARDED
-        self.write(format_line(where or outgoing.chat_id, BOT_NAME, text))
+        self.write(format_line(where or outgoing.chat_id, BOT_NAME, shown_text(outgoing)))
 
 
 def format_line(chat: str, speaker: str, text: str) -> str:

@@ -84,8 +84,9 @@ def failure_alerts(row: OutboxMessage, secretaries: Sequence[Cadre]) -> list[Out
     return [Outgoing(s.chat_id, text, s.name, is_private=True) for s in secretaries]
 
 
-def shown_text(row: OutboxMessage) -> str:
-    """What a row says, for people: its text, or `[转发图片]` for a forward (its text is only sent in its place)."""
+def shown_text(row: OutboxMessage | Outgoing) -> str:
+    """What a row or reply says, for people: its text, or `[转发图片]` for a forward (its text is only sent in its
+    place)."""
     return row.text if row.forward_message_id is None else texts.FORWARDED
 
 

@@ -41,6 +41,10 @@ def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
 
 
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
+
+
 def _migrate(engine: Engine, step, revision: str) -> None:
     with engine.connect() as connection:
         step(alembic_config(connection), revision)
@@ -177,7 +181,7 @@ def test_upgrading_from_0008_adds_the_unit_columns_and_keeps_the_tickets(engine:
     init_schema(engine)
     _migrate(engine, command.downgrade, "0008_incidents")
     assert _revision(engine) == "0008_incidents"
-    assert not {"unit_id", "dispatched_at"} & {c["name"] for c in inspect(engine).get_columns("ticket")}
+    assert not {"unit_id", "dispatched_at"} & _columns(engine, "ticket")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -214,7 +218,7 @@ def test_upgrading_from_0009_adds_unit_deadlines_and_the_source_and_keeps_the_ti
     init_schema(engine)
     _migrate(engine, command.downgrade, "0009_units")
     assert _revision(engine) == "0009_units"
-    assert "source" not in {c["name"] for c in inspect(engine).get_columns("ticket")}
+    assert "source" not in _columns(engine, "ticket")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -308,8 +312,8 @@ def test_upgrading_from_0012_links_no_old_attachment_and_keeps_the_messages_and_
     init_schema(engine)
     _migrate(engine, command.downgrade, "0012_place_index")
     assert _revision(engine) == "0012_place_index"
-    assert "ticket_id" not in {c["name"] for c in inspect(engine).get_columns("inbound_message")}
-    assert "forward_message_id" not in {c["name"] for c in inspect(engine).get_columns("outbox")}
+    assert "ticket_id" not in _columns(engine, "inbound_message")
+    assert "forward_message_id" not in _columns(engine, "outbox")
     with engine.begin() as connection:
         connection.execute(
             text(
