@@ -35,7 +35,11 @@ of the same ledger, sharing its engine and classifier: what a bot that has been 
 statements, the classifier's per-word cache) without touching the measured community's tickets, which the
 community filter keeps apart. `--cold` times a freshly started app instead.
 
-The output ends with one JSON line: {"database", "batch", "open_5", "open_500", "yardstick_s", "ingest_1",
+`--closed N` adds a ledger's history before the open tickets: N tickets of the same problems and places, created and
+closed over the year before the merge window. A report or a follow-up must cost the same beside them: the candidate
+queries read open tickets of the window and recent resolutions, never the history.
+
+The output ends with one JSON line: {"database", "batch", "closed", "open_5", "open_500", "yardstick_s", "ingest_1",
 "ingest_4", "ratio"} (the keys follow `--few`, `--many` and `--workers`): medians of wall-clock messages per second;
 `yardstick_s`, the seconds a fixed pure-Python loop took (`yardstick`: the machine's speed, for comparing machines);
 `ingest_N` only with `--workers`; `ratio` is the last worker count's figure over the first's with `--workers`, else
@@ -64,15 +68,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy import make_url, text, update  # noqa: E402
 
 from bot.app import Huiyin, build_app  # noqa: E402
 from bot.inbox import BATCH_LIMIT  # noqa: E402
 from ledger.clock import ManualClock  # noqa: E402
+from ledger.lifecycle import Status  # noqa: E402
 from ledger.messages import Incoming, MessageKind  # noqa: E402
 from settings.loader import load_settings  # noqa: E402
 from settings.models import Settings  # noqa: E402
 from storage.db import make_engine, new_session  # noqa: E402
+from storage.models import Ticket  # noqa: E402
 from storage.tickets import Actor, open_ticket  # noqa: E402
 
 WARMUP = (REPO / "tests" / "data" / "groupchat.csv", REPO / "nlp" / "data" / "community_mixed.csv")
@@ -96,20 +102,34 @@ def texts(paths: tuple[Path, ...] = MIXES) -> list[str]:
     return found
 
 
-def seed(engine, count: int, community_id: str | None = None) -> None:
-    """`count` open tickets spread over buildings 1-6 and the problems above, all within the merge window."""
+def seed(engine, count: int, community_id: str | None = None, closed: int = 0) -> None:
+    """`count` open tickets spread over buildings 1-6 and the problems above, all within the merge window; before
+    them, `closed` tickets of the same problems and places closed over the year before (a ledger's history)."""
+    year = dt.timedelta(days=365)
     with new_session(engine, community_id) as session:
+        for number in range(closed):
+            _seed_ticket(session, number, START - year + number * (year - dt.timedelta(days=30)) / max(closed, 1))
+        session.flush()
+        ended = START - dt.timedelta(days=30)
+        c = Ticket.__table__.c
+        session.execute(
+            update(Ticket).where(c.created_at < ended)
+            .values(status=Status.CLOSED.value, resolved_at=c.created_at, closed_at=c.created_at)
+        )  # fmt: skip
         for number in range(count):
-            category, text = PROBLEMS[number % len(PROBLEMS)]
-            building = f"{number % 6 + 1}号楼{number % 4 + 1}单元"
-            grid = "g1" if number % 6 < 3 else "g2"
-            open_ticket(
-                session, now=START - dt.timedelta(minutes=count - number), reporter=Actor(f"seed{number}", "居民"),
-                assignee_id="wangfang" if grid == "g1" else "lijun",
-                fields={"category": category, "description": f"{building}{text}", "location": building,
-                        "grid_id": grid, "chat_id": GROUPS[grid == "g2"], "chat_name": GROUPS[grid == "g2"]},
-            )  # fmt: skip
+            _seed_ticket(session, number, START - dt.timedelta(minutes=count - number))
         session.commit()
+
+
+def _seed_ticket(session, number: int, now: dt.datetime) -> None:
+    category, text = PROBLEMS[number % len(PROBLEMS)]
+    building = f"{number % 6 + 1}号楼{number % 4 + 1}单元"
+    grid = "g1" if number % 6 < 3 else "g2"
+    open_ticket(
+        session, now=now, reporter=Actor(f"seed{number}", "居民"), assignee_id="wangfang" if grid == "g1" else "lijun",
+        fields={"category": category, "description": f"{building}{text}", "location": building, "grid_id": grid,
+                "chat_id": GROUPS[grid == "g2"], "chat_name": GROUPS[grid == "g2"]},
+    )  # fmt: skip
 
 
 def _message(n: int, text: str, worker: str = "") -> Incoming:
@@ -183,12 +203,12 @@ def warm_up(app: Huiyin, worker: str = "") -> None:
         warm.handle(_message(n, said, f"warm{worker}-"))
 
 
-def prepared(settings: Settings, url: str, open_tickets: int) -> None:
+def prepared(settings: Settings, url: str, open_tickets: int, closed: int = 0) -> None:
     """Migrate and seed the ledger at `url` (as the first start of the bot would, plus the open tickets). PostgreSQL
     then gathers the tables' statistics, as its autovacuum does within a minute of such a change on a running
     ledger: without them the planner takes the seeded tables for empty and picks other indexes."""
     app, engine = build_app(settings, url, ManualClock(START))
-    seed(engine, open_tickets, app.community_id)
+    seed(engine, open_tickets, app.community_id, closed)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -196,13 +216,14 @@ def prepared(settings: Settings, url: str, open_tickets: int) -> None:
 
 
 def one_round(
-    settings: Settings, messages: list[str], open_tickets: int, database: Database, *, cold: bool, batch: int
-) -> tuple[float, float]:
+    settings: Settings, messages: list[str], open_tickets: int, database: Database, *, cold: bool, batch: int,
+    closed: int = 0,
+) -> tuple[float, float]:  # fmt: skip
     """Messages per second of `app.handle` over `messages` with `open_tickets` open tickets: by the wall clock,
     and by the process's CPU time (steadier on a shared machine; it leaves out waiting for the disk, and the
     PostgreSQL server's work)."""
     with database.ledger() as url:
-        prepared(settings, url, open_tickets)
+        prepared(settings, url, open_tickets, closed)
         app, engine = build_app(settings, url, ManualClock(START))
         if not cold:
             warm_up(app)
@@ -239,12 +260,13 @@ def workers_round(
     *,
     cold: bool,
     batch: int,
+    closed: int = 0,
 ) -> tuple[float, float]:
     """Wall-clock messages per second of `messages` split across `workers` processes on one ledger, and the
     workers' CPU time per message in milliseconds (the PostgreSQL server's not included)."""
     context = multiprocessing.get_context("spawn")
     with database.ledger() as url:
-        prepared(settings, url, open_tickets)
+        prepared(settings, url, open_tickets, closed)
         start, results = context.Barrier(workers), context.Queue()
         numbered = list(enumerate(messages))
         processes = [
@@ -286,6 +308,7 @@ def main() -> None:
     parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on", help="PostgreSQL sessions'")
     parser.add_argument("--workers", type=lambda value: [int(n) for n in value.split(",")], default=[])
     parser.add_argument("--cold", action="store_true", help="time freshly started apps (no warm-up)")
+    parser.add_argument("--closed", type=int, default=0, help="closed tickets of the year before (a ledger's history)")
     parser.add_argument(
         "--batch",
         type=int,
@@ -300,16 +323,16 @@ def main() -> None:
     few, many, by_workers = [], [], {count: [] for count in args.workers}
     stream = messages * max(args.workers, default=1)
     for _ in range(args.rounds):  # interleaved, so machine noise hits all alike
-        few.append(one_round(settings, messages, args.few, database, cold=args.cold, batch=args.batch))
-        many.append(one_round(settings, messages, args.many, database, cold=args.cold, batch=args.batch))
+        kind = {"cold": args.cold, "batch": args.batch, "closed": args.closed}
+        few.append(one_round(settings, messages, args.few, database, **kind))
+        many.append(one_round(settings, messages, args.many, database, **kind))
         for count in args.workers:
-            by_workers[count].append(
-                workers_round(settings, stream, count, args.many, database, cold=args.cold, batch=args.batch)
-            )
+            by_workers[count].append(workers_round(settings, stream, count, args.many, database, **kind))
     committing = f" (synchronous_commit {args.synchronous_commit})" if args.database == "postgresql" else ""
     warm = "cold: freshly started apps" if args.cold else f"warmed up with {len(texts(WARMUP))} other messages"
     batching = "one message per transaction" if args.batch == 1 else f"up to {args.batch} messages per transaction"
-    print(f"database: {args.database}{committing}; messages per round: {len(messages)}; {batching}; {warm}")
+    history = f"; {args.closed} closed tickets of the year before" if args.closed else ""
+    print(f"database: {args.database}{committing}; messages per round: {len(messages)}; {batching}; {warm}{history}")
     machine = yardstick()
     print(f"machine: a loop of {YARDSTICK_STEPS:,} Python additions took {machine:.2f} s (best of 3, after the rounds)")
     medians = {}
@@ -326,6 +349,7 @@ def main() -> None:
     summary: dict[str, object] = {
         "database": args.database,
         "batch": args.batch,
+        "closed": args.closed,
         f"open_{args.few}": round(few_wall),
         f"open_{args.many}": round(many_wall),
         "yardstick_s": round(machine, 2),

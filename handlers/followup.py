@@ -157,10 +157,12 @@ def _same_problem_elsewhere(ctx: Context, message: ReportFacts, *, resolved_too:
         return None
     grid = _grid(ctx, message)
     window = ctx.now - dt.timedelta(hours=ctx.settings.tickets.merge_window_hours)
-    candidates = open_candidates(ctx.session, since=window, grid_id=grid, near=message.location)
+    candidates = open_candidates(ctx.session, since=window, grid_id=grid, near=message.location, sharing=message)
     if resolved_too:
         since = ctx.now - dt.timedelta(days=ctx.settings.tickets.follow_up_days)
-        candidates += resolved_candidates(ctx.session, since=since, grid_id=grid, near=message.location)
+        candidates += resolved_candidates(
+            ctx.session, since=since, grid_id=grid, near=message.location, sharing=message
+        )
     best, best_score = None, MIN_PROBLEM
     for candidate in candidates:
         old = stored_facts(candidate.features, candidate.description, candidate.category, candidate.location)

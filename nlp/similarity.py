@@ -79,6 +79,25 @@ def merge_features(report: ReportFacts) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
+FEATURES_PREFIX = f'{{"v":{FEATURES_VERSION},'
+"""How stored features of the current version begin (`merge_features`)."""
+
+MAX_NEEDLES = 16
+"""The most terms a report's candidates are looked for by (`needles`); a report with more reads them all."""
+
+
+def needles(report: ReportFacts) -> tuple[str, ...] | None:
+    """The strings that stored features (`merge_features`) contain when they share a word or a problem with
+    `report`: each term as JSON writes it, quotes included. A ticket whose features contain none of them has a
+    problem agreement of 0 with `report` (below `MIN_PROBLEM`), so it is not what a follow-up is about, and the
+    database need not return it (`storage.tickets.open_candidates`). Empty: no ticket can be; None: more than
+    `MAX_NEEDLES` terms, every candidate is read."""
+    terms = report.words | report.problems
+    if len(terms) > MAX_NEEDLES:
+        return None
+    return tuple(sorted(json.dumps(term, ensure_ascii=False) for term in terms))
+
+
 def stored_facts(features: str | None, text: str, category: str, location: str | None) -> ReportFacts:
     """A ticket's facts from its stored `features` (`merge_features`) without segmenting its text again; from
     `text` when it has none (a ticket written before they were stored) or they are of another version."""

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 
 from ledger.lifecycle import Action
 from nlp import similarity
 from nlp.classification import normalise_message
 from nlp.similarity import FEATURES_VERSION, facts, merge_features
-from storage.db import new_session
+from storage.db import make_engine, new_session
 from storage.models import Ticket
 from storage.schema import init_schema
 from storage.tickets import (
@@ -26,6 +28,7 @@ from storage.tickets import (
     merge_candidates,
     open_candidates,
     open_ticket,
+    resolved_candidates,
 )
 from tests.chat import Chat
 
@@ -194,3 +197,120 @@ def test_the_report_flow_joins_across_categories_only_where_the_threshold_allows
     assert not similarity.other_category_may_match(similarity.NESTED_PLACE, 0.6)
     assert similarity.other_category_may_match(1.0, 0.6)
     assert similarity.other_category_may_match(0.0, 0.4)
+
+
+SAYINGS = (
+    "3号楼2单元下水道堵了，一楼返水", "下水道又冒上来了", "电梯坏了，困人了！", "5号楼电梯又停了", "楼道灯不亮",
+    "楼道里堆满纸箱杂物", "车棚有人拉电线充电", "半夜广场舞太吵了睡不着", "暖气不热", "垃圾没人清运，臭死了",
+    "WiFi 连不上", "快递柜坏了", "门口快递柜的屏幕坏了", "好的", "",
+)  # fmt: skip
+
+
+def test_a_term_shared_with_stored_features_is_one_of_its_needles() -> None:
+    """Whatever two texts share (a word or a problem, so a problem agreement above 0) is a needle of the one found
+    in the other's stored features; texts that share nothing find none."""
+    for said in SAYINGS:
+        new = facts(said, "drainage", None)
+        found = similarity.needles(new)
+        assert found is not None
+        for other in SAYINGS:
+            stored_features = merge_features(facts(other, "drainage", None))
+            assert stored_features.startswith(similarity.FEATURES_PREFIX)
+            contains = any(needle in stored_features for needle in found)
+            assert contains == (similarity.problem_agreement(new, facts(other, "drainage", None)) > 0), (said, other)
+
+
+def test_terms_that_json_and_sql_patterns_escape_are_found() -> None:
+    odd = similarity.ReportFacts(frozenset({'a"b', "c\\d", "100%", "x_y", "换行\n"}), "drainage", None)
+    stored_features = merge_features(odd)
+    found = similarity.needles(odd)
+    assert found is not None and len(found) == 5
+    assert all(needle in stored_features for needle in found)
+    assert not any(needle in merge_features(facts("下水道堵了", "drainage", None)) for needle in found)
+
+
+def test_a_report_of_too_many_terms_looks_for_none_and_one_of_none_for_no_ticket() -> None:
+    many = similarity.ReportFacts(frozenset(f"词{n}" for n in range(similarity.MAX_NEEDLES + 1)), "drainage", None)
+    assert similarity.needles(many) is None
+    assert similarity.needles(similarity.ReportFacts(frozenset(), "drainage", None)) == ()
+
+
+def test_the_database_returns_exactly_the_candidates_that_may_share_a_term(engine: Engine) -> None:
+    """`sharing` (a follow-up's candidates) keeps back only tickets whose current features share no word and no
+    problem with the message (which could not be what it is about); a ticket with no features or another version's
+    is returned, to be read from its text. Also for terms the database's patterns would treat specially, and when
+    the message has too many. Open tickets and resolved ones alike."""
+    init_schema(engine)
+    odd = similarity.ReportFacts(frozenset({'a"b', "100%", "x_y"}), "drainage", None)
+    with new_session(engine) as session:
+        for said in SAYINGS * 2:
+            fields = {"category": "drainage", "description": said, "grid_id": "g1", "chat_id": "g"}
+            open_ticket(session, now=NOW, reporter=Actor("r", "居民"), fields=fields)
+        session.flush()
+        legacy = json.dumps({"v": FEATURES_VERSION - 1, "words": [], "problems": []})
+        for first in (1, 1 + len(SAYINGS)):
+            session.exec(update(Ticket).where(Ticket.id == first).values(merge_features=None))
+            session.exec(update(Ticket).where(Ticket.id == first + 1).values(merge_features=legacy))
+            session.exec(update(Ticket).where(Ticket.id == first + 2).values(merge_features=merge_features(odd)))
+        resolved = {"status": "resolved", "resolved_at": NOW}
+        session.exec(update(Ticket).where(Ticket.id > len(SAYINGS)).values(**resolved))
+        session.commit()
+    since = NOW - dt.timedelta(hours=1)
+    many = similarity.ReportFacts(frozenset(f"词{n}" for n in range(similarity.MAX_NEEDLES + 1)), "drainage", None)
+    with new_session(engine) as session:
+        for read in (open_candidates, resolved_candidates):
+            every = read(session, since=since, grid_id="g1", near=None)
+            assert len(every) == len(SAYINGS)
+            for message in [facts(said, "drainage", None) for said in SAYINGS] + [odd, many]:
+                expected = [
+                    c.id for c in every
+                    if c.features is None or not c.features.startswith(similarity.FEATURES_PREFIX)
+                    or similarity.problem_agreement(message, similarity.stored_facts(c.features, "", "", None)) > 0
+                    or similarity.needles(message) is None
+                ]  # fmt: skip
+                if not (message.words or message.problems):
+                    expected = []
+                found = read(session, since=since, grid_id="g1", near=None, sharing=message)
+                assert [c.id for c in found] == expected, (read.__name__, sorted(message.words))
+            three_oldest = [c.id for c in every][-3:]
+            assert [c.id for c in read(session, since=since, grid_id="g1", near=None, sharing=odd)] == three_oldest
+
+
+def test_sqlite_reads_candidates_without_walking_the_history(tmp_path: Path) -> None:
+    """Each candidate query's plan on SQLite (which has no statistics to go by) reads the candidates through the
+    index that selects them: never a category's or the community's states' whole history (`ix_ticket_category`,
+    `ix_ticket_community_status`: every closed ticket too), nor the whole table."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    init_schema(engine, "c1")
+    with new_session(engine, "c1") as session:
+        fields = {"category": "drainage", "description": DRAIN, "location": "3号楼", "grid_id": "g1", "chat_id": "g"}
+        open_ticket(session, now=NOW, reporter=Actor("r", "居民"), fields=fields)
+        session.commit()
+    executed: list[tuple[str, Any]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            executed.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    since = NOW - dt.timedelta(hours=1)
+    drain = facts(DRAIN, "drainage", "3号楼")
+    with new_session(engine, "c1") as session:
+        merge_candidates(session, since=since, grid_id="g1", near="3号楼", category="drainage", place="3号楼")
+        merge_candidates(session, since=since, grid_id="g1", near=None, category="drainage")
+        open_candidates(session, since=since, grid_id="g1", near=None, sharing=drain)
+        resolved_candidates(session, since=since, grid_id="g1", near="3号楼", sharing=drain)
+    event.remove(engine, "before_cursor_execute", remember)
+    assert len(executed) == 4
+    with engine.connect() as connection:
+        plans = [
+            [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            for statement, parameters in executed
+        ]
+    engine.dispose()
+    for plan in plans:
+        assert not any("ix_ticket_category" in step or "ix_ticket_community_status" in step for step in plan), plan
+        assert not any(step.startswith("SCAN ticket") for step in plan), plan
+    union, category, _, resolved = plans
+    assert any("ix_ticket_merge_candidates" in step for step in union + category)
+    assert any("ix_ticket_resolved_at_resolution_due_at" in step for step in resolved)
