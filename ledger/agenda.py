@@ -32,12 +32,11 @@ def candidates(settings: Settings, views: list[TicketView], now: dt.datetime) ->
     counted = [v for v in views if v.status not in NOT_COUNTED and v.created_at < now]
     found = []
     for view in counted:
-        fields = {"number": view.number, "category": category_name(settings, view), "place": place(view)}
         if view.agenda and is_open(view.status):
-            line = texts.AGENDA_FLAGGED.format(**fields, status=STATUS_NAMES[view.status])
+            line = texts.AGENDA_FLAGGED.format(**_fields(settings, view), status=STATUS_NAMES[view.status])
             found.append(Candidate("flagged", (view.number,), line))
         elif len(view.reporters) >= schedule.agenda_households and (is_open(view.status) or view.created_at >= since):
-            line = texts.AGENDA_HOUSEHOLDS.format(**fields, households=len(view.reporters))
+            line = texts.AGENDA_HOUSEHOLDS.format(**_fields(settings, view), households=len(view.reporters))
             found.append(Candidate("households", (view.number,), line))
     groups: dict[tuple[str, str], list[TicketView]] = defaultdict(list)
     for view in counted:
@@ -52,3 +51,8 @@ def candidates(settings: Settings, views: list[TicketView], now: dt.datetime) ->
             )
             found.append(Candidate("recurring", numbers, line))
     return found
+
+
+def _fields(settings: Settings, view: TicketView) -> dict[str, object]:
+    """What a ticket's agenda line names (worked out only for a candidate: the digest reads every ticket)."""
+    return {"number": view.number, "category": category_name(settings, view), "place": place(view)}
