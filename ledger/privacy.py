@@ -42,7 +42,6 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
 
 
-@functools.lru_cache(maxsize=4096)
 def _plain_character(character: str) -> str:
     """One character as the number patterns read it: ASCII digits, `+`, `(`, `-`, and one kind of space."""
     if character in "\n\r":
@@ -55,9 +54,26 @@ def _plain_character(character: str) -> str:
     return folded if len(folded) == 1 else character
 
 
+class _PlainTable(dict[int, str]):
+    """`_plain_character` of each character met, kept by code point (up to `KEPT` of them, whatever texts come):
+    a table for `str.translate`."""
+
+    KEPT = 20_000
+
+    def __missing__(self, code: int) -> str:
+        plain = _plain_character(chr(code))
+        if len(self) < self.KEPT:
+            self[code] = plain
+        return plain
+
+
+_PLAIN = _PlainTable()
+
+
 def _plain(text: str) -> str:
-    """`text` normalised character by character, so it has exactly the length (and spans) of `text`."""
-    return "".join(map(_plain_character, text))
+    """`text` normalised character by character, so it has exactly the length (and spans) of `text` (through
+    `str.translate`, which looks each character up once: half the time of mapping them one by one)."""
+    return text.translate(_PLAIN)
 
 
 def _keep_ends(match: re.Match[str]) -> str:
@@ -143,6 +159,9 @@ def _stands_alone(part: str, start: int, name: str) -> bool:
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
     """`text` fit for the public: numbers masked, then each of `names` (residents) shown as `mask_name` does."""
     names = names if isinstance(names, frozenset) else frozenset(names)
+    spans = _number_spans(text)
+    if not spans and not names:  # most texts of an export
+        return text
     ordered = _longest_first(names) if len(names) <= FEW_NAMES else None
     pattern = _names_pattern(names) if ordered is None else None
 
@@ -153,7 +172,7 @@ def mask_text(text: str, names: Iterable[str] = ()) -> str:
 
     pieces: list[str] = []
     position = 0
-    for start, end, masked in _number_spans(text):
+    for start, end, masked in spans:
         pieces += [names_masked(text[position:start]), masked]
         position = end
     pieces.append(names_masked(text[position:]))

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from board.readonly import read_only_engine
 from board.web import create_app
 from handlers import texts
+from ledger import privacy
 from ledger.clock import ManualClock
 from ledger.privacy import _DIGIT, FEW_NAMES, mask_name, mask_numbers, mask_text
 from settings.models import Settings
@@ -85,6 +86,19 @@ def test_every_character_read_as_a_digit_counts_towards_the_digits_a_number_need
         if len(folded := unicodedata.normalize("NFKC", chr(code))) == 1 and folded.isascii() and folded.isdigit()
     ]  # fmt: skip
     assert len(digits) > 100 and all(_DIGIT.fullmatch(character) for character in digits)
+
+
+def test_texts_are_read_character_by_character_however_many_characters_were_met(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The translation table gives each character's plain form, also past the characters it keeps."""
+    monkeypatch.setattr(privacy._PlainTable, "KEPT", 3)
+    monkeypatch.setattr(privacy, "_PLAIN", privacy._PlainTable())
+    text = "电话：１３８\u2014１２３４\u3000５６７８，\t②③⁴₅ 13812345678\n"
+    assert privacy._plain(text) == "".join(map(privacy._plain_character, text))
+    assert len(privacy._plain(text)) == len(text) and len(privacy._PLAIN) == 3
+    assert privacy._plain("１３８") == "138"
+    assert mask_text(text) == "电话：138****5678，\t②③⁴₅ 138****5678\n"
 
 
 def test_a_name_made_of_digits_does_not_break_number_masking() -> None:
