@@ -158,8 +158,11 @@ def measure_jobs(url: str, config: Path, rounds: int) -> dict[str, Any]:
 
 def export_whole(url: str, config: Path, fmt: str, out: Path) -> dict[str, Any]:
     """Run in the child process: every community's tickets and incidents written as `huiyin export` writes one
-    community's, on a session for no community; seconds, this process's peak RSS and the rows."""
-    from board.export import taizhang_rows, write_csv, write_xlsx
+    community's, on a session for no community (the csv through `board.halves`, as `huiyin export` writes it: by
+    two processes from `SPLIT_FROM` tickets); seconds, the peak RSS of this process and of the one it started, and
+    the rows."""
+    from board.export import taizhang_rows, write_xlsx
+    from board.halves import CsvExport, write_csv_export
     from board.readonly import read_only_engine
     from board.views import Masker
     from storage import incident_queries
@@ -168,16 +171,20 @@ def export_whole(url: str, config: Path, fmt: str, out: Path) -> dict[str, Any]:
 
     started = time.perf_counter()
     settings = load_settings(config)
-    with new_session(read_only_engine(url)) as session:
-        names = set(member_names(session)) | reporter_names_after(session, 0)[1]
-        masker = Masker(settings, names)
-        batches = export_batches(session, now=NOW)
-        rows = taizhang_rows(settings, batches, masker, incident_queries.export_batches(session))
-        with out.open("wb") as file:
-            count = write_xlsx(rows, file) if fmt == "xlsx" else write_csv(rows, file)
+    engine = read_only_engine(url)
+    with out.open("wb") as file:
+        if fmt == "csv":
+            count = write_csv_export(CsvExport(url, settings, NOW, every_community=True), engine, file)
+        else:
+            with new_session(engine) as session:
+                names = set(member_names(session)) | reporter_names_after(session, 0)[1]
+                batches, masker = export_batches(session, now=NOW), Masker(settings, names)
+                rows = taizhang_rows(settings, batches, masker, incident_queries.export_batches(session))
+                count = write_xlsx(rows, file)
     out.unlink(missing_ok=True)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": count}
+    peaks = [resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return {"seconds": seconds, "rss_mb": max(peaks), "rows": count}
 
 
 # The 街道 overview (in a child process) --------------------------------------------------------------------------

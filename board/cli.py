@@ -96,7 +96,8 @@ def serve(app: FastAPI, args: argparse.Namespace, board: Board, name: str, datab
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
-    from board.export import write_csv, write_xlsx
+    from board.export import day_bounds, write_xlsx
+    from board.halves import CsvExport, write_csv_export
 
     if args.start and args.end and args.end < args.start:
         print("--to is before --from")
@@ -106,9 +107,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) 
         return engine
     now = dt.datetime.now(settings.tz)
     out = Path(args.out or f"huiyin-taizhang-{now.date().isoformat()}.{args.format}")
-    rows = taizhang(settings, engine, args, now)
     with out.open("wb") as file:
-        count = write_xlsx(rows, file) if args.format == "xlsx" else write_csv(rows, file)
+        if args.format == "xlsx":
+            count = write_xlsx(taizhang(settings, engine, args, now), file)
+        else:
+            start, end = day_bounds(args.start, args.end, settings.tz)
+            export = CsvExport(database_url, settings, now, start, end, masked=not args.unmasked)
+            count = write_csv_export(export, engine, file)
     print(f"{count} 条 → {out}")
     return 0
 

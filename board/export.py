@@ -133,12 +133,12 @@ def day_bounds(
 
 def taizhang_rows(
     settings: Settings, batches: Iterable[tuple[Sequence[Ticket | Row[Any]], Details]], masker: Masker,
-    incidents: Iterable[tuple[Sequence[Incident], IncidentDetails]] = (),
+    incidents: Iterable[tuple[Sequence[Incident], IncidentDetails]] = (), first: int = 1,
 ) -> Iterator[list[Cell]]:  # fmt: skip
     """One row per ticket, in the order given, then one per incident (with its count of reporters), numbered
-    from 1 (序号)."""
+    from `first` (序号)."""
     rows = _Rows(settings, masker)
-    number = 0
+    number = first - 1
     for tickets, details in batches:
         for ticket in tickets:
             number += 1
@@ -151,13 +151,13 @@ def taizhang_rows(
 
 def street_taizhang_rows(
     communities: Sequence[Settings], batches: Iterable[tuple[Sequence[Row[Any]], Details]], masker: Masker,
-    incidents: Iterable[tuple[Sequence[Incident], IncidentDetails]] = (),
+    incidents: Iterable[tuple[Sequence[Incident], IncidentDetails]] = (), first: int = 1,
 ) -> Iterator[list[Cell]]:  # fmt: skip
     """A 街道's 台账 (`STREET_COLUMNS`): the rows of every community's tickets and incidents read in one pass (a
     session of no community), each named and worded by its own community's config; rows of a community the 街道
     file does not list are left out."""
     makers = {s.community.id: (s.community.name, _Rows(s, masker)) for s in communities}
-    number = 0
+    number = first - 1
     for tickets, details in batches:
         for ticket in tickets:
             if (found := makers.get(ticket.community_id)) is not None:
@@ -299,13 +299,17 @@ def to_xlsx(rows: Iterable[Sequence[Cell]]) -> bytes:
     return buffer.getvalue()
 
 
-def csv_chunks(rows: Iterable[Sequence[Cell]], columns: Sequence[str] = COLUMNS) -> Iterator[bytes]:
+def csv_chunks(
+    rows: Iterable[Sequence[Cell]], columns: Sequence[str] = COLUMNS, *, head: bool = True
+) -> Iterator[bytes]:
     """The csv in pieces of `CSV_CHUNK_ROWS` rows: UTF-8 with a byte-order mark first, so Excel on a community
-    office PC shows the Chinese correctly."""
+    office PC shows the Chinese correctly, and the column names (without `head`: the rows alone, a part of a csv
+    begun elsewhere)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(columns)
+    if head:
+        buffer.write("\ufeff")
+        writer.writerow(columns)
     for index, row in enumerate(rows, start=1):
         writer.writerow(_safe_row(row))
         if index % CSV_CHUNK_ROWS == 0:
@@ -315,8 +319,10 @@ def csv_chunks(rows: Iterable[Sequence[Cell]], columns: Sequence[str] = COLUMNS)
     yield buffer.getvalue().encode("utf-8")
 
 
-def write_csv(rows: Iterable[Sequence[Cell]], out: IO[bytes], columns: Sequence[str] = COLUMNS) -> int:
-    """The csv written to `out` piece by piece; the number of rows written is returned."""
+def write_csv(
+    rows: Iterable[Sequence[Cell]], out: IO[bytes], columns: Sequence[str] = COLUMNS, *, head: bool = True
+) -> int:
+    """The csv written to `out` piece by piece (`csv_chunks`); the number of rows written is returned."""
     count = 0
 
     def counted() -> Iterator[Sequence[Cell]]:
@@ -325,7 +331,7 @@ def write_csv(rows: Iterable[Sequence[Cell]], out: IO[bytes], columns: Sequence[
             count += 1
             yield row
 
-    for piece in csv_chunks(counted(), columns):
+    for piece in csv_chunks(counted(), columns, head=head):
         out.write(piece)
     return count
 

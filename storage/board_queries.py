@@ -324,25 +324,18 @@ _EXPORT_COLUMNS, _EXPORT_INSTANTS = naive_columns(EXPORT_FIELDS)
 
 def export_batches(
     session: Session, *, start: dt.datetime | None = None, end: dt.datetime | None = None, grid: str = "",
-    category: str = "", status: str = "", now: dt.datetime,
+    category: str = "", status: str = "", now: dt.datetime, after: int = 0, up_to: int | None = None,
 ) -> Iterator[tuple[list[ExportRow], Details]]:  # fmt: skip
-    """Tickets created in [start, end) that match the filters, by number, `BATCH` at a time with their details.
+    """Tickets created in [start, end) that match the filters, by number, `BATCH` at a time with their details;
+    only those numbered above `after` and up to `up_to` (a part of the export: `export_middle`).
 
     `status` as the board's filter reads it for a download: open, overdue at `now`, or resolved (any ended).
     Each ticket is an `ExportRow` (read like a `Ticket`'s attributes): a fraction of the time of loading ORM
     objects, which is most of an export's."""
-    where = _matching(grid, category)
-    if start is not None:
-        where.append(col(Ticket.created_at) >= start)
-    if end is not None:
-        where.append(col(Ticket.created_at) < end)
-    if status == "open":
-        where.append(is_open)
-    elif status == "overdue":
-        where += [is_open, overdue_at(now)]
-    elif status == "resolved":
-        where.append(~is_open)
-    last = 0
+    where = _export_where(start, end, grid, category, status, now)
+    if up_to is not None:
+        where.append(col(Ticket.id) <= up_to)
+    last = after
     while True:
         query = select(*_EXPORT_COLUMNS).where(col(Ticket.id) > last, *where)
         query = query.order_by(col(Ticket.id)).limit(BATCH)
@@ -354,6 +347,39 @@ def export_batches(
         else:
             yield tickets, details(session, [t.id for t in tickets])
         last = tickets[-1].id
+
+
+def export_middle(
+    session: Session, *, start: dt.datetime | None = None, end: dt.datetime | None = None, now: dt.datetime,
+    least: int,
+) -> tuple[int, int] | None:  # fmt: skip
+    """Where an export of `export_batches`' tickets (of these filters) splits in two halves: the number of the last
+    ticket of the first half and how many tickets it holds; None when there are fewer than `least`."""
+    where = _export_where(start, end, "", "", "", now)
+    total = session.exec(select(func.count()).select_from(Ticket).where(*where)).one()
+    if total < least:
+        return None
+    half = total // 2
+    middle = select(Ticket.id).where(*where).order_by(col(Ticket.id)).offset(half - 1).limit(1)
+    return session.exec(middle).one(), half
+
+
+def _export_where(
+    start: dt.datetime | None, end: dt.datetime | None, grid: str, category: str, status: str, now: dt.datetime
+) -> list[ColumnElement[bool]]:
+    """`export_batches`' filters."""
+    where = _matching(grid, category)
+    if start is not None:
+        where.append(col(Ticket.created_at) >= start)
+    if end is not None:
+        where.append(col(Ticket.created_at) < end)
+    if status == "open":
+        where.append(is_open)
+    elif status == "overdue":
+        where += [is_open, overdue_at(now)]
+    elif status == "resolved":
+        where.append(~is_open)
+    return where
 
 
 def _batch_details(session: Session, after: int, last: int, where: list[ColumnElement[bool]]) -> Details:

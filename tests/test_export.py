@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from board import halves
 from board.export import COLUMNS, to_csv, to_xlsx
 from board.readonly import read_only_engine
 from board.web import create_app
@@ -111,6 +112,15 @@ def test_the_csv_has_the_same_rows(settings: Settings, database_url: str, monkey
     xlsx = export(database_url, monkeypatch, tmp_path / "t.xlsx", "--format", "xlsx")
     rows = export(database_url, monkeypatch, tmp_path / "t.csv", "--format", "csv")
     assert rows == [tuple("" if v is None else str(v) for v in row) for row in xlsx]
+
+
+def test_a_csv_written_by_two_processes_is_the_one_written_by_one(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    alone = export(database_url, monkeypatch, tmp_path / "alone.csv", "--format", "csv")
+    monkeypatch.setattr(halves, "SPLIT_FROM", 2)
+    assert export(database_url, monkeypatch, tmp_path / "halves.csv", "--format", "csv") == alone
+    assert (tmp_path / "halves.csv").read_bytes() == (tmp_path / "alone.csv").read_bytes() and len(alone) > 5
 
 
 def test_a_bad_range_is_refused(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,0 +1,97 @@
+"""A large csv 台账 written by two processes (board/halves.py) is byte for byte the one a single process writes:
+a community's, every community's and a 街道's, whole or of a date range, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url, text
+
+from board.halves import CsvExport, write_csv_export
+from board.readonly import read_only_engine
+from settings.models import Board, Settings
+from settings.street import Street, StreetInfo
+from storage.db import make_engine, new_session
+from storage.incidents import open_incident
+from storage.tickets import Actor
+from tests.board_ledger import GENERATED_NOW, seed_generated
+
+TICKETS = 240
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """The URL of a generated ledger (with two incidents), which another process can open as it is."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'huiyin.db'}"
+        yield _seeded(settings, url)
+        return
+    server = os.environ.get("HUIYIN_TEST_DATABASE_URL")
+    if not server:
+        pytest.skip("PostgreSQL variant skipped: set HUIYIN_TEST_DATABASE_URL (CI sets it)")
+    schema = f"huiyin_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        options = {"options": f"-csearch_path={schema}"}
+        yield _seeded(settings, make_url(server).update_query_dict(options).render_as_string(False))
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _seeded(settings: Settings, url: str) -> str:
+    engine = make_engine(url)
+    seed_generated(settings, engine, TICKETS, days=20)
+    with new_session(engine, settings.community.id) as session:
+        for hours, text_ in ((30, "全小区停电"), (2, "3号楼停水")):
+            open_incident(
+                session, now=GENERATED_NOW - dt.timedelta(hours=hours), author=Actor("wangfang", "王芳"),
+                scope_kind="all", scope_value="", category="power", text=text_, expected_end_at=None,
+            )  # fmt: skip
+        session.commit()
+    engine.dispose()
+    return url
+
+
+def _written(export: CsvExport, split_from: int) -> tuple[bytes, int]:
+    engine = read_only_engine(export.database_url)
+    out = io.BytesIO()
+    try:
+        count = write_csv_export(export, engine, out, split_from=split_from)
+    finally:
+        engine.dispose()
+    return out.getvalue(), count
+
+
+def _street(settings: Settings) -> Street:
+    return Street(StreetInfo(id="jd", name="测试街道"), (settings,), (), dt.time(17, 30), Board())
+
+
+@pytest.mark.parametrize("kind", ["community", "every community", "street", "date range"])
+def test_two_processes_write_what_one_writes(settings: Settings, ledger_url: str, kind: str) -> None:
+    start = end = None
+    if kind == "date range":
+        start, end = GENERATED_NOW - dt.timedelta(days=12), GENERATED_NOW - dt.timedelta(days=3)
+    export = CsvExport(
+        ledger_url, settings, GENERATED_NOW, start, end, every_community=kind == "every community",
+        street=_street(settings) if kind == "street" else None,
+    )  # fmt: skip
+    alone, alone_count = _written(export, split_from=10**9)
+    halves, halves_count = _written(export, split_from=1)
+    assert halves == alone and halves_count == alone_count
+    rows = list(csv.reader(io.StringIO(halves.decode("utf-8-sig"))))
+    numbers = [int(row[1 if kind == "street" else 0]) for row in rows[1:]]
+    assert numbers == list(range(1, alone_count + 1))
+    incidents = 2 if kind != "date range" else 0
+    assert alone_count - incidents > (TICKETS // 4 if kind == "date range" else TICKETS - 1)
+    assert rows[0] == list(export.columns)
