@@ -13,14 +13,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, text
+from sqlalchemy.engine import Engine
 
 from board.halves import CsvExport, write_csv_export
 from board.readonly import read_only_engine
 from settings.models import Board, Settings
 from settings.street import Street, StreetInfo
+from storage.board_queries import export_middle
 from storage.db import make_engine, new_session
 from storage.incidents import open_incident
-from storage.tickets import Actor
+from storage.schema import init_schema
+from storage.tickets import Actor, open_ticket
 from tests.board_ledger import GENERATED_NOW, seed_generated
 
 TICKETS = 240
@@ -95,3 +98,20 @@ def test_two_processes_write_what_one_writes(settings: Settings, ledger_url: str
     incidents = 2 if kind != "date range" else 0
     assert alone_count - incidents > (TICKETS // 4 if kind == "date range" else TICKETS - 1)
     assert rows[0] == list(export.columns)
+
+
+def test_the_middle_is_that_of_the_sessions_community(engine: Engine) -> None:
+    """`export_middle` counts and cuts the tickets of the session's community only (of every community for a
+    session of none), and none below `least`."""
+    init_schema(engine, "c1")
+    now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+    for community, count in (("c1", 4), ("c2", 10), ("c1", 2)):  # c1: 1–4 and 15–16; c2: 5–14
+        with new_session(engine, community) as session:
+            for _ in range(count):
+                fields = {"category": "drainage", "description": "下水道堵了", "chat_id": "g"}
+                open_ticket(session, now=now, reporter=Actor("r1", "张阿姨"), fields=fields)
+            session.commit()
+    for community, middle in (("c1", (3, 3)), ("c2", (9, 5)), (None, (8, 8))):
+        with new_session(engine, community) as session:
+            assert export_middle(session, now=now, least=6) == middle
+            assert export_middle(session, now=now, least=17) is None
