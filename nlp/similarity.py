@@ -83,7 +83,7 @@ FEATURES_PREFIX = f'{{"v":{FEATURES_VERSION},'
 """How stored features of the current version begin (`merge_features`)."""
 
 MAX_NEEDLES = 16
-"""The most terms a report's candidates are looked for by (`needles`); a report with more reads them all."""
+"""The most terms a follow-up's candidates are looked for by (`needles`); a message with more reads them all."""
 
 
 def needles(report: ReportFacts) -> tuple[str, ...] | None:
