@@ -158,29 +158,15 @@ def measure_jobs(url: str, config: Path, rounds: int) -> dict[str, Any]:
 
 def export_whole(url: str, config: Path, fmt: str, out: Path) -> dict[str, Any]:
     """Run in the child process: every community's tickets and incidents written as `huiyin export` writes one
-    community's, on a session for no community (the csv through `board.halves`, as `huiyin export` writes it: by
-    two processes from `SPLIT_FROM` tickets); seconds, the peak RSS of this process and of the one it started, and
-    the rows."""
-    from board.export import taizhang_rows, write_xlsx
-    from board.halves import CsvExport, write_csv_export
+    community's (`board.taizhang`: a csv by two processes from `SPLIT_FROM` tickets), on a session for no
+    community; seconds, the peak RSS of this process and of the one it started, and the rows."""
     from board.readonly import read_only_engine
-    from board.views import Masker
-    from storage import incident_queries
-    from storage.board_queries import export_batches, member_names, reporter_names_after
-    from storage.db import new_session
+    from board.taizhang import TaizhangExport, write_csv_export, write_xlsx_export
 
     started = time.perf_counter()
-    settings = load_settings(config)
-    engine = read_only_engine(url)
+    export = TaizhangExport(url, load_settings(config), NOW, every_community=True)
     with out.open("wb") as file:
-        if fmt == "csv":
-            count = write_csv_export(CsvExport(url, settings, NOW, every_community=True), engine, file)
-        else:
-            with new_session(engine) as session:
-                names = set(member_names(session)) | reporter_names_after(session, 0)[1]
-                batches, masker = export_batches(session, now=NOW), Masker(settings, names)
-                rows = taizhang_rows(settings, batches, masker, incident_queries.export_batches(session))
-                count = write_xlsx(rows, file)
+        count = (write_xlsx_export if fmt == "xlsx" else write_csv_export)(export, read_only_engine(url), file)
     out.unlink(missing_ok=True)
     seconds = time.perf_counter() - started
     peaks = [resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,8 +95,8 @@ def serve(app: FastAPI, args: argparse.Namespace, board: Board, name: str, datab
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) -> int:
-    from board.export import day_bounds, write_xlsx
-    from board.halves import CsvExport, write_csv_export
+    from board.export import day_bounds
+    from board.taizhang import TaizhangExport, write_csv_export, write_xlsx_export
 
     if args.start and args.end and args.end < args.start:
         print("--to is before --from")
@@ -107,32 +106,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings, database_url: str) 
         return engine
     now = dt.datetime.now(settings.tz)
     out = Path(args.out or f"huiyin-taizhang-{now.date().isoformat()}.{args.format}")
+    start, end = day_bounds(args.start, args.end, settings.tz)
+    export = TaizhangExport(database_url, settings, now, start, end, masked=not args.unmasked)
     with out.open("wb") as file:
-        if args.format == "xlsx":
-            count = write_xlsx(taizhang(settings, engine, args, now), file)
-        else:
-            start, end = day_bounds(args.start, args.end, settings.tz)
-            export = CsvExport(database_url, settings, now, start, end, masked=not args.unmasked)
-            count = write_csv_export(export, engine, file)
+        write = write_xlsx_export if args.format == "xlsx" else write_csv_export
+        count = write(export, engine, file)
     print(f"{count} 条 → {out}")
     return 0
-
-
-def taizhang(settings: Settings, engine: Engine, args: argparse.Namespace, now: dt.datetime) -> Iterator[list]:
-    """The community's 台账 rows as `huiyin export` asks for them (`--from`, `--to`, `--unmasked`), read batch by
-    batch while they are written (its session stays open until the last row)."""
-    from board.export import day_bounds, taizhang_rows
-    from board.reader import LedgerReader
-    from storage import incident_queries
-    from storage.board_queries import export_batches
-
-    start, end = day_bounds(args.start, args.end, settings.tz)
-    reader = LedgerReader(settings, engine)
-    with reader.session() as session:
-        masker = reader.masker(session, masked=not args.unmasked)
-        batches = export_batches(session, start=start, end=end, now=now)
-        incidents = incident_queries.export_batches(session, start=start, end=end)
-        yield from taizhang_rows(settings, batches, masker, incidents)
 
 
 HANDLERS = {"board": cmd_board, "export": cmd_export}

@@ -128,11 +128,8 @@ def _overdue(args: argparse.Namespace, street: Street, environment: Environment)
 def _export(args: argparse.Namespace, street: Street, environment: Environment) -> int:
     """The 街道's 台账: every community's tickets and incidents by number, read in one pass, a 社区 column first."""
     from board.cli import open_ledger
-    from board.export import STREET_COLUMNS, STREET_WIDTHS, day_bounds, street_taizhang_rows, write_xlsx
-    from board.halves import CsvExport, write_csv_export
-    from board.reader import LedgerReader
-    from storage import incident_queries
-    from storage.board_queries import export_batches
+    from board.export import day_bounds
+    from board.taizhang import TaizhangExport, write_csv_export, write_xlsx_export
 
     if args.start and args.end and args.end < args.start:
         print("--to is before --from")
@@ -143,21 +140,12 @@ def _export(args: argparse.Namespace, street: Street, environment: Environment) 
     now = dt.datetime.now(street.tz)
     out = Path(args.out or f"huiyin-taizhang-{street.info.id}-{now.date().isoformat()}.{args.format}")
     start, end = day_bounds(args.start, args.end, street.tz)
-    if args.format == "csv":
-        export = CsvExport(
-            environment.database_url, street.as_one(), now, start, end, masked=not args.unmasked, street=street
-        )
-        with out.open("wb") as file:
-            count = write_csv_export(export, engine, file)
-        print(f"{count} 条 → {out}")
-        return 0
-    reader = LedgerReader(street.as_one(), engine, every_community=True)
-    with reader.session() as session, out.open("wb") as file:
-        masker = reader.masker(session, masked=not args.unmasked)
-        batches = export_batches(session, start=start, end=end, now=now)
-        incidents = incident_queries.export_batches(session, start=start, end=end)
-        rows = street_taizhang_rows(street.communities, batches, masker, incidents)
-        count = write_xlsx(rows, file, STREET_COLUMNS, STREET_WIDTHS)
+    export = TaizhangExport(
+        environment.database_url, street.as_one(), now, start, end, masked=not args.unmasked, street=street
+    )
+    with out.open("wb") as file:
+        write = write_xlsx_export if args.format == "xlsx" else write_csv_export
+        count = write(export, engine, file)
     print(f"{count} 条 → {out}")
     return 0
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from board import halves
+from board import taizhang
 from board.export import COLUMNS, to_csv, to_xlsx
 from board.readonly import read_only_engine
 from board.web import create_app
@@ -118,7 +118,7 @@ def test_a_csv_written_by_two_processes_is_the_one_written_by_one(
     database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     alone = export(database_url, monkeypatch, tmp_path / "alone.csv", "--format", "csv")
-    monkeypatch.setattr(halves, "SPLIT_FROM", 2)
+    monkeypatch.setattr(taizhang, "SPLIT_FROM", 2)
     assert export(database_url, monkeypatch, tmp_path / "halves.csv", "--format", "csv") == alone
     assert (tmp_path / "halves.csv").read_bytes() == (tmp_path / "alone.csv").read_bytes() and len(alone) > 5
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from board import halves
+from board import taizhang
 from board.street import create_street_app
 from bot import cli
 from bot.app import Huiyin
@@ -322,7 +322,7 @@ def test_huiyin_street_check_and_overdue_from_the_command_line(
     assert header[:3] == ["社区", "序号", "编号"]
     assert [(row[0], row[1], row[2]) for row in rows] == [("民主路社区", "1", "1"), ("幸福里社区", "2", "2")]
     assert rows[0][header.index("反映人")] == "刘**"
-    monkeypatch.setattr(halves, "SPLIT_FROM", 2)  # the same csv, written by two processes
+    monkeypatch.setattr(taizhang, "SPLIT_FROM", 2)  # the same csv, written by two processes
     halved = tmp_path / "halved.csv"
     assert cli.main(["--env-file", "/dev/null", "street", "--street", str(STREET_FILE), "export", "--format", "csv",
                      "--out", str(halved)]) == 0  # fmt: skip

@@ -1,7 +1,8 @@
-"""A large csv 台账 written by two processes, each reading and wording half of the tickets.
+"""The 台账 as `huiyin export` and `huiyin street export` write it (`TaizhangExport`), and a large csv of it written by
+two processes, each reading and wording half of the tickets.
 
 Most of an export's time is the bot's own Python (reading rows, wording them, masking names and numbers), which
-runs on one core: a 街道's ledger of a million tickets took over a minute. From `SPLIT_FROM` tickets the export is
+runs on one core: a 街道's ledger of a million tickets took over a minute. From `SPLIT_FROM` tickets a csv is
 cut at its middle ticket (`storage.board_queries.export_middle`): a second process reads the later half into a
 file of its own while this one writes the first half, then the later half is copied after it, and the incidents
 last. The rows are the same, in the same order and numbered the same, as one process writes them (tests say so);
@@ -23,7 +24,17 @@ from typing import IO
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from board.export import COLUMNS, STREET_COLUMNS, Cell, street_taizhang_rows, taizhang_rows, write_csv
+from board.export import (
+    COLUMNS,
+    STREET_COLUMNS,
+    STREET_WIDTHS,
+    WIDTHS,
+    Cell,
+    street_taizhang_rows,
+    taizhang_rows,
+    write_csv,
+    write_xlsx,
+)
 from board.reader import LedgerReader
 from board.readonly import read_only_engine
 from board.views import Masker
@@ -37,8 +48,8 @@ SPLIT_FROM = 50_000
 
 
 @dataclass(frozen=True)
-class CsvExport:
-    """A csv 台账 as `huiyin export` asks for it (the community of `settings`; with `every_community`, every
+class TaizhangExport:
+    """A 台账 as `huiyin export` asks for it (the community of `settings`; with `every_community`, every
     community's tickets in its words) or `huiyin street export` (`street`: each community's rows in its own words,
     a 社区 column first): all another process needs to write a part of it."""
 
@@ -54,6 +65,10 @@ class CsvExport:
     @property
     def columns(self) -> tuple[str, ...]:
         return STREET_COLUMNS if self.street is not None else COLUMNS
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return STREET_WIDTHS if self.street is not None else WIDTHS
 
     def reader(self, engine: Engine) -> LedgerReader:
         every = self.every_community or self.street is not None
@@ -73,7 +88,15 @@ class CsvExport:
         return taizhang_rows(self.settings, batches, masker, found, first)
 
 
-def write_csv_export(export: CsvExport, engine: Engine, out: IO[bytes], *, split_from: int | None = None) -> int:
+def write_xlsx_export(export: TaizhangExport, engine: Engine, out: IO[bytes]) -> int:
+    """`export` as a workbook written to `out` (one process); the number of rows written."""
+    reader = export.reader(engine)
+    with reader.session() as session:
+        masker = reader.masker(session, masked=export.masked)
+        return write_xlsx(export.rows(session, masker), out, export.columns, export.widths)
+
+
+def write_csv_export(export: TaizhangExport, engine: Engine, out: IO[bytes], *, split_from: int | None = None) -> int:
     """`export` written to `out` (by two processes from `split_from` tickets, default `SPLIT_FROM`); the number of
     rows written."""
     reader = export.reader(engine)
@@ -96,7 +119,7 @@ def write_csv_export(export: CsvExport, engine: Engine, out: IO[bytes], *, split
             return count + write_csv(incidents, out, export.columns, head=False)
 
 
-def _write_later_half(export: CsvExport, after: int, first: int, path: Path) -> int:
+def _write_later_half(export: TaizhangExport, after: int, first: int, path: Path) -> int:
     """In the second process: the rows of the tickets numbered above `after`, numbered from `first`, written to
     `path` without the csv's head; how many."""
     engine = read_only_engine(export.database_url)

@@ -1,4 +1,4 @@
-"""A large csv 台账 written by two processes (board/halves.py) is byte for byte the one a single process writes:
+"""A large csv 台账 written by two processes (board/taizhang.py) is byte for byte the one a single process writes:
 a community's, every community's and a 街道's, whole or of a date range, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 
-from board.halves import CsvExport, write_csv_export
 from board.readonly import read_only_engine
+from board.taizhang import TaizhangExport, write_csv_export
 from settings.models import Board, Settings
 from settings.street import Street, StreetInfo
 from storage.board_queries import export_middle
@@ -66,7 +66,7 @@ def _seeded(settings: Settings, url: str) -> str:
     return url
 
 
-def _written(export: CsvExport, split_from: int) -> tuple[bytes, int]:
+def _written(export: TaizhangExport, split_from: int) -> tuple[bytes, int]:
     engine = read_only_engine(export.database_url)
     out = io.BytesIO()
     try:
@@ -85,7 +85,7 @@ def test_two_processes_write_what_one_writes(settings: Settings, ledger_url: str
     start = end = None
     if kind == "date range":
         start, end = GENERATED_NOW - dt.timedelta(days=12), GENERATED_NOW - dt.timedelta(days=3)
-    export = CsvExport(
+    export = TaizhangExport(
         ledger_url, settings, GENERATED_NOW, start, end, every_community=kind == "every community",
         street=_street(settings) if kind == "street" else None,
     )  # fmt: skip
@@ -115,3 +115,4 @@ def test_the_middle_is_that_of_the_sessions_community(engine: Engine) -> None:
         with new_session(engine, community) as session:
             assert export_middle(session, now=now, least=6) == middle
             assert export_middle(session, now=now, least=17) is None
+
