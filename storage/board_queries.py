@@ -354,10 +354,10 @@ def export_middle(
     least: int,
 ) -> tuple[int, int] | None:  # fmt: skip
     """Where an export of `export_batches`' tickets (of these filters) splits in two halves: the number of the last
-    ticket of the first half and how many tickets it holds; None when there are fewer than `least`."""
+    ticket of the first half and how many tickets it holds; None when there are fewer than `least`, or than two."""
     where = _export_where(start, end, "", "", "", now)
     total = session.exec(select(func.count()).select_from(Ticket).where(*where)).one()
-    if total < least:
+    if total < max(least, 2):
         return None
     half = total // 2
     middle = select(Ticket.id).where(*where).order_by(col(Ticket.id)).offset(half - 1).limit(1)

@@ -116,3 +116,12 @@ def test_the_middle_is_that_of_the_sessions_community(engine: Engine) -> None:
             assert export_middle(session, now=now, least=6) == middle
             assert export_middle(session, now=now, least=17) is None
 
+
+def test_one_ticket_is_not_cut(engine: Engine) -> None:
+    init_schema(engine, "c1")
+    now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+    with new_session(engine, "c1") as session:
+        fields = {"category": "drainage", "description": "下水道堵了", "chat_id": "g"}
+        open_ticket(session, now=now, reporter=Actor("r1", "张阿姨"), fields=fields)
+        session.commit()
+        assert export_middle(session, now=now, least=1) is None
