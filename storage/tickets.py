@@ -519,13 +519,14 @@ def _candidates(
     session: Session, query: Callable[[bool, bool, bool, int, int], Select], since: dt.datetime,
     grid_id: str | None, near: str | None, sharing: ReportFacts | None, limit: int,
 ) -> list[MergeCandidate]:  # fmt: skip
-    found = _needles(sharing)
+    found = None if sharing is None else needles(sharing)  # None: all of them, not only those sharing a term
     if found == ():
         return []
     scope = community_params(session)
     params = {"since": since, "grid_id": grid_id, "near": near, **scope}
-    statement = query(grid_id is not None, bool(near), bool(scope), _count(found), limit)
-    return _read_candidates(session, statement, _with_needles(params, found))
+    params |= {f"needle{n}": needle for n, needle in enumerate(found or ())}
+    statement = query(grid_id is not None, bool(near), bool(scope), len(found or ()), limit)
+    return _read_candidates(session, statement, params)
 
 
 @cache
@@ -547,21 +548,6 @@ def _resolved_candidates(grid: bool, near: bool, scoped: bool, needle_count: int
     if scoped:
         where.append(_unindexed(c.community_id) == bindparam(COMMUNITY))
     return _candidate_query(where, False, limit)
-
-
-def _needles(sharing: ReportFacts | None) -> tuple[str, ...] | None:
-    """The needles a candidate query looks for (`nlp.similarity.needles`); None: it looks for none."""
-    return None if sharing is None else needles(sharing)
-
-
-def _count(found: tuple[str, ...] | None) -> int:
-    """How many needles a candidate query looks for (0: it looks for none): one statement for each count."""
-    return 0 if found is None else len(found)
-
-
-def _with_needles(params: dict[str, Any], found: tuple[str, ...] | None) -> dict[str, Any]:
-    """`params` with the query's needles, `:needle0`…"""
-    return params if found is None else params | {f"needle{n}": needle for n, needle in enumerate(found)}
 
 
 class _position(FunctionElement):
