@@ -29,8 +29,8 @@ def write_new_ticket(
         given = tuple(name for name in TICKET_COLUMNS if ticket[name] is not None)  # the others are NULL
         params = {f"t_{name}": ticket[name] for name in given}
         for index, event in enumerate(events):
-            params.update({f"e{index}_{name}": event[name] for name in _EVENT_COLUMNS})
-        params.update({f"r_{name}": reporter[name] for name in _REPORTER_COLUMNS})
+            params.update({f"e{index}_{name}": event[name] for name in EVENT_COLUMNS})
+        params.update({f"r_{name}": reporter[name] for name in REPORTER_COLUMNS})
         return connection.execute(_all_in_one(given, len(events)), params).scalar_one()
     number = connection.execute(insert_ticket(), {name: ticket[name] for name in TICKET_COLUMNS}).scalar_one()
     connection.execute(insert_event(), [{**event, "ticket_id": number} for event in events])
@@ -58,8 +58,8 @@ def _without_ticket(table: Table) -> tuple[str, ...]:
     return tuple(column.name for column in table.columns if column.name not in ("id", "ticket_id"))
 
 
-_EVENT_COLUMNS = _without_ticket(TicketEvent.__table__)
-_REPORTER_COLUMNS = _without_ticket(TicketReporter.__table__)
+EVENT_COLUMNS = _without_ticket(TicketEvent.__table__)
+REPORTER_COLUMNS = _without_ticket(TicketReporter.__table__)
 
 
 @cache
@@ -73,11 +73,11 @@ def _all_in_one(given: tuple[str, ...], events: int) -> Select:
     ticket, event, reporter = Ticket.__table__, TicketEvent.__table__, TicketReporter.__table__
     values = {name: bindparam(f"t_{name}", type_=ticket.c[name].type) for name in given}
     new = insert(ticket).values(values).returning(ticket.c.id).cte("new_ticket")
-    rows = [_row_of(new, event, _EVENT_COLUMNS, f"e{index}_") for index in range(events)]
+    rows = [_row_of(new, event, EVENT_COLUMNS, f"e{index}_") for index in range(events)]
     every_event = rows[0] if len(rows) == 1 else union_all(*rows)
-    events_written = insert(event).from_select(["ticket_id", *_EVENT_COLUMNS], every_event).cte("new_events")
-    reporter_row = _row_of(new, reporter, _REPORTER_COLUMNS, "r_")
-    reporter_written = insert(reporter).from_select(["ticket_id", *_REPORTER_COLUMNS], reporter_row).cte("new_reporter")
+    events_written = insert(event).from_select(["ticket_id", *EVENT_COLUMNS], every_event).cte("new_events")
+    reporter_row = _row_of(new, reporter, REPORTER_COLUMNS, "r_")
+    reporter_written = insert(reporter).from_select(["ticket_id", *REPORTER_COLUMNS], reporter_row).cte("new_reporter")
     return select(new.c.id).add_cte(events_written, reporter_written)
 
 

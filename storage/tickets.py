@@ -14,12 +14,12 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Integer,
     RowMapping,
     Select,
     String,
     Update,
-    and_,
     bindparam,
     case,
     func,
@@ -36,11 +36,12 @@ from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
-from ledger.lifecycle import CADRE_RESPONSES, CLOSED_STATES, OPEN_STATES, Action, Status, next_status
+from ledger.lifecycle import CADRE_RESPONSES, CLOSED_STATES, OPEN_STATES, Action, IllegalTransition, Status, next_status
 from ledger.rates import TicketFacts
 from nlp.similarity import FEATURES_PREFIX, ReportFacts, facts, merge_features, needles
 from storage.db import COMMUNITY, community_params, core_connection, in_community, session_community
 from storage.models import Ticket, TicketEvent, TicketReporter, column_defaults
+from storage.new_reporter import join_params, join_statement, reporter_state
 from storage.new_ticket import insert_event, insert_reporter, write_new_ticket
 
 _DATETIME_FIELDS = frozenset(
@@ -306,9 +307,16 @@ def join_ticket(session: Session, ticket: Ticket, reporter: Actor, *, now: dt.da
 def _add_reporter(
     session: Session, ticket: Ticket, reporter: Actor, now: dt.datetime, record_event: bool, note: str
 ) -> int | None:
+    connection = core_connection(session)
     scope = community_params(session)
-    params = {"ticket_id": ticket.id, "member_id": reporter.id, **scope}
-    active, row_id, was_active = core_connection(session).execute(_reporter_state(bool(scope)), params).one()
+    if record_event and connection.dialect.name == "postgresql" and _keeps_state(ticket.status, Action.JOIN):
+        active, row_id, was_active = _join_at_once(session, connection, ticket, reporter, now, note)
+        if row_id is None:  # a newcomer: the statement wrote the event and the reporter
+            _touch_at_commit(session, ticket, now)
+            return (active or 0) + 1
+    else:
+        params = {"ticket_id": ticket.id, "member_id": reporter.id, **scope}
+        active, row_id, was_active = connection.execute(reporter_state(bool(scope)), params).one()
     if was_active:
         return None
     if record_event:
@@ -322,18 +330,25 @@ def _add_reporter(
     return (active or 0) + 1
 
 
-@cache
-def _reporter_state(scoped: bool) -> Select:
-    """Of a ticket's reporters, in one row: how many are active, and the row of a member with whether it is active
-    (a Core statement built once: every joining report runs it)."""
-    table = TicketReporter.__table__
-    mine = table.c.member_id == bindparam("member_id")
-    query = select(
-        func.sum(case((table.c.active, 1), else_=0)),
-        func.max(case((mine, table.c.id))),
-        func.max(case((and_(mine, table.c.active), 1), else_=0)),
-    ).where(table.c.ticket_id == bindparam("ticket_id"))
-    return query.where(in_community(table)) if scoped else query
+def _keeps_state(status: str, action: Action) -> bool:
+    """Whether `action` may be taken on a ticket in `status` and leaves its state as it is (an update such as a join,
+    whose event is all it writes; a cadre's response stamping the first response is not asked about here)."""
+    try:
+        return next_status(action, Status(status)).value == status
+    except IllegalTransition:
+        return False
+
+
+def _join_at_once(
+    session: Session, connection: Connection, ticket: Ticket, reporter: Actor, now: dt.datetime, note: str
+) -> tuple[int, int | None, int]:
+    """The reporters' state of `ticket` (how many are active, `reporter`'s row, whether it is active) read by one
+    statement that also writes, when `reporter` has no row yet, the `join` event `apply_action` would write and the
+    new reporter (PostgreSQL: `storage.new_reporter`). The ticket's time is the caller's to touch."""
+    event = _event(session, ticket, Action.JOIN, reporter, now, {}, note, ticket.status)
+    row = {**_reporter_row(event["community_id"], reporter, now), "ticket_id": ticket.id}
+    scope = community_params(session)
+    return connection.execute(join_statement(bool(scope)), join_params(event, row) | scope).one()
 
 
 def _insert_reporter(session: Session, ticket: Ticket, reporter: Actor, now: dt.datetime) -> None:

@@ -1,0 +1,141 @@
+"""A neighbour joining a ticket: the state read, the `join` event and the reporter in one statement on PostgreSQL
+(three on SQLite), and every other case of a join (a reporter already, one who withdrew and comes back, a ticket
+no longer open) as before, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from ledger.lifecycle import Action, IllegalTransition
+from storage.db import new_session
+from storage.models import Ticket, TicketReporter
+from storage.schema import init_schema
+from storage.tickets import (
+    Actor,
+    apply_action,
+    join_ticket,
+    ledger_fields,
+    open_ticket,
+    rebuild_ticket,
+    remove_reporter,
+    ticket_events,
+)
+from tests.conftest import MONDAY_9AM
+
+FIELDS = {
+    "category": "drainage", "description": "3号楼2单元下水道堵了", "location": "3号楼2单元", "grid_id": "g1",
+    "chat_id": "1-3号楼业主群", "chat_name": "1-3号楼业主群", "urgent": False, "confidence": 0.91,
+    "response_due_at": MONDAY_9AM + dt.timedelta(hours=1), "resolution_due_at": MONDAY_9AM + dt.timedelta(days=2),
+}  # fmt: skip
+RESIDENT = Actor("zhang", "张阿姨")
+NEIGHBOUR = Actor("li", "李叔")
+LATER = MONDAY_9AM + dt.timedelta(minutes=7)
+CADRE = Actor("wangfang", "王芳")
+
+
+def _opened(engine: Engine) -> int:
+    """A ticket of community c1 reported by `RESIDENT`; its number."""
+    init_schema(engine, "c1")
+    with new_session(engine, "c1") as session:
+        ticket = open_ticket(session, now=MONDAY_9AM, reporter=RESIDENT, fields=FIELDS, assignee_id="wangfang")
+        session.commit()
+        return ticket.id
+
+
+def _joined(engine: Engine, number: int, who: Actor, at: dt.datetime) -> tuple[int | None, list[str]]:
+    """`join_ticket` of `who` on ticket `number` in a session of its own: what it returned and the statements it
+    ran (the ticket read before it is not counted)."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    with new_session(engine, "c1") as session:
+        ticket = session.get(Ticket, number)
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            count = join_ticket(session, ticket, who, now=at, note="我家也是")
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        session.commit()
+    return count, seen
+
+
+def _reporters(engine: Engine, number: int) -> list[tuple[str, bool]]:
+    with new_session(engine, "c1") as session:
+        query = select(TicketReporter).where(TicketReporter.ticket_id == number).order_by(TicketReporter.id)
+        return [(row.member_id, row.active) for row in session.exec(query)]
+
+
+def _actions(engine: Engine, number: int) -> list[tuple[str, str, str]]:
+    with new_session(engine, "c1") as session:
+        return [(e.action, e.actor_id, e.note) for e in ticket_events(session, number)]
+
+
+def test_a_newcomer_joins_in_one_statement_on_postgresql(engine: Engine) -> None:
+    number = _opened(engine)
+    count, statements = _joined(engine, number, NEIGHBOUR, LATER)
+    assert count == 2
+    assert len(statements) == (1 if engine.dialect.name == "postgresql" else 3)
+    assert _reporters(engine, number) == [("zhang", True), ("li", True)]
+    assert _actions(engine, number)[-1] == ("join", "li", "我家也是")
+    with new_session(engine, "c1") as session:
+        stored = session.get(Ticket, number)
+        assert stored.updated_at == LATER  # the ticket's time is touched at commit
+        assert stored.status == "assigned"
+        events = ticket_events(session, number)
+        assert (events[-1].from_status, events[-1].to_status, events[-1].community_id) == ("assigned", "assigned", "c1")
+        assert rebuild_ticket(events) == ledger_fields(stored)
+
+
+def test_a_reporter_joining_again_writes_nothing(engine: Engine) -> None:
+    number = _opened(engine)
+    _joined(engine, number, NEIGHBOUR, LATER)
+    before = _actions(engine, number)
+    count, _ = _joined(engine, number, NEIGHBOUR, LATER + dt.timedelta(minutes=1))
+    assert count is None
+    assert _actions(engine, number) == before
+    assert _reporters(engine, number) == [("zhang", True), ("li", True)]
+    with new_session(engine, "c1") as session:
+        assert session.get(Ticket, number).updated_at == LATER
+
+
+def test_a_reporter_who_withdrew_comes_back_on_the_same_row(engine: Engine) -> None:
+    number = _opened(engine)
+    _joined(engine, number, NEIGHBOUR, LATER)
+    with new_session(engine, "c1") as session:
+        remove_reporter(session, session.get(Ticket, number), NEIGHBOUR, now=LATER + dt.timedelta(minutes=1))
+        session.commit()
+    count, _ = _joined(engine, number, NEIGHBOUR, LATER + dt.timedelta(minutes=2))
+    assert count == 2
+    assert _reporters(engine, number) == [("zhang", True), ("li", True)]
+    assert [action for action, _, _ in _actions(engine, number)][-3:] == ["join", "leave", "join"]
+
+
+def test_joining_a_ticket_no_longer_open_is_refused_and_writes_nothing(engine: Engine) -> None:
+    number = _opened(engine)
+    with new_session(engine, "c1") as session:
+        ticket = session.get(Ticket, number)
+        apply_action(session, ticket, Action.RESOLVE, actor=CADRE, now=LATER, responding=True)
+        apply_action(session, ticket, Action.CLOSE, actor=CADRE, now=LATER)
+        session.commit()
+    before = _actions(engine, number)
+    with pytest.raises(IllegalTransition):
+        _joined(engine, number, NEIGHBOUR, LATER + dt.timedelta(minutes=1))
+    assert _actions(engine, number) == before
+    assert _reporters(engine, number) == [("zhang", True)]
+
+
+def test_a_join_counts_only_its_own_tickets_reporters(engine: Engine) -> None:
+    number = _opened(engine)
+    with new_session(engine, "c1") as session:
+        other = open_ticket(session, now=MONDAY_9AM, reporter=Actor("wu", "吴"), fields=FIELDS)
+        session.commit()
+    _joined(engine, other.id, Actor("zhao", "赵"), LATER)
+    count, _ = _joined(engine, number, NEIGHBOUR, LATER)
+    assert count == 2
