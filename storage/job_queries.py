@@ -19,7 +19,20 @@ from collections.abc import Collection, Iterable
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, any_, bindparam, func, literal, or_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
@@ -88,6 +101,45 @@ def views(
     found_reporters = _reporters(session, where) if reporters else {}
     since, committed = _deadline_starts(session, where) if deadlines else ({}, {})
     return [_view(row, found_reporters.get(row.id, ()), since.get(row.id), committed.get(row.id)) for row in rows]
+
+
+class OpenViews:
+    """The open tickets as the SLA check reads them (`views(session, is_open, reporters=False, deadlines=True)`),
+    kept between its runs: each minute asks PostgreSQL for the open tickets' numbers and row versions only, and
+    reads whole (row and deadline starts) just those new or changed since the last run.
+
+    A row's version is PostgreSQL's `xmin`, the transaction that wrote it: every action on a ticket writes its row
+    (`storage.tickets`: a change sets `updated_at` and is written even when no value differs, a join or a note
+    touches it at commit), and every write gives the row a new `xmin`, even two changes at the same instant of a
+    test's clock; the events that start deadlines (a report, a reopening, a 承诺) are such actions. A version read
+    before a change and a row read after it only make the row be read again the next minute. SQLite has no row
+    version; there every run reads every open ticket whole, as a single-process ledger of one community can
+    afford."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[str, TicketView]] = {}
+
+    def read(self, session: Session) -> list[TicketView]:
+        """The open tickets' views, by number."""
+        if session.get_bind().dialect.name != "postgresql":
+            return views(session, is_open, reporters=False, deadlines=True)
+        versions = session.exec(select(Ticket.id, _ROW_VERSION).where(is_open).order_by(col(Ticket.id))).all()
+        kept, self._kept = self._kept, {}
+        stale = [number for number, version in versions if kept.get(number, ("",))[0] != version]
+        fresh = {}
+        if stale:
+            changed = and_(is_open, col(Ticket.id) == any_(bindparam("stale", stale, type_=ARRAY(Integer))))
+            fresh = {view.number: view for view in views(session, changed, reporters=False, deadlines=True)}
+        for number, version in versions:
+            if number in fresh:
+                self._kept[number] = (version, fresh[number])
+            elif number in kept and kept[number][0] == version:
+                self._kept[number] = kept[number]
+        return [view for _, view in self._kept.values()]
+
+
+_ROW_VERSION = cast(literal_column(f"{Ticket.__tablename__}.xmin"), Text)
+"""PostgreSQL's version of a ticket's row (`OpenViews`)."""
 
 
 def snapshot(

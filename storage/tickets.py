@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.event import listens_for
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import SessionTransaction, configure_mappers, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, instance_dict, set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
@@ -108,10 +108,15 @@ def _record(
 def _change(ticket: Ticket, changes: dict[str, Any], now: dt.datetime, features: ReportFacts | None) -> None:
     """Set `changes` on `ticket`. A new or changed description also (re)writes the ticket's `merge_features`
     (`features`: the description's facts when the caller has read them already), so duplicate detection never
-    segments a stored ticket's text."""
+    segments a stored ticket's text.
+
+    The row is written even when no value differs (a 承诺 renewed for the same day at the instant of the last
+    change): every action's event then comes with a new version of the row, which the SLA check relies on
+    (`storage.job_queries.OpenViews`)."""
     for field, value in changes.items():
         setattr(ticket, field, value)
     ticket.updated_at = now
+    flag_modified(ticket, "updated_at")
     if "description" in changes:
         read = features if features is not None else facts(ticket.description, ticket.category, ticket.location)
         ticket.merge_features = merge_features(read)
