@@ -26,13 +26,8 @@ from storage.tickets import (
     ticket_events,
 )
 from tests.conftest import MONDAY_9AM
+from tests.test_new_ticket import FIELDS, RESIDENT
 
-FIELDS = {
-    "category": "drainage", "description": "3号楼2单元下水道堵了", "location": "3号楼2单元", "grid_id": "g1",
-    "chat_id": "1-3号楼业主群", "chat_name": "1-3号楼业主群", "urgent": False, "confidence": 0.91,
-    "response_due_at": MONDAY_9AM + dt.timedelta(hours=1), "resolution_due_at": MONDAY_9AM + dt.timedelta(days=2),
-}  # fmt: skip
-RESIDENT = Actor("zhang", "张阿姨")
 NEIGHBOUR = Actor("li", "李叔")
 LATER = MONDAY_9AM + dt.timedelta(minutes=7)
 CADRE = Actor("wangfang", "王芳")
