@@ -315,7 +315,7 @@ def _add_reporter(
     connection = core_connection(session)
     scope = community_params(session)
     if record_event and connection.dialect.name == "postgresql" and _keeps_state(ticket.status, Action.JOIN):
-        active, row_id, was_active = _join_at_once(session, connection, ticket, reporter, now, note)
+        active, row_id, was_active = _join_at_once(session, connection, scope, ticket, reporter, now, note)
         if row_id is None:  # a newcomer: the statement wrote the event and the reporter
             _touch_at_commit(session, ticket, now)
             return (active or 0) + 1
@@ -345,14 +345,15 @@ def _keeps_state(status: str, action: Action) -> bool:
 
 
 def _join_at_once(
-    session: Session, connection: Connection, ticket: Ticket, reporter: Actor, now: dt.datetime, note: str
-) -> tuple[int, int | None, int]:
+    session: Session, connection: Connection, scope: dict[str, str], ticket: Ticket, reporter: Actor,
+    now: dt.datetime, note: str,
+) -> tuple[int, int | None, int]:  # fmt: skip
     """The reporters' state of `ticket` (how many are active, `reporter`'s row, whether it is active) read by one
     statement that also writes, when `reporter` has no row yet, the `join` event `apply_action` would write and the
-    new reporter (PostgreSQL: `storage.new_reporter`). The ticket's time is the caller's to touch."""
+    new reporter (PostgreSQL: `storage.new_reporter`; `scope`: the session's `community_params`). The ticket's time
+    is the caller's to touch."""
     event = _event(session, ticket, Action.JOIN, reporter, now, {}, note, ticket.status)
     row = {**_reporter_row(event["community_id"], reporter, now), "ticket_id": ticket.id}
-    scope = community_params(session)
     return connection.execute(join_statement(bool(scope)), join_params(event, row) | scope).one()
 
 
@@ -491,10 +492,12 @@ def _merge_candidates(grid: bool, near: bool, category: bool, place: bool, scope
     return select(*both.c).order_by(_unindexed(both.c.id).desc()).limit(limit)
 
 
-def _status_in(states: Iterable[Status]) -> ColumnElement[bool]:
+def _status_in(states: Iterable[Status], status: ColumnElement[str] | None = None) -> ColumnElement[bool]:
     """`status IN (…)` with one fixed parameter for each state, so the statement is rendered once: a list of values
-    would be an expanding parameter, rendered again on every execution (a sixth of a candidate query's time)."""
-    return Ticket.__table__.c.status.in_([literal(state.value) for state in states])
+    would be an expanding parameter, rendered again on every execution (a sixth of a candidate query's time).
+    `status`: the column as the query names it (default the ticket's `status`)."""
+    column = Ticket.__table__.c.status if status is None else status
+    return column.in_([literal(state.value) for state in states])
 
 
 def _nearby(grid: bool, near: bool) -> list[ColumnElement[bool]]:
@@ -562,7 +565,7 @@ def _resolved_candidates(grid: bool, near: bool, scoped: bool, needle_count: int
     choices (`_unindexed`), which would otherwise read every closed ticket of the community's history."""
     c = Ticket.__table__.c
     where = [
-        _unindexed(c.status).in_([literal(state.value) for state in (Status.RESOLVED, Status.CLOSED)]),
+        _status_in((Status.RESOLVED, Status.CLOSED), _unindexed(c.status)),
         c.resolved_at >= bindparam("since"), *_nearby(grid, near), *_sharing(needle_count),
     ]
     if scoped:
