@@ -38,7 +38,7 @@ from nlp.similarity import (
 from settings.models import Category
 from storage.incident_presence import incident_since
 from storage.models import Ticket, TriageItem
-from storage.tickets import Actor, get_ticket, join_ticket, merge_candidates, open_ticket
+from storage.tickets import Actor, MergeCandidate, join_found, merge_candidates, open_ticket
 from storage.triage import hold
 
 # A message starting with one of these is addressed to the bot: the resident means to report.
@@ -84,9 +84,9 @@ def handle_report(ctx: Context) -> list[Outgoing]:
     category, uncertain = categorised(ctx, classification)
     source = _source(ctx)
     new = facts(source.text, category.id, classification.location)
-    duplicate = _duplicate(ctx, source, classification, new)
-    if duplicate is not None:
-        return _join(ctx, source, duplicate)
+    joined = _join_duplicate(ctx, source, classification, new)
+    if joined is not None:
+        return joined[0]
     return _open(ctx, source, classification, category, uncertain=uncertain, features=new)[0]
 
 
@@ -142,22 +142,34 @@ def _hold(ctx: Context, classification: Classification) -> list[Outgoing]:
     return [Outgoing(duty.cadre.chat_id, text, duty.cadre.name, is_private=True)]
 
 
-def register(ctx: Context, item: TriageItem, category: Category, note: str) -> tuple[list[Outgoing], Ticket, bool]:
+def register(ctx: Context, item: TriageItem, category: Category, note: str) -> tuple[list[Outgoing], int, bool]:
     """Open (or join) the ticket of a triage item a cadre registered, as if it had just been reported:
-    the reply goes to the item's group, mentioning its sender. Returns the replies, the ticket, and whether
-    the item joined an open ticket."""
+    the reply goes to the item's group, mentioning its sender. Returns the replies, the ticket's number, and
+    whether the item joined an open ticket."""
     sender = Actor(item.sender_id, item.sender_name)
     source = Source(item.text, item.chat_id, item.chat_name, item.chat_is_private, sender)
     intent = Intent.INQUIRY if item.intent == Intent.INQUIRY.value else Intent.REPORT
     classification = Classification(intent, category.id, item.location, item.grid_id, False, item.confidence)
     new = facts(source.text, category.id, classification.location)
+    joined = _join_duplicate(ctx, source, classification, new)
+    if joined is not None:
+        return *joined, True
+    replies, ticket = _open(ctx, source, classification, category, uncertain=False, note=note, features=new)
+    return replies, ticket.id, False
+
+
+def _join_duplicate(
+    ctx: Context, source: Source, classification: Classification, new: ReportFacts
+) -> tuple[list[Outgoing], int] | None:
+    """The reply of a report joined to the open ticket it duplicates (`_duplicate`), and that ticket's number; None
+    when it duplicates none, or the ticket closed before it could be joined: the report then opens one of its own."""
     duplicate = _duplicate(ctx, source, classification, new)
-    if duplicate is not None:
-        return _join(ctx, source, duplicate), duplicate, True
-    return *_open(ctx, source, classification, category, uncertain=False, note=note, features=new), False
+    return None if duplicate is None else _join(ctx, source, duplicate)
 
 
-def _duplicate(ctx: Context, source: Source, classification: Classification, new: ReportFacts) -> Ticket | None:
+def _duplicate(
+    ctx: Context, source: Source, classification: Classification, new: ReportFacts
+) -> MergeCandidate | None:
     """The open ticket most similar to the report `new` (`nlp.similarity`), if it reaches the threshold.
 
     Tickets of another grid or another place are not compared, nor, when the report's grid is unknown (no place, a
@@ -180,7 +192,7 @@ def _duplicate(ctx: Context, source: Source, classification: Classification, new
         score = similarity(new, old)
         if score >= threshold and score >= best_score:
             best, best_score = candidate, score
-    return get_ticket(ctx.session, best.id) if best is not None else None
+    return best
 
 
 def _candidate_filter(new: ReportFacts, threshold: float) -> tuple[str | None, str | None]:
@@ -315,13 +327,19 @@ def _public_reply(
     return Outgoing(source.chat_id, prefix + text, source.chat_name, mentions, ticket_id=ticket_id)
 
 
-def _join(ctx: Context, source: Source, ticket: Ticket) -> list[Outgoing]:
-    category = ctx.settings.category(ticket.category) or ctx.settings.fallback_category
-    count = join_ticket(ctx.session, ticket, source.sender, now=ctx.now, note=source.text)
+def _join(ctx: Context, source: Source, duplicate: MergeCandidate) -> tuple[list[Outgoing], int] | None:
+    """Join the reporter to `duplicate` and say so (or that they had reported it already), with the ticket's number;
+    None when the ticket is no longer open."""
+    joined = join_found(ctx.session, duplicate.id, duplicate.status, source.sender, now=ctx.now, note=source.text)
+    if joined is None:
+        return None
+    category = ctx.settings.category(joined.category) or ctx.settings.fallback_category
     fields = {
-        "number": ticket.id, "category": category.name, "place": texts.place_text(ticket.location),
-        "assignee": ctx.cadre_name(ticket.assignee_id), "status": texts.STATUS_NAMES[Status(ticket.status)],
+        "number": joined.id, "category": category.name, "place": texts.place_text(joined.location),
+        "assignee": ctx.cadre_name(joined.assignee_id), "status": texts.STATUS_NAMES[Status(joined.status)],
     }
-    if count is None:
-        return [_public_reply(source, texts.TICKET_ALREADY_REPORTED.format(**fields), [], [], ticket.id)]
-    return [_public_reply(source, texts.TICKET_JOINED.format(**fields, count=count), [], [], ticket.id)]
+    if joined.reporters is None:
+        text = texts.TICKET_ALREADY_REPORTED.format(**fields)
+    else:
+        text = texts.TICKET_JOINED.format(**fields, count=joined.reporters)
+    return [_public_reply(source, text, [], [], joined.id)], joined.id

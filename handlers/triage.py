@@ -31,15 +31,15 @@ def register(ctx: Context, command: Command) -> list[Outgoing]:
     else:
         category = ctx.settings.category(item.category) or ctx.settings.fallback_category
     note = texts.EVENT_TRIAGE_REGISTERED.format(item=item.id, cadre=cadre.name)
-    replies, ticket, joined = open_registered(ctx, item, category, note)
-    decide(ctx.session, item, Decision.REGISTERED, by=cadre.id, now=ctx.now, ticket_id=ticket.id)
+    replies, number, joined = open_registered(ctx, item, category, note)
+    decide(ctx.session, item, Decision.REGISTERED, by=cadre.id, now=ctx.now, ticket_id=number)
     if joined:
-        confirmation = texts.TRIAGE_JOINED.format(item=item.id, number=ticket.id)
+        confirmation = texts.TRIAGE_JOINED.format(item=item.id, number=number)
     else:
-        confirmation = texts.TRIAGE_REGISTERED.format(item=item.id, number=ticket.id, sender=item.sender_name)
+        confirmation = texts.TRIAGE_REGISTERED.format(item=item.id, number=number, sender=item.sender_name)
     if ctx.incoming.chat_id == item.chat_id:
         return replies  # the cadre answered in the resident's group: the public reply says it all
-    return [*replies, ctx.reply(confirmation, ticket_id=ticket.id)]
+    return [*replies, ctx.reply(confirmation, ticket_id=number)]
 
 
 def ignore(ctx: Context, command: Command) -> list[Outgoing]:

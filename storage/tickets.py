@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Row,
     RowMapping,
     Select,
     String,
@@ -178,6 +179,7 @@ def open_ticket(
     row["id"] = write_new_ticket(core_connection(session), row, events, _reporter_row(community, reporter, now))
     ticket = _as_loaded(row)
     session.add(ticket)
+    _touched_time(session, ticket)
     return ticket
 
 
@@ -220,7 +222,7 @@ def apply_action(
     if all_changes:
         _record(session, ticket, action, actor, now, all_changes, note, ticket.status)
         return
-    _touch_at_commit(session, ticket, now)
+    _touch_at_commit(session, ticket.id, now)
     event = _event(session, ticket, action, actor, now, all_changes, note, ticket.status)
     core_connection(session).execute(insert_event(), event)
 
@@ -229,17 +231,33 @@ _TOUCHED = "huiyin_touched_tickets"
 """`Session.info` key: {ticket id: time of its last change} of tickets whose row an action changed only in time."""
 
 
-def _touch_at_commit(session: Session, ticket: Ticket, now: dt.datetime) -> None:
-    """`ticket` changed at `now` in nothing but its time (a co-reporter joined, a note was added): its row's
-    `updated_at` is written when the transaction commits, with the other tickets touched so, in number order.
+def _touch_at_commit(session: Session, number: int, now: dt.datetime) -> None:
+    """Ticket `number` changed at `now` in nothing but its time (a co-reporter joined, a note was added): its row's
+    `updated_at` is written when the transaction commits, with the other tickets touched so, in number order; the
+    session's object of it, when it holds one or loads one before then, shows that time at once (`_touched_time`).
 
     A join is the commonest change a busy group makes, and it would lock the ticket's row from the join to the
     commit: two bot processes handling batches of messages (`bot.app.Huiyin.handle_batch`) that join the same
     tickets in different orders would wait for each other, or deadlock. Written last and in order, the rows are
     locked for the commit only, and always in the same order."""
     touched = session.info.setdefault(_TOUCHED, {})
-    touched[ticket.id] = max(now, touched.get(ticket.id, now))
-    set_committed_value(ticket, "updated_at", now)
+    touched[number] = max(now, touched.get(number, now))
+    present = session.identity_map.get(_identity(number))
+    if present is not None:
+        set_committed_value(present, "updated_at", touched[number])
+
+
+def _touched_time(session: Session, ticket: Ticket) -> None:
+    """Give `ticket`, just loaded in `session`, the time its row gets at commit when an action touched it
+    (`_touch_at_commit`) before the session held it."""
+    at = session.info.get(_TOUCHED, {}).get(ticket.id)
+    if at is not None:
+        set_committed_value(ticket, "updated_at", at)
+
+
+@listens_for(Ticket, "load")
+def _loaded(ticket: Ticket, context: Any) -> None:
+    _touched_time(context.session, ticket)
 
 
 @listens_for(Session, "before_commit")
@@ -315,10 +333,12 @@ def _add_reporter(
     connection = core_connection(session)
     scope = community_params(session)
     if record_event and connection.dialect.name == "postgresql" and _keeps_state(ticket.status, Action.JOIN):
-        active, row_id, was_active = _join_at_once(session, connection, scope, ticket, reporter, now, note)
-        if row_id is None:  # a newcomer: the statement wrote the event and the reporter
-            _touch_at_commit(session, ticket, now)
-            return (active or 0) + 1
+        community = _community_of(session, ticket)
+        found = _join_at_once(connection, scope, community, ticket.id, ticket.status, reporter, now, note)
+        if _wrote(found, ticket.status):
+            _touch_at_commit(session, ticket.id, now)
+            return (found.active or 0) + 1
+        active, row_id, was_active = found.active, found.row_id, found.was_active
     else:
         params = {"ticket_id": ticket.id, "member_id": reporter.id, **scope}
         active, row_id, was_active = connection.execute(reporter_state(bool(scope)), params).one()
@@ -335,6 +355,48 @@ def _add_reporter(
     return (active or 0) + 1
 
 
+class Joined(NamedTuple):
+    """A report joined to an open ticket (`join_found`): the ticket as the join left it, in what its reply tells,
+    and how many active reporters it has now (None: the reporter already was one)."""
+
+    id: int
+    status: str
+    category: str
+    location: str | None
+    assignee_id: str | None
+    reporters: int | None
+
+
+def join_found(
+    session: Session, number: int, status: str, reporter: Actor, *, now: dt.datetime, note: str = ""
+) -> Joined | None:
+    """`join_ticket` of ticket `number`, found open in `status` by a candidate query (`merge_candidates`); None when
+    it is no longer open (another bot process closed it since): the report is then a ticket of its own.
+
+    A report that duplicates a ticket needs nothing of it but what the join returns: on PostgreSQL, in a community's
+    session that does not hold the ticket already, the join is one statement (`storage.new_reporter`), without
+    reading the ticket first. Every other case (SQLite, a reporter who withdrew and comes back, a ticket changed
+    since the candidates were read) reads the ticket and joins it as `join_ticket` does."""
+    connection = core_connection(session)
+    scope = community_params(session)
+    held = session.identity_map.get(_identity(number)) is not None
+    if scope and not held and connection.dialect.name == "postgresql" and _keeps_state(status, Action.JOIN):
+        found = _join_at_once(connection, scope, scope[COMMUNITY], number, status, reporter, now, note)
+        if found.status == status and (found.row_id is None or found.was_active):
+            if _wrote(found, status):
+                _touch_at_commit(session, number, now)
+            count = (found.active or 0) + 1 if found.row_id is None else None
+            return Joined(number, found.status, found.category, found.location, found.assignee_id, count)
+    ticket = get_ticket(session, number)
+    if ticket is None:
+        return None
+    try:
+        count = join_ticket(session, ticket, reporter, now=now, note=note)
+    except IllegalTransition:
+        return None
+    return Joined(ticket.id, ticket.status, ticket.category, ticket.location, ticket.assignee_id, count)
+
+
 def _keeps_state(status: str, action: Action) -> bool:
     """Whether `action` may be taken on a ticket in `status` and leaves its state as it is (an update such as a join,
     whose event is all it writes; a cadre's response stamping the first response is not asked about here)."""
@@ -345,16 +407,21 @@ def _keeps_state(status: str, action: Action) -> bool:
 
 
 def _join_at_once(
-    session: Session, connection: Connection, scope: dict[str, str], ticket: Ticket, reporter: Actor,
+    connection: Connection, scope: dict[str, str], community: str, number: int, status: str, reporter: Actor,
     now: dt.datetime, note: str,
-) -> tuple[int, int | None, int]:  # fmt: skip
-    """The reporters' state of `ticket` (how many are active, `reporter`'s row, whether it is active) read by one
-    statement that also writes, when `reporter` has no row yet, the `join` event `apply_action` would write and the
-    new reporter (PostgreSQL: `storage.new_reporter`; `scope`: the session's `community_params`). The ticket's time
-    is the caller's to touch."""
-    event = _event(session, ticket, Action.JOIN, reporter, now, {}, note, ticket.status)
-    row = {**_reporter_row(event["community_id"], reporter, now), "ticket_id": ticket.id}
+) -> Row:  # fmt: skip
+    """Ticket `number`'s state and its reporters' (how many are active, `reporter`'s row, whether it is active) read
+    by one statement that also writes, when `reporter` has no row yet and the ticket is still in `status`, the
+    `join` event `apply_action` would write and the new reporter (PostgreSQL: `storage.new_reporter`; `scope`: the
+    session's `community_params`; `community`: the rows'). The ticket's time is the caller's to touch."""
+    event = {**_event_row(community, Action.JOIN, reporter, now, {}, note, status, status), "ticket_id": number}
+    row = {**_reporter_row(community, reporter, now), "ticket_id": number}
     return connection.execute(join_statement(bool(scope)), join_params(event, row) | scope).one()
+
+
+def _wrote(found: Row, status: str) -> bool:
+    """Whether `_join_at_once` wrote the join: a newcomer to a ticket still in `status`."""
+    return found.row_id is None and found.status == status
 
 
 def _insert_reporter(session: Session, ticket: Ticket, reporter: Actor, now: dt.datetime) -> None:
@@ -412,6 +479,7 @@ def _adopted(session: Session, row: RowMapping) -> Ticket:
         return present
     ticket = _as_loaded(row)
     session.add(ticket)
+    _touched_time(session, ticket)
     return ticket
 
 
@@ -431,13 +499,15 @@ def is_reporter(session: Session, ticket_id: int, member_id: str) -> bool:
 
 class MergeCandidate(NamedTuple):
     """What duplicate detection compares of an open ticket: its stored `merge_features` (None for a ticket written
-    before they were stored: its description is read instead). A named tuple: a report reads dozens."""
+    before they were stored: its description is read instead); and its `status`, which a report joining it records
+    (`join_found`). A named tuple: a report reads dozens."""
 
     id: int
     description: str
     category: str
     location: str | None
     grid_id: str | None
+    status: str
     features: str | None = None
 
 
@@ -611,7 +681,7 @@ def _candidate_query(where: list[ColumnElement[bool]], scoped: bool, limit: int 
     if scoped:
         where = [*where, in_community(table)]
     c = table.c
-    query = select(c.id, c.description, c.category, c.location, c.grid_id, c.merge_features).where(*where)
+    query = select(c.id, c.description, c.category, c.location, c.grid_id, c.status, c.merge_features).where(*where)
     return query if limit is None else query.order_by(_unindexed(c.id).desc()).limit(limit)
 
 

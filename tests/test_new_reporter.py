@@ -1,6 +1,7 @@
 """A neighbour joining a ticket: the state read, the `join` event and the reporter in one statement on PostgreSQL
 (three on SQLite), and every other case of a join (a reporter already, one who withdrew and comes back, a ticket
-no longer open) as before, on both databases."""
+no longer open) as before, on both databases; a report joining the ticket a candidate query found, without reading
+it first (`join_found`), including a ticket another process changed or closed since."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from storage.models import Ticket, TicketReporter
 from storage.schema import init_schema
 from storage.tickets import (
     Actor,
+    Joined,
     apply_action,
+    join_found,
     join_ticket,
     ledger_fields,
     open_ticket,
@@ -134,3 +137,74 @@ def test_a_join_counts_only_its_own_tickets_reporters(engine: Engine) -> None:
     _joined(engine, other.id, Actor("zhao", "赵"), LATER)
     count, _ = _joined(engine, number, NEIGHBOUR, LATER)
     assert count == 2
+
+
+def _found(engine: Engine, number: int, status: str, who: Actor, at: dt.datetime) -> tuple[Joined | None, list[str]]:
+    """`join_found` of `who` on ticket `number`, read by a candidate query in `status`, in a session of its own:
+    what it returned and the statements it ran."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    with new_session(engine, "c1") as session:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            joined = join_found(session, number, status, who, now=at, note="我家也是")
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        session.commit()
+    return joined, seen
+
+
+def test_a_report_joins_the_ticket_it_found_in_one_statement_on_postgresql(engine: Engine) -> None:
+    number = _opened(engine)
+    joined, statements = _found(engine, number, "assigned", NEIGHBOUR, LATER)
+    assert joined == Joined(number, "assigned", FIELDS["category"], FIELDS["location"], "wangfang", 2)
+    assert len(statements) == (1 if engine.dialect.name == "postgresql" else 4)  # SQLite reads the ticket first
+    assert _reporters(engine, number) == [("zhang", True), ("li", True)]
+    with new_session(engine, "c1") as session:
+        stored = session.get(Ticket, number)
+        assert stored.updated_at == LATER
+        assert rebuild_ticket(ticket_events(session, number)) == ledger_fields(stored)
+    again, _ = _found(engine, number, "assigned", NEIGHBOUR, LATER + dt.timedelta(minutes=1))
+    assert again == joined._replace(reporters=None)
+    assert [action for action, _, _ in _actions(engine, number)].count("join") == 1
+
+
+def test_a_ticket_changed_since_it_was_found_is_joined_in_its_new_state(engine: Engine) -> None:
+    number = _opened(engine)
+    with new_session(engine, "c1") as session:  # another bot process: the cadre accepts it after the candidates
+        apply_action(session, session.get(Ticket, number), Action.ACCEPT, actor=CADRE, now=LATER, responding=True)
+        session.commit()
+    joined, _ = _found(engine, number, "assigned", NEIGHBOUR, LATER)
+    assert joined is not None and (joined.status, joined.reporters) == ("accepted", 2)
+    with new_session(engine, "c1") as session:
+        events = ticket_events(session, number)
+        assert (events[-1].action, events[-1].from_status, events[-1].to_status) == ("join", "accepted", "accepted")
+        assert rebuild_ticket(events) == ledger_fields(session.get(Ticket, number))
+
+
+def test_a_ticket_closed_since_it_was_found_is_not_joined(engine: Engine) -> None:
+    number = _opened(engine)
+    with new_session(engine, "c1") as session:
+        ticket = session.get(Ticket, number)
+        apply_action(session, ticket, Action.RESOLVE, actor=CADRE, now=LATER, responding=True)
+        apply_action(session, ticket, Action.CLOSE, actor=CADRE, now=LATER)
+        session.commit()
+    before = _actions(engine, number)
+    joined, _ = _found(engine, number, "assigned", NEIGHBOUR, LATER + dt.timedelta(minutes=1))
+    assert joined is None
+    assert _actions(engine, number) == before
+    assert _reporters(engine, number) == [("zhang", True)]
+
+
+def test_a_ticket_loaded_after_a_join_shows_the_joins_time_before_commit(engine: Engine) -> None:
+    number = _opened(engine)
+    with new_session(engine, "c1") as session:
+        join_found(session, number, "assigned", NEIGHBOUR, now=LATER)
+        assert session.get(Ticket, number).updated_at == LATER
+        session.rollback()
+    with new_session(engine, "c1") as session:
+        assert session.get(Ticket, number).updated_at == MONDAY_9AM
+        assert _reporters(engine, number) == [("zhang", True)]
