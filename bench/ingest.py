@@ -43,7 +43,8 @@ The output ends with one JSON line: {"database", "batch", "closed", "open_5", "o
 "ingest_4", "ratio"} (the keys follow `--few`, `--many` and `--workers`): medians of wall-clock messages per second;
 `yardstick_s`, the seconds a fixed pure-Python loop took (`yardstick`: the machine's speed, for comparing machines);
 `ingest_N` only with `--workers`; `ratio` is the last worker count's figure over the first's with `--workers`, else
-open_500 / open_5.
+open_500 / open_5. With `--workers`, `ratio_paired` is the median over the rounds of each round's ratio: the counts of
+one round run minutes apart at most, where the machine's speed (`yardstick_s`) can drift by half over a run.
 """
 
 from __future__ import annotations
@@ -367,7 +368,11 @@ def main() -> None:
             summary[f"ingest_{count}"] = round(walls[count])
         first, last = args.workers[0], args.workers[-1]
         ratio = walls[last] / walls[first]
-        print(f"workers: {last} vs {first}: ratio {ratio:.2f}")
+        paired = [mine[0] / theirs[0] for mine, theirs in zip(by_workers[last], by_workers[first], strict=True)]
+        summary["ratio_paired"] = round(statistics.median(paired), 2)
+        shown = " ".join(f"{r:.2f}" for r in paired)
+        print(f"workers: {last} vs {first}: ratio {ratio:.2f} (of the medians); each round's {shown}, "
+              f"median {summary['ratio_paired']:.2f}")
     summary["ratio"] = round(ratio, 2)
     print(json.dumps(summary))
 
