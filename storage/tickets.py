@@ -179,7 +179,6 @@ def open_ticket(
     row["id"] = write_new_ticket(core_connection(session), row, events, _reporter_row(community, reporter, now))
     ticket = _as_loaded(row)
     session.add(ticket)
-    _touched_time(session, ticket)
     return ticket
 
 

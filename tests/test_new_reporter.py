@@ -6,6 +6,8 @@ it first (`join_found`), including a ticket another process changed or closed si
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
@@ -45,23 +47,39 @@ def _opened(engine: Engine) -> int:
         return ticket.id
 
 
-def _joined(engine: Engine, number: int, who: Actor, at: dt.datetime) -> tuple[int | None, list[str]]:
-    """`join_ticket` of `who` on ticket `number` in a session of its own: what it returned and the statements it
-    ran (the ticket read before it is not counted)."""
+@contextmanager
+def _recording(engine: Engine) -> Iterator[list[str]]:
+    """The statements run on `engine` within the block."""
     seen: list[str] = []
 
     def record(_connection, _cursor, statement, *_args) -> None:
         seen.append(statement)
 
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _joined(engine: Engine, number: int, who: Actor, at: dt.datetime) -> tuple[int | None, list[str]]:
+    """`join_ticket` of `who` on ticket `number` in a session of its own: what it returned and the statements it
+    ran (the ticket read before it is not counted)."""
     with new_session(engine, "c1") as session:
         ticket = session.get(Ticket, number)
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with _recording(engine) as seen:
             count = join_ticket(session, ticket, who, now=at, note="我家也是")
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         session.commit()
     return count, seen
+
+
+def _closed(engine: Engine, number: int) -> None:
+    """Ticket `number` resolved and closed by its cadre."""
+    with new_session(engine, "c1") as session:
+        ticket = session.get(Ticket, number)
+        apply_action(session, ticket, Action.RESOLVE, actor=CADRE, now=LATER, responding=True)
+        apply_action(session, ticket, Action.CLOSE, actor=CADRE, now=LATER)
+        session.commit()
 
 
 def _reporters(engine: Engine, number: int) -> list[tuple[str, bool]]:
@@ -117,11 +135,7 @@ def test_a_reporter_who_withdrew_comes_back_on_the_same_row(engine: Engine) -> N
 
 def test_joining_a_ticket_no_longer_open_is_refused_and_writes_nothing(engine: Engine) -> None:
     number = _opened(engine)
-    with new_session(engine, "c1") as session:
-        ticket = session.get(Ticket, number)
-        apply_action(session, ticket, Action.RESOLVE, actor=CADRE, now=LATER, responding=True)
-        apply_action(session, ticket, Action.CLOSE, actor=CADRE, now=LATER)
-        session.commit()
+    _closed(engine, number)
     before = _actions(engine, number)
     with pytest.raises(IllegalTransition):
         _joined(engine, number, NEIGHBOUR, LATER + dt.timedelta(minutes=1))
@@ -142,17 +156,9 @@ def test_a_join_counts_only_its_own_tickets_reporters(engine: Engine) -> None:
 def _found(engine: Engine, number: int, status: str, who: Actor, at: dt.datetime) -> tuple[Joined | None, list[str]]:
     """`join_found` of `who` on ticket `number`, read by a candidate query in `status`, in a session of its own:
     what it returned and the statements it ran."""
-    seen: list[str] = []
-
-    def record(_connection, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
     with new_session(engine, "c1") as session:
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with _recording(engine) as seen:
             joined = join_found(session, number, status, who, now=at, note="我家也是")
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         session.commit()
     return joined, seen
 
@@ -187,11 +193,7 @@ def test_a_ticket_changed_since_it_was_found_is_joined_in_its_new_state(engine: 
 
 def test_a_ticket_closed_since_it_was_found_is_not_joined(engine: Engine) -> None:
     number = _opened(engine)
-    with new_session(engine, "c1") as session:
-        ticket = session.get(Ticket, number)
-        apply_action(session, ticket, Action.RESOLVE, actor=CADRE, now=LATER, responding=True)
-        apply_action(session, ticket, Action.CLOSE, actor=CADRE, now=LATER)
-        session.commit()
+    _closed(engine, number)
     before = _actions(engine, number)
     joined, _ = _found(engine, number, "assigned", NEIGHBOUR, LATER + dt.timedelta(minutes=1))
     assert joined is None
