@@ -382,9 +382,10 @@ def join_found(
     if scope and not held and connection.dialect.name == "postgresql" and _keeps_state(status, Action.JOIN):
         found = _join_at_once(connection, scope, scope[COMMUNITY], number, status, reporter, now, note)
         if found.status == status and (found.row_id is None or found.was_active):
-            if _wrote(found, status):
+            count = None  # a reporter already: nothing written
+            if found.row_id is None:  # a newcomer: the statement wrote the event and the reporter
                 _touch_at_commit(session, number, now)
-            count = (found.active or 0) + 1 if found.row_id is None else None
+                count = (found.active or 0) + 1
             return Joined(number, found.status, found.category, found.location, found.assignee_id, count)
     ticket = get_ticket(session, number)
     if ticket is None:
