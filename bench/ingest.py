@@ -27,6 +27,7 @@ postgresql://postgres@127.0.0.1:5432/test), dropped afterwards; a SQLite ledger 
     python bench/ingest.py                                          # SQLite: 5 vs 500 open tickets
     python bench/ingest.py --batch 1                                # each message in its own transaction
     python bench/ingest.py --database postgresql --workers 1,4      # PostgreSQL, plus 1 and 4 bot processes
+    python bench/ingest.py --database postgresql --workers 1,4 --ceiling   # and the classifier alone in 1 and 4
     python bench/ingest.py --database postgresql --synchronous-commit off   # without waiting for each commit's
                                                                     # WAL flush (the disk's share of a message)
 
@@ -34,6 +35,13 @@ Each app first handles a warm-up (`WARMUP`: other group-chat messages, none of t
 of the same ledger, sharing its engine and classifier: what a bot that has been running has (SQLAlchemy's compiled
 statements, the classifier's per-word cache) without touching the measured community's tickets, which the
 community filter keeps apart. `--cold` times a freshly started app instead.
+
+`--ceiling` also runs, in each round and for each worker count, the same split of the stream through the classifier
+alone (`classified_round`: `configured_classifier`, warmed up alike, no database and no server; the stream
+`CLASSIFIED_REPEATS` times over, which lasts about as long as a worker round): how much faster
+several processes run the app's own Python on this machine at that moment, the ceiling of the workers' ratio. Two
+cores do not give two processes twice the work of one when each walks large dictionaries (the classifier's
+weights, jieba's, SQLAlchemy's): they share the caches and the memory bus.
 
 `--closed N` adds a ledger's history before the open tickets: N tickets of the same problems and places, created and
 closed over the year before the merge window. A report or a follow-up must cost the same beside them: the candidate
@@ -44,7 +52,8 @@ The output ends with one JSON line: {"database", "batch", "closed", "open_5", "o
 `yardstick_s`, the seconds a fixed pure-Python loop took (`yardstick`: the machine's speed, for comparing machines);
 `ingest_N` only with `--workers`; `ratio` is the last worker count's figure over the first's with `--workers`, else
 open_500 / open_5. With `--workers`, `ratio_paired` is the median over the rounds of each round's ratio: the counts of
-one round run minutes apart at most, where the machine's speed (`yardstick_s`) can drift by half over a run.
+one round run minutes apart at most, where the machine's speed (`yardstick_s`) can drift by half over a run. With
+`--ceiling`, `ceiling_ratio_paired` is the same median for the classifier alone.
 """
 
 from __future__ import annotations
@@ -76,6 +85,7 @@ from bot.inbox import BATCH_LIMIT  # noqa: E402
 from ledger.clock import ManualClock  # noqa: E402
 from ledger.lifecycle import Status  # noqa: E402
 from ledger.messages import Incoming, MessageKind  # noqa: E402
+from nlp.trained import configured_classifier  # noqa: E402
 from settings.loader import load_settings  # noqa: E402
 from settings.models import Settings  # noqa: E402
 from storage.db import make_engine, new_session  # noqa: E402
@@ -283,6 +293,45 @@ def workers_round(
     return handled / (ended - began), 1000 * sum(f[3] for f in finished) / handled
 
 
+def _classifier_worker(worker: int, mix: list[tuple[int, str]], start, results) -> None:
+    """`_worker` without the app: the configured classifier, warmed up on the same messages, classifies `mix`."""
+    classifier = configured_classifier(load_settings(CONFIG))
+    for said in texts(WARMUP):
+        classifier.classify(said)
+    start.wait()
+    began, began_cpu = time.perf_counter(), time.process_time()
+    for _, said in mix:
+        classifier.classify(said)
+    results.put((began, time.perf_counter(), len(mix), time.process_time() - began_cpu))
+
+
+def classified_round(messages: list[str], workers: int) -> float:
+    """Wall-clock messages per second of the classifier alone over `messages` split across `workers` processes as
+    `workers_round` splits them: what the machine gives that many processes of the app's own Python, no database."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(workers), context.Queue()
+    numbered = list(enumerate(messages))
+    processes = [
+        context.Process(target=_classifier_worker, args=(index, numbered[index::workers], start, results))
+        for index in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    finished = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    return sum(f[2] for f in finished) / (max(f[1] for f in finished) - min(f[0] for f in finished))
+
+
+CLASSIFIED_REPEATS = 8
+"""The classifier alone goes over the stream this many times: about as long as a worker round, not a tenth of it."""
+
+
+def _paired(by_count: dict[int, list[float]], first: int, last: int) -> list[float]:
+    """Each round's figure for `last` workers over its figure for `first`."""
+    return [mine / theirs for mine, theirs in zip(by_count[last], by_count[first], strict=True)]
+
+
 def yardstick() -> float:
     """Seconds a fixed pure-Python loop of `YARDSTICK_STEPS` additions takes here, the best of 3: how fast this
     machine runs Python at the time, so that figures taken on different machines can be set side by side."""
@@ -309,6 +358,7 @@ def main() -> None:
     parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on", help="PostgreSQL sessions'")
     parser.add_argument("--workers", type=lambda value: [int(n) for n in value.split(",")], default=[])
     parser.add_argument("--cold", action="store_true", help="time freshly started apps (no warm-up)")
+    parser.add_argument("--ceiling", action="store_true", help="with --workers: the classifier alone too")
     parser.add_argument("--closed", type=int, default=0, help="closed tickets of the year before (a ledger's history)")
     parser.add_argument(
         "--batch",
@@ -322,6 +372,7 @@ def main() -> None:
     settings = load_settings(CONFIG)
     messages = texts()
     few, many, by_workers = [], [], {count: [] for count in args.workers}
+    classified: dict[int, list[float]] = {count: [] for count in args.workers if args.ceiling}
     stream = messages * max(args.workers, default=1)
     for _ in range(args.rounds):  # interleaved, so machine noise hits all alike
         kind = {"cold": args.cold, "batch": args.batch, "closed": args.closed}
@@ -329,6 +380,8 @@ def main() -> None:
         many.append(one_round(settings, messages, args.many, database, **kind))
         for count in args.workers:
             by_workers[count].append(workers_round(settings, stream, count, args.many, database, **kind))
+        for count in classified:
+            classified[count].append(classified_round(stream * CLASSIFIED_REPEATS, count))
     committing = f" (synchronous_commit {args.synchronous_commit})" if args.database == "postgresql" else ""
     warm = "cold: freshly started apps" if args.cold else f"warmed up with {len(texts(WARMUP))} other messages"
     batching = "one message per transaction" if args.batch == 1 else f"up to {args.batch} messages per transaction"
@@ -368,11 +421,22 @@ def main() -> None:
             summary[f"ingest_{count}"] = round(walls[count])
         first, last = args.workers[0], args.workers[-1]
         ratio = walls[last] / walls[first]
-        paired = [mine[0] / theirs[0] for mine, theirs in zip(by_workers[last], by_workers[first], strict=True)]
+        walls_by_round = {count: [r[0] for r in rounds] for count, rounds in by_workers.items()}
+        paired = _paired(walls_by_round, first, last)
         summary["ratio_paired"] = round(statistics.median(paired), 2)
         shown = " ".join(f"{r:.2f}" for r in paired)
         print(f"workers: {last} vs {first}: ratio {ratio:.2f} (of the medians); each round's {shown}, "
               f"median {summary['ratio_paired']:.2f}")
+        if classified:
+            for count, rounds in classified.items():
+                shown = " ".join(f"{r:.0f}" for r in rounds)
+                print(f"{count:>2} processes classifying alone (no database): msg/s {shown}  "
+                      f"median {statistics.median(rounds):.0f}")
+            ceiling = _paired(classified, first, last)
+            summary["ceiling_ratio_paired"] = round(statistics.median(ceiling), 2)
+            shown = " ".join(f"{r:.2f}" for r in ceiling)
+            print(f"ceiling: {last} vs {first} processes classifying alone: each round's {shown}, "
+                  f"median {summary['ceiling_ratio_paired']:.2f}")
     summary["ratio"] = round(ratio, 2)
     print(json.dumps(summary))
 

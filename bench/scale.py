@@ -24,7 +24,8 @@ Then it prints, for `c001` (the sample config with `community.id: c001`):
   written by the same code (`export_batches`, `taizhang_rows`, `write_csv`/`write_xlsx`) on a session for no
   community, since `huiyin export` has no option to export across communities;
 - end-to-end ingest msg/s with 1 and 4 worker processes on PostgreSQL (`bench/ingest.py --database postgresql
-  --workers 1,4`, the last line of its output is JSON) and the leader failover time (`bench/failover.py`); a
+  --workers 1,4 --ceiling`, the last line of its output is JSON; with the classifier alone in 1 and 4 processes,
+  the ratio this machine gives the app's own Python) and the leader failover time (`bench/failover.py`); a
   figure a subprocess fails to give is printed as its error and counted as nan.
 
 The last line is `scale: tickets=<n> page_p99_ms=<max over pages> digest_s=<s> ingest_1=<msg/s> ingest_4=<msg/s>
@@ -220,10 +221,16 @@ def _child(flag: str, *extra: str) -> dict[str, Any]:
 
 # Ingest and failover --------------------------------------------------------------------------------------------
 
+INGEST_KEYS = ("ingest_1", "ingest_4", "ratio", "ratio_paired", "ceiling_ratio_paired")
+"""What `ingest` reads of bench/ingest.py's JSON line."""
+
 
 def ingest(server_url: str) -> dict[str, float]:
-    """bench/ingest.py on PostgreSQL with 1 and 4 workers: its last line's JSON; nan for what it does not give."""
-    command = [sys.executable, str(REPO / "bench" / "ingest.py"), "--database", "postgresql", "--workers", "1,4"]
+    """bench/ingest.py on PostgreSQL with 1 and 4 workers, and the classifier alone in 1 and 4 processes (the
+    machine's ceiling for their ratio): its last line's JSON; nan for what it does not give."""
+    command = [
+        sys.executable, str(REPO / "bench" / "ingest.py"), "--database", "postgresql", "--workers", "1,4", "--ceiling",
+    ]  # fmt: skip
     env = {**os.environ, "HUIYIN_TEST_DATABASE_URL": server_url}
     process = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     lines = process.stdout.strip().splitlines()
@@ -232,8 +239,8 @@ def ingest(server_url: str) -> dict[str, float]:
     except (IndexError, json.JSONDecodeError):
         error = (process.stderr.strip().splitlines() or [f"exit {process.returncode}"])[-1]
         print(f"ingest: bench/ingest.py gave no JSON line (exit {process.returncode}): {error}", flush=True)
-        return {"ingest_1": NAN, "ingest_4": NAN, "ratio": NAN}
-    return {key: float(found.get(key, NAN)) for key in ("ingest_1", "ingest_4", "ratio")}
+        return dict.fromkeys(INGEST_KEYS, NAN)
+    return {key: float(found.get(key, NAN)) for key in INGEST_KEYS}
 
 
 def failover(server_url: str) -> float:
@@ -353,10 +360,12 @@ def run(args: argparse.Namespace) -> int:
                           f"{whole['rss_mb']:.0f}", str(whole["rows"])])  # fmt: skip
         print("\nExports")
         _table(["export", "seconds", "peak RSS MB", "rows"], lines)
-    rates = {"ingest_1": NAN, "ingest_4": NAN, "ratio": NAN} if args.skip_ingest else ingest(args.postgres_url)
+    rates = dict.fromkeys(INGEST_KEYS, NAN) if args.skip_ingest else ingest(args.postgres_url)
     failover_s = NAN if args.skip_failover else failover(args.postgres_url)
     print(f"\ningest (PostgreSQL, msg/s): 1 worker {rates['ingest_1']:.1f}, 4 workers {rates['ingest_4']:.1f} "
-          f"(ratio {rates['ratio']:.2f}); leader failover {failover_s:.2f} s")  # fmt: skip
+          f"(ratio {rates['ratio']:.2f}, each round's median {rates['ratio_paired']:.2f}; the classifier alone in 4 "
+          f"processes against 1, each round's median {rates['ceiling_ratio_paired']:.2f}); leader failover "
+          f"{failover_s:.2f} s")  # fmt: skip
     page_p99 = max(_percentile(t, 0.99) for t in pages.values())
     digest_s = statistics.median(jobs["calendar"]["digest"])
     print(f"scale: tickets={tickets} page_p99_ms={page_p99:.1f} digest_s={digest_s:.3f} "
