@@ -24,8 +24,21 @@ COMBINATIONS = {
     "water": (("有个孩子", "小孩", "一个老人"), ("掉进了", "掉到"), ("小区的水池里", "河里", "鱼池里")),
     "bitten_by_a_dog": (("楼下那条大狗", "一只野狗"), (" 刚才", " 冲过来"), ("追着小孩咬", "见人就扑")),
     "not_back": (("我家老人", "我儿子", "闺女"), ("出去玩", "早上出门"), ("到现在还没回来", "到现在没回家")),
+    "fire_spreading": (("那火", "火"), ("", "一下子"), ("烧到隔壁了", "蔓延到楼上了", "窜到三楼了")),
+    "fire_in_an_appliance": (("楼下", "隔壁家"), ("空调外机", "插座", "充电器"), ("着了", "着了 快来")),
+    "water_at_the_electrics": (("水", "雨水"), ("淹到了", "泡着"), ("配电箱", "电闸", "插座")),
+    "struck": (("老人", "小孩", "骑车的"), ("", "刚才"), ("被车撞了", "被电动车撞倒了")),
+    "scalded": (("孩子", "老人"), ("被开水", "被热水"), ("烫伤了", "烫伤")),
+    "poisoned": (("隔壁", "楼下"), ("", "好像"), ("在烧炭", "一氧化碳报警了", "有人煤气中毒了")),
+    "choking": (("我爸", "孩子"), ("吃东西", "吃饭"), ("噎住了", "喘不过气了")),
+    "break_in": (("有人", "小偷"), ("", "刚刚"), ("翻墙进了院子", "拿着棍子", "在踹门")),
+    "at_the_edge": (("楼顶", "天台"), ("上有个人", "上一个小伙子"), ("站在边上", "坐在边沿上")),
 }
-CONCEPT_OF = {"bitten_by_a_dog": "bitten", "not_back": "missing"}
+CONCEPT_OF = {
+    "bitten_by_a_dog": "bitten", "not_back": "missing", "fire_spreading": "fire", "fire_in_an_appliance": "fire",
+    "water_at_the_electrics": "live_wire", "poisoned": "gas", "choking": "fallen", "break_in": "violence",
+    "at_the_edge": "violence",
+}  # fmt: skip
 
 
 def _phrasings(concept: str) -> list[str]:
@@ -96,3 +109,29 @@ def test_a_state_denied_inside_the_phrase_is_not_live(text: str) -> None:
 @pytest.mark.parametrize("pet", ["我家猫", "寻狗 白色小泰迪", "鹦鹉"])
 def test_a_lost_pet_is_no_missing_person(pet: str) -> None:
     assert detect(f"{pet}走丢了 看到的告诉我一声") is None
+
+
+@pytest.mark.parametrize("text", ["有人喺电梯度出唔到", "阿拉困勒电梯里出勿来", "阿婆跌勒地上了", "有个人躺在马路上"])
+def test_dialect_and_colloquial_phrasings_of_a_person_in_danger_alarm(text: str) -> None:
+    assert detect(text) is not None
+
+
+def test_a_fire_where_smoke_is_everyday_is_still_a_fire() -> None:
+    assert detect("楼下烧烤摊着火了") is not None
+    assert detect("楼下烧烤摊烟好大") is None
+    assert detect("燃气表那里嘶嘶响 有味") is not None
+    assert detect("燃气表一直在报警 是不是没钱了") is None
+
+
+def test_the_fire_lane_is_no_hedge() -> None:
+    assert detect("消防通道里有辆车着火了") is not None
+    assert detect("防止着火 别在楼道里充电") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["上次电梯困人的事怎么处理的", "车库出口被堵了 出不去", "路灯杆被车撞歪了", "喜欢闻汽油味", "注意通风 防止煤气中毒",
+     "小宝在幼儿园摔了一跤 医生说没事", "打火机点不着了", "孩子发烧烧到39度"],
+)  # fmt: skip
+def test_a_past_event_a_thing_or_a_warning_is_no_emergency(text: str) -> None:
+    assert detect(text) is None
