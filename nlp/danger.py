@@ -9,8 +9,10 @@ listed. A match is set aside when it is
 - hypothetical, warned about, imagined or habitual in its clause (`容易着火`, `万一起火`,
   `以为着火了`, `差点摔了`, `老人摔了好几个`: a hazard to report, not an emergency),
 - over (`火已经灭了`, `孩子找到了`, `原来是…`), or in a forwarded notice (`【通知】消防演练…`),
+- past or heard of (`上次电梯困人的事`, `听说隔壁小区着火了`),
 - everyday usage of the concept's words (`没气了` about the bill: `欠费`; `抽烟` for smoke;
-  `蚊子咬` for bitten; `手机掉水里` for water).
+  `蚊子咬` for bitten; `手机掉水里` for water), unless the match itself is unmistakable: the barbecue stall's
+  smoke is everyday, the barbecue stall on fire (`烧烤摊着火了`) is not.
 
 Idioms such as `热死了`, `笑死`, `困死了` or `吓死我了` match no pattern at all. The detector is
 tuned for recall (a missed emergency costs more than a false alarm): `nlp.learned` flags urgent
@@ -67,7 +69,6 @@ CONCEPTS = (
         rf"{_GAS}{_GAPN}{{0,6}}(?:味|泄漏|泄露|漏|嘶|臭|报警)|{_GAS}{_NEAR}{{0,12}}(?:泄漏|泄露|漏|冒气|嘶嘶|呲呲|嗤嗤|咝咝)",
         rf"(?:闻到|闻着|一股|有股){_GAP}{{0,4}}(?:煤气|燃气|天然气|液化气)|臭鸡蛋{_GAP}{{0,2}}味|漏气",
         rf"烧炭|一氧化碳|{_PERSON}{_GAP}{{0,4}}(?:煤气|燃气)中毒|(?:浓|冲|重|大)的?(?:汽油|柴油)味|(?:汽油|柴油){_GAPN}{{0,4}}(?:漏|泄)",
-        r"误(?:吃|食|服|喝|吞)|(?:喝|服)了?(?:农药|老鼠药|敌敌畏|百草枯)",
     ), everyday=("欠费", "交费", "缴费", "充值", "没钱", "气费", "停气", "燃气表", "轮胎", "车胎", "气球", "安检"),
        unexcused=("泄漏", "泄露", "中毒", "烧炭", "一氧化碳", "嘶", "嗤", "咝", "呲")),
     Concept("trapped", "facilities", (
@@ -115,6 +116,9 @@ CONCEPTS = (
         r"(?:撞|压|碾|轧|刮倒|碰倒|碰伤)",
         rf"撞(?:倒|飞)了?(?:人|{_PERSON})",
     )),
+    Concept("poisoned", "other", (
+        r"误(?:吃|食|服|喝|吞)|(?:喝|服)了?(?:农药|老鼠药|敌敌畏|百草枯)",
+    )),
     Concept("medical", "elderly_care", (
         r"胸口(?:疼|痛|闷)|胸痛|心梗|心脏病(?:犯|发)|脑梗|中风|吐血|大出血|心脏骤停",
     )),
@@ -145,9 +149,11 @@ CONCEPTS = (
     Concept("violence", "security", (
         rf"拿刀|持刀|动刀|刀子|砍人|打起来了|打人了|斗殴|跳楼|轻生|要跳|撬{_GAP}{{0,4}}门",
         rf"(?:拿|抄|提|举|持)(?:着|起)?{_GAP}{{0,2}}(?:刀|棍|棒|斧|锤|铁锹|砖头)|砸门|踹门|入室|翻(?:墙|窗|阳台|栏杆)进",
-        rf"(?:楼顶|天台|顶楼|窗台|楼边){_GAP}{{0,8}}(?:坐|站|蹲)在?{_GAP}{{0,3}}(?:边|沿)",
         r"家暴|打(?:老婆|老公|媳妇|妻子|女的|女人|孩子|小孩|老人)",
-        rf"爬{_GAP}{{0,4}}(?:窗|阳台){_GAP}{{0,3}}外|(?:窗|阳台){_GAP}{{0,2}}外{_GAP}{{0,8}}{_PERSON}",
+        rf"爬{_GAP}{{0,4}}(?:窗|阳台){_GAP}{{0,3}}外",
+    )),
+    Concept("at_height", "security", (
+        rf"(?:窗|阳台){_GAP}{{0,2}}外{_GAP}{{0,8}}{_PERSON}|(?:楼顶|天台|顶楼|窗台|楼边){_GAP}{{0,8}}(?:坐|站|蹲)在?{_GAP}{{0,3}}(?:边|沿)",
         rf"(?:孩子|孩|小孩|娃|娃儿|宝宝|小朋友){_GAP}{{0,4}}(?:坐|站|爬|趴|骑)(?:在|到|上)?{_GAP}{{0,2}}(?:窗台|窗户|窗沿|护栏|栏杆)",
     )),
     Concept("call_for_help", "other", (

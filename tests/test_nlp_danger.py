@@ -29,15 +29,16 @@ COMBINATIONS = {
     "water_at_the_electrics": (("水", "雨水"), ("淹到了", "泡着"), ("配电箱", "电闸", "插座")),
     "struck": (("老人", "小孩", "骑车的"), ("", "刚才"), ("被车撞了", "被电动车撞倒了")),
     "scalded": (("孩子", "老人"), ("被开水", "被热水"), ("烫伤了", "烫伤")),
-    "poisoned": (("隔壁", "楼下"), ("", "好像"), ("在烧炭", "一氧化碳报警了", "有人煤气中毒了")),
+    "fumes": (("隔壁", "楼下"), ("", "好像"), ("在烧炭", "一氧化碳报警了", "有人煤气中毒了")),
     "choking": (("我爸", "孩子"), ("吃东西", "吃饭"), ("噎住了", "喘不过气了")),
     "break_in": (("有人", "小偷"), ("", "刚刚"), ("翻墙进了院子", "拿着棍子", "在踹门")),
     "at_the_edge": (("楼顶", "天台"), ("上有个人", "上一个小伙子"), ("站在边上", "坐在边沿上")),
+    "swallowed": (("孩子", "宝宝"), ("", "刚才"), ("误吃了药", "误喝了洗衣液")),
 }
 CONCEPT_OF = {
     "bitten_by_a_dog": "bitten", "not_back": "missing", "fire_spreading": "fire", "fire_in_an_appliance": "fire",
-    "water_at_the_electrics": "live_wire", "poisoned": "gas", "choking": "fallen", "break_in": "violence",
-    "at_the_edge": "violence",
+    "water_at_the_electrics": "live_wire", "fumes": "gas", "choking": "fallen", "break_in": "violence",
+    "at_the_edge": "at_height", "swallowed": "poisoned",
 }  # fmt: skip
 
 
