@@ -247,7 +247,7 @@ def one_round(
     return len(messages) / elapsed, len(messages) / cpu
 
 
-def _worker(url: str, worker: int, mix: list[tuple[int, str]], start, results, cold: bool, batch: int) -> None:
+def _worker(worker: int, mix: list[tuple[int, str]], start, results, url: str, cold: bool, batch: int) -> None:
     """One bot process, started afresh as a bot is (not forked from the bench, whose memory its first garbage
     collections would copy): its own app on the shared ledger; handles `mix` once all workers are ready."""
     app, engine = build_app(load_settings(CONFIG), url, ManualClock(START))
@@ -275,22 +275,30 @@ def workers_round(
 ) -> tuple[float, float]:
     """Wall-clock messages per second of `messages` split across `workers` processes on one ledger, and the
     workers' CPU time per message in milliseconds (the PostgreSQL server's not included)."""
-    context = multiprocessing.get_context("spawn")
     with database.ledger() as url:
         prepared(settings, url, open_tickets, closed)
-        start, results = context.Barrier(workers), context.Queue()
-        numbered = list(enumerate(messages))
-        processes = [
-            context.Process(target=_worker, args=(url, index, numbered[index::workers], start, results, cold, batch))
-            for index in range(workers)
-        ]
-        for process in processes:
-            process.start()
-        finished = [results.get() for _ in processes]
-        for process in processes:
-            process.join()
+        finished = _split(messages, workers, _worker, url, cold, batch)
     began, ended, handled = min(f[0] for f in finished), max(f[1] for f in finished), sum(f[2] for f in finished)
     return handled / (ended - began), 1000 * sum(f[3] for f in finished) / handled
+
+
+def _split(messages: list[str], workers: int, target, *extra) -> list[tuple[float, float, int, float]]:
+    """Run `target(index, share, barrier, results, *extra)` in `workers` freshly spawned processes, each with every
+    `workers`-th of `messages` (numbered), released together by the barrier; what each put in `results`: when it
+    began and ended (`perf_counter`), how many it handled, its CPU seconds."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(workers), context.Queue()
+    numbered = list(enumerate(messages))
+    processes = [
+        context.Process(target=target, args=(index, numbered[index::workers], start, results, *extra))
+        for index in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    finished = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    return finished
 
 
 def _classifier_worker(worker: int, mix: list[tuple[int, str]], start, results) -> None:
@@ -308,18 +316,7 @@ def _classifier_worker(worker: int, mix: list[tuple[int, str]], start, results) 
 def classified_round(messages: list[str], workers: int) -> float:
     """Wall-clock messages per second of the classifier alone over `messages` split across `workers` processes as
     `workers_round` splits them: what the machine gives that many processes of the app's own Python, no database."""
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(workers), context.Queue()
-    numbered = list(enumerate(messages))
-    processes = [
-        context.Process(target=_classifier_worker, args=(index, numbered[index::workers], start, results))
-        for index in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    finished = [results.get() for _ in processes]
-    for process in processes:
-        process.join()
+    finished = _split(messages, workers, _classifier_worker)
     return sum(f[2] for f in finished) / (max(f[1] for f in finished) - min(f[0] for f in finished))
 
 
