@@ -34,11 +34,12 @@ COMBINATIONS = {
     "break_in": (("有人", "小偷"), ("", "刚刚"), ("翻墙进了院子", "拿着棍子", "在踹门")),
     "at_the_edge": (("楼顶", "天台"), ("上有个人", "上一个小伙子"), ("站在边上", "坐在边沿上")),
     "swallowed": (("孩子", "宝宝"), ("", "刚才"), ("误吃了药", "误喝了洗衣液")),
+    "taken_ill": (("我爷爷", "隔壁大爷"), ("", "突然"), ("胸口疼得厉害", "中风了", "吐血了")),
 }
 CONCEPT_OF = {
     "bitten_by_a_dog": "bitten", "not_back": "missing", "fire_spreading": "fire", "fire_in_an_appliance": "fire",
     "water_at_the_electrics": "live_wire", "fumes": "gas", "choking": "fallen", "break_in": "violence",
-    "at_the_edge": "at_height", "swallowed": "poisoned",
+    "at_the_edge": "at_height", "swallowed": "poisoned", "taken_ill": "medical",
 }  # fmt: skip
 
 
