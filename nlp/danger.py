@@ -182,8 +182,10 @@ OVER = (
     "不要紧", "说没事", "幸好", "幸亏",
 )  # fmt: skip
 QUESTIONS = ("是不是", "有没有")
-FIRE_SERVICE = "消防"
-"""Not the hedge `防` (prevent): `消防通道里有车着火了` is a fire in the fire lane."""
+# Things named with `防` that are not the hedge `防` (prevent): `消防通道里有车着火了` is a fire in the fire lane,
+# `防盗窗外面有个小孩` a child outside the window bars.
+NOT_HEDGES = ("消防", "防盗", "防护", "防滑", "防火门", "防水", "人防")
+_LONGEST_NOT_HEDGE = max(map(len, NOT_HEDGES))
 NEGATION_WINDOW = 3
 HEDGE_WINDOW = 8
 
@@ -267,14 +269,17 @@ def _first_live(text: str, concept: Concept, pattern: re.Pattern[str]) -> str | 
 
 
 def _set_aside(text: str, start: int, end: int, concept: Concept) -> bool:
-    before = _clause_before(text, start, HEDGE_WINDOW)
+    wide = _clause_before(text, start, HEDGE_WINDOW + _LONGEST_NOT_HEDGE - 1)  # a compound cut at the window's edge
+    before = wide[-HEDGE_WINDOW:]
     near = before[-NEGATION_WINDOW:]
     for question in QUESTIONS:
         near = near.replace(question, "")
     if near.endswith(NEGATIONS) or any(negation in near for negation in ("没有", "不是", "并非", "无人")):
         return True
     after = _clause_after(text, end)
-    hedged = _clause_before(text, start, HEDGE_WINDOW + 1).replace(FIRE_SERVICE, "")[-HEDGE_WINDOW:]
+    for thing in NOT_HEDGES:
+        wide = wide.replace(thing, "")
+    hedged = wide[-HEDGE_WINDOW:]
     if any(hedge in hedged for hedge in HEDGES_BEFORE) or any(hedge in after for hedge in HEDGES_AFTER):
         return True
     if any(word in before or word in after for word in HABITUAL):

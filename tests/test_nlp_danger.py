@@ -125,8 +125,10 @@ def test_a_fire_where_smoke_is_everyday_is_still_a_fire() -> None:
     assert detect("燃气表一直在报警 是不是没钱了") is None
 
 
-def test_the_fire_lane_is_no_hedge() -> None:
+def test_things_named_with_the_hedge_are_no_hedge() -> None:
     assert detect("消防通道里有辆车着火了") is not None
+    assert detect("防盗窗外面有个小孩") is not None
+    assert detect("防护栏那边有人摔倒了") is not None
     assert detect("防止着火 别在楼道里充电") is None
 
 
